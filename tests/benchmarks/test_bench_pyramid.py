@@ -1,0 +1,121 @@
+"""Gaussian pyramid build time: workbench vs cv2.pyrDown vs skimage.transform.pyramid_gaussian.
+
+Run with::
+
+    .venv/bin/python -m pytest -m bench -s tests/benchmarks/test_bench_pyramid.py
+
+Six levels (level 0 plus five reductions) of an RGB uint8 photograph (scikit-image's astronaut,
+resized) at 1080p and 24 MP. Candidates run interleaved, round after round, so that load from
+other processes hits them alike; the table gives the median and the minimum over the rounds and
+their ratios to the cv2.pyrDown loop. skimage is timed once per size (it is ~100x slower).
+Nothing here asserts a time: the figures are for the reader.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+from skimage.transform import pyramid_gaussian
+
+from workbench.imaging.pyramid import (
+    BURT_ADELSON_TAPS,
+    DEFAULT_SIGMA,
+    gaussian_pyramid,
+    laplacian_pyramid,
+    reconstruct_from_laplacian,
+)
+
+pytestmark = pytest.mark.bench
+
+LEVELS = 6
+SIZES = {"1080p": ((1920, 1080), 21), "24 MP": ((6000, 4000), 9)}
+
+
+def _photo(size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(data.astronaut(), size, interpolation=cv2.INTER_CUBIC)
+
+
+def _pyrdown_loop(image: np.ndarray) -> list[np.ndarray]:
+    levels = [image]
+    for _ in range(LEVELS - 1):
+        levels.append(cv2.pyrDown(levels[-1]))
+    return levels
+
+
+def _skimage(image: np.ndarray) -> list[np.ndarray]:
+    return list(pyramid_gaussian(image, max_layer=LEVELS - 1, channel_axis=-1))
+
+
+def _candidates(image: np.ndarray) -> dict[str, Callable[[], list[np.ndarray]]]:
+    return {
+        "cv2.pyrDown loop": lambda: _pyrdown_loop(image),
+        f"ours default (sigma {DEFAULT_SIGMA}, 5 taps)": lambda: gaussian_pyramid(image, LEVELS),
+        "ours sigma 1.6, 7 taps": lambda: gaussian_pyramid(image, LEVELS, sigma=1.6, kernel_size=7),
+        "ours sigma 2.5, 11 taps": lambda: gaussian_pyramid(
+            image, LEVELS, sigma=2.5, kernel_size=11
+        ),
+        "ours kernel=[1,4,6,4,1]/16 (-> pyrDown)": lambda: gaussian_pyramid(
+            image, LEVELS, kernel=BURT_ADELSON_TAPS
+        ),
+    }
+
+
+def _seconds(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("label", list(SIZES))
+def test_bench_gaussian_pyramid(label: str) -> None:
+    size, rounds = SIZES[label]
+    image = _photo(size)
+    candidates = _candidates(image)
+    for run in candidates.values():  # warm-up: imports, first-touch allocations, thread pool
+        run()
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, run in candidates.items():
+            times[name].append(_seconds(run))
+    times["skimage pyramid_gaussian (1 run)"] = [_seconds(lambda: _skimage(image))]
+
+    reference = candidates["cv2.pyrDown loop"]()
+    ours = candidates[next(iter(list(candidates)[1:]))]()
+    assert [a.shape for a in ours] == [b.shape for b in reference]
+
+    base_median = float(np.median(times["cv2.pyrDown loop"]))
+    base_min = min(times["cv2.pyrDown loop"])
+    print(
+        f"\n{label} RGB uint8 {image.shape}, {LEVELS} Gaussian levels, {rounds} rounds, "
+        f"cv2 threads {cv2.getNumThreads()}"
+    )
+    print(f"{'method':44s} {'median ms':>10s} {'min ms':>9s} {'x cv2 med':>10s} {'x cv2 min':>10s}")
+    for name, samples in times.items():
+        median, best = float(np.median(samples)), min(samples)
+        print(
+            f"{name:44s} {median * 1e3:10.1f} {best * 1e3:9.1f} "
+            f"{median / base_median:10.2f} {best / base_min:10.2f}"
+        )
+
+
+def test_bench_laplacian_round_trip() -> None:
+    image = _photo(SIZES["24 MP"][0])
+    build, collapse = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        bands = laplacian_pyramid(image, LEVELS)
+        build.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        restored = reconstruct_from_laplacian(bands)
+        collapse.append(time.perf_counter() - start)
+    error = int(np.abs(restored.astype(np.int16) - image).max())
+    print(
+        f"\n24 MP RGB uint8 Laplacian, {LEVELS} levels: build {np.median(build) * 1e3:.0f} ms, "
+        f"reconstruct {np.median(collapse) * 1e3:.0f} ms, max error {error} gray levels"
+    )
+    assert error <= 1

@@ -1,0 +1,54 @@
+"""Real mouse and key events for pytest-qt tests of the image views."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+LEFT = QtCore.Qt.MouseButton.LeftButton
+NONE = QtCore.Qt.MouseButton.NoButton
+
+
+def _send(widget, kind, pos: QtCore.QPointF, button, buttons, modifiers=None) -> None:
+    modifiers = modifiers or QtCore.Qt.KeyboardModifier.NoModifier
+    global_pos = QtCore.QPointF(widget.mapToGlobal(pos.toPoint()))
+    event = QtGui.QMouseEvent(kind, pos, global_pos, button, buttons, modifiers)
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def image_pos(view, x: float, y: float) -> QtCore.QPointF:
+    """Viewport position of image point (x, y) in an ImageView."""
+    return QtCore.QPointF(view.map_image_to_widget(x, y))
+
+
+def click(view, x: float, y: float) -> None:
+    """Press and release the left button at image point (x, y)."""
+    vp = view.viewport()
+    p = image_pos(view, x, y)
+    _send(vp, QtCore.QEvent.Type.MouseMove, p, NONE, NONE)
+    _send(vp, QtCore.QEvent.Type.MouseButtonPress, p, LEFT, LEFT)
+    _send(vp, QtCore.QEvent.Type.MouseButtonRelease, p, LEFT, NONE)
+    QtWidgets.QApplication.processEvents()
+
+
+def drag(view, start: tuple[float, float], end: tuple[float, float], steps: int = 8,
+         on_step=None) -> None:
+    """Left-drag from image point ``start`` to ``end`` in ``steps`` moves."""
+    vp = view.viewport()
+    p0 = image_pos(view, *start)
+    p1 = image_pos(view, *end)
+    _send(vp, QtCore.QEvent.Type.MouseMove, p0, NONE, NONE)
+    _send(vp, QtCore.QEvent.Type.MouseButtonPress, p0, LEFT, LEFT)
+    for i in range(1, steps + 1):
+        t = i / steps
+        p = p0 + (p1 - p0) * t
+        _send(vp, QtCore.QEvent.Type.MouseMove, p, NONE, LEFT)
+        QtWidgets.QApplication.processEvents()
+        if on_step is not None:
+            on_step(i)
+    _send(vp, QtCore.QEvent.Type.MouseButtonRelease, p1, LEFT, NONE)
+    QtWidgets.QApplication.processEvents()
+
+
+def hover(view, x: float, y: float) -> None:
+    _send(view.viewport(), QtCore.QEvent.Type.MouseMove, image_pos(view, x, y), NONE, NONE)
+    QtWidgets.QApplication.processEvents()

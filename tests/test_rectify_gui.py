@@ -1,0 +1,249 @@
+"""The Rectify panel driven with real clicks, drags and keys (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from gui_util import click, drag, hover
+from PySide6 import QtCore
+
+from workbench.imaging.io import read_image
+from workbench.resources import RECTIFY_SAMPLE, sample_corners, sample_path
+from workbench.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, app_settings):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.select_panel("rectify")
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def panel(window):
+    p = window.current_panel()
+    assert p.open_file(sample_path(RECTIFY_SAMPLE))
+    p.source_view.fit()
+    return p
+
+
+def place_sample_corners(qtbot, panel):
+    corners = sample_corners(RECTIFY_SAMPLE)
+    for x, y in corners:
+        click(panel.source_view, x, y)
+    qtbot.waitUntil(lambda: panel.last_preview is not None)
+    return corners
+
+
+def test_clicking_four_corners_places_them_in_order_and_shows_preview(qtbot, panel):
+    assert panel.session.points == []
+    assert panel.preview_view.image is None
+    corners = place_sample_corners(qtbot, panel)
+    got = np.array(panel.session.points)
+    # a click lands on a screen pixel: allow one screen pixel in image units
+    tol = 1.0 / panel.source_view.pixel_scale() + 0.01
+    assert np.abs(got - np.array(corners)).max() <= tol
+    preview = panel.preview_view.image
+    assert preview is not None
+    # the sample is an A4 page: the auto-estimated output keeps its 210:297 aspect
+    assert preview.shape[1] / preview.shape[0] == pytest.approx(210 / 297, rel=0.03)
+    assert "Output" in panel.fit_label.text()
+    # the overlay draws the corners where the session has them
+    assert np.allclose(panel.corners_ui.overlay.points(), panel.session.points)
+
+
+def test_fifth_click_does_not_add_a_point(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    click(panel.source_view, 100, 100)
+    assert len(panel.session.points) == 4
+
+
+def test_dragging_a_corner_moves_it_updates_preview_and_undo_restores(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    before_points = list(panel.session.points)
+    before_preview = panel.last_preview.copy()
+    start = panel.session.points[2]
+    end = (start[0] + 60, start[1] + 40)
+    previews_during_drag = []
+
+    def during(_step):
+        qtbot.wait(1)  # let the coalesced preview run between mouse moves
+        previews_during_drag.append(panel.last_preview)
+
+    drag(panel.source_view, start, end, on_step=during)
+    moved = panel.session.points[2]
+    tol = 2.0 / panel.source_view.pixel_scale()
+    assert abs(moved[0] - end[0]) <= tol and abs(moved[1] - end[1]) <= tol
+    assert panel.session.points[:2] == before_points[:2]
+    # the preview followed the drag (several distinct frames, not just one at the end)
+    distinct = {id(p) for p in previews_during_drag if p is not None}
+    assert len(distinct) >= 3
+    assert not np.array_equal(panel.last_preview, before_preview) or \
+        panel.last_preview.shape != before_preview.shape
+    # one drag is one undo step
+    panel.undo()
+    assert panel.session.points == before_points
+    panel.redo()
+    assert panel.session.points[2] == moved
+
+
+def test_arrow_keys_nudge_the_selected_corner(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    panel.session.corners.select(1)
+    x, y = panel.session.points[1]
+    panel.source_view.setFocus()
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Right)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Down,
+                   QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert panel.session.points[1] == pytest.approx((x + 1, y + 10))
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Left,
+                   QtCore.Qt.KeyboardModifier.AltModifier)
+    assert panel.session.points[1] == pytest.approx((x + 0.9, y + 10))
+    panel.undo()
+    panel.undo()
+    panel.undo()
+    assert panel.session.points[1] == pytest.approx((x, y))
+
+
+def test_near_degenerate_shape_warns_while_dragging(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    assert panel.warning_label.text() == ""
+    tl, tr, br, bl = panel.session.points
+    # put bottom-right on the line through top-right and bottom-left: three corners collinear
+    target = ((tr[0] + bl[0]) / 2, (tr[1] + bl[1]) / 2)
+    drag(panel.source_view, br, target)
+    assert panel.warning_label.text() != ""
+
+
+def test_save_writes_full_resolution_image_and_matrix(qtbot, panel, tmp_path):
+    place_sample_corners(qtbot, panel)
+    out = tmp_path / "rectified.png"
+    job = panel.save_to(out)
+    with qtbot.waitSignal(job.ended, timeout=20000):
+        pass
+    saved = read_image(out)
+    (w, h), _ = panel.session.output_size()
+    assert saved.shape[:2] == (h, w)
+    assert max(w, h) > max(panel.last_preview.shape[:2])  # full resolution, not the preview
+    assert str(out) in panel.window().message_label.text()
+    matrix = tmp_path / "H.json"
+    assert panel.save_matrix_to(matrix)
+    doc = json.loads(matrix.read_text())
+    H = np.array(doc["H"])
+    tl = np.array([*panel.session.points[0], 1.0])
+    mapped = H @ tl
+    assert mapped[:2] / mapped[2] == pytest.approx([0, 0], abs=1e-6)
+
+
+def test_opening_a_bad_file_keeps_the_current_image(qtbot, window, panel, tmp_path):
+    place_sample_corners(qtbot, panel)
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not an image at all")
+    assert not panel.open_file(bad)
+    assert "broken.png" in window.message_label.text()
+    assert panel.session.image is not None and len(panel.session.points) == 4
+
+
+def test_reset_clears_corners_and_preview(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    panel.reset()
+    assert panel.session.points == []
+    assert panel.preview_view.image is None
+    panel.undo()
+    assert len(panel.session.points) == 4
+
+
+def test_custom_output_size(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    panel.preset.setCurrentIndex(panel.preset.findData("custom"))
+    panel.custom_w.setValue(300)
+    panel.custom_h.setValue(200)
+    qtbot.waitUntil(lambda: panel.last_preview is not None and
+                    panel.last_preview.shape[:2] == (200, 300))
+
+
+def test_status_bar_shows_coordinates_and_value_under_cursor(qtbot, window, panel):
+    import re
+
+    hover(panel.source_view, 200, 100)
+    text = window.coords.text()
+    m = re.search(r"x ([\d.]+)  y ([\d.]+)  ·  pixel (\d+), (\d+) = \((\d+), (\d+), (\d+)\)", text)
+    assert m, text
+    x, y = float(m[1]), float(m[2])
+    tol = 1.0 / panel.source_view.pixel_scale()  # the cursor sits on a screen pixel
+    assert abs(x - 200) <= tol and abs(y - 100) <= tol
+    col, row = int(m[3]), int(m[4])
+    assert (col, row) == (int(np.floor(x + 0.5)), int(np.floor(y + 0.5)))
+    assert [int(v) for v in m.groups()[4:]] == panel.session.image[row, col].tolist()
+    # a 16-bit image reports its real values, not the 8-bit display copy
+    deep = (np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16)
+    panel.source_view.set_image(deep)
+    qtbot.wait(20)  # the view re-fits on the next event-loop turn
+    hover(panel.source_view, 10, 20)
+    col, row = (int(v) for v in re.search(r"pixel (\d+), (\d+)", window.coords.text()).groups())
+    assert window.coords.text().endswith(f"= {deep[row, col]}")
+    assert deep[row, col] > 255
+
+
+def test_register_mode_aligns_a_onto_b(qtbot, window, panel):
+    panel.mode.setCurrentIndex(1)
+    reg = panel.register
+    rng = np.random.default_rng(0)
+    b = (rng.random((120, 160, 3)) * 255).astype(np.uint8)
+    a = np.ascontiguousarray(b[10:110, 20:140])  # A is a crop of B: a pure translation
+    reg.load_a(a)
+    reg.load_b(b)
+    panel.view_a.set_image(a)
+    panel.view_b.set_image(b)
+    pts_a = [(10, 10), (100, 12), (95, 80), (12, 85), (50, 50)]
+    for x, y in pts_a:
+        click(panel.view_a, x, y)
+        click(panel.view_b, x + 20, y + 10)
+    assert reg.pairs == 5
+    H = reg.homography()
+    assert H[0, 2] == pytest.approx(20, abs=1.0) and H[1, 2] == pytest.approx(10, abs=1.0)
+    assert panel.overlay_view.image is not None
+    assert "RMS" in panel.fit_label.text()
+
+
+def test_recent_files_and_geometry_persist(qtbot, app_settings, tmp_path):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.select_panel("rectify")
+    assert win.current_panel().open_file(sample_path(RECTIFY_SAMPLE))
+    assert win.recent_files()[0] == str(sample_path(RECTIFY_SAMPLE).resolve())
+    win.resize(760, 560)
+    win.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.size() == QtCore.QSize(760, 560)
+    assert again.recent_files()[0] == str(sample_path(RECTIFY_SAMPLE).resolve())
+    assert again.recent_menu.actions()[0].text() == RECTIFY_SAMPLE
+
+
+def test_drop_of_an_image_file_opens_it(qtbot, window, tmp_path):
+    from PySide6 import QtGui
+
+    from workbench.imaging.io import write_image
+
+    path = tmp_path / "dropped.png"
+    write_image(path, np.full((40, 60, 3), 128, np.uint8))
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(path))])
+    pos = QtCore.QPointF(200, 200)
+    enter = QtGui.QDragEnterEvent(pos.toPoint(), QtCore.Qt.DropAction.CopyAction, mime,
+                                  QtCore.Qt.MouseButton.LeftButton,
+                                  QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime,
+                            QtCore.Qt.MouseButton.LeftButton,
+                            QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    assert window.current_panel().session.image.shape == (40, 60, 3)

@@ -1,0 +1,189 @@
+"""The command line: ``workbench`` (the GUI) and headless subcommands.
+
+Exit status: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error.
+See DESIGN.md for the contract; keep it stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+
+from workbench import __version__
+from workbench.errors import WorkbenchError
+
+STARTED = time.perf_counter()  # for the start-up time (--timing)
+PANELS = ("rectify", "colorize", "faces", "pyramid")
+
+
+class UsageError(WorkbenchError):
+    """Bad command-line usage (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit with status 2 via UsageError."""
+
+    def error(self, message: str):  # noqa: D401
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def parse_point(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a point as x,y but got {text!r}") from None
+    return x, y
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size as WxH but got {text!r}") from None
+    if w < 1 or h < 1:
+        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
+    return w, h
+
+
+# ------------------------------------------------------------------ rectify
+def add_rectify(sub) -> None:
+    p = sub.add_parser("rectify", help="rectify a planar rectangle given its four corners",
+                       description="Map four points (top-left, top-right, bottom-right, "
+                       "bottom-left, in source pixels) to an upright rectangle.")
+    p.add_argument("input", metavar="IN")
+    p.add_argument("output", metavar="OUT")
+    p.add_argument("--points", nargs=4, type=parse_point, required=True, metavar="x,y")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--to", nargs=4, type=parse_point, metavar="u,v",
+                        help="where the four points go in the output (output size: their extent)")
+    target.add_argument("--size", type=parse_size, metavar="WxH",
+                        help="map the points to the corner pixel centres of a WxH output")
+    p.add_argument("--interp", choices=("nearest", "bilinear", "bicubic"), default="bilinear")
+    p.add_argument("--json", action="store_true", help='print {"H": ..., "size": [w, h]}')
+    p.set_defaults(func=cmd_rectify)
+
+
+def cmd_rectify(args) -> int:
+    import numpy as np
+
+    from workbench.imaging.homography import (
+        estimate_homography,
+        quadrilateral_warnings,
+        rectified_size,
+        rectify_homography,
+        warp_perspective,
+    )
+    from workbench.imaging.io import read_image, write_image
+    from workbench.rectify import MAX_OUTPUT_SIDE
+
+    image = read_image(args.input)
+    h_img, w_img = image.shape[:2]
+    warnings = [
+        f"point {x:g},{y:g} lies outside the {w_img}×{h_img} image"
+        for x, y in args.points
+        if not (-0.5 <= x <= w_img - 0.5 and -0.5 <= y <= h_img - 0.5)
+    ]
+    warnings += quadrilateral_warnings(args.points)
+    method = None
+    if args.to:
+        H = estimate_homography(args.points, args.to)
+        to = np.asarray(args.to)
+        size = (int(np.ceil(to[:, 0].max())) + 1, int(np.ceil(to[:, 1].max())) + 1)
+        method = "given points"
+    else:
+        if args.size:
+            size = args.size
+            method = "given size"
+        else:
+            est = rectified_size(args.points, image_size=(w_img, h_img))
+            size = (est.width, est.height)
+            method = est.method
+        H = rectify_homography(args.points, size)
+    if min(size) < 1 or max(size) > MAX_OUTPUT_SIDE:
+        raise WorkbenchError(f"output size {size[0]}×{size[1]} is out of range "
+                             f"(1..{MAX_OUTPUT_SIDE} px per side)")
+    result = warp_perspective(image, H, size, interpolation=args.interp)
+    write_image(args.output, result)
+    for warning in warnings:  # only once it worked: a failure stays a one-line message
+        print(f"workbench: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"H": H.tolist(), "size": list(size), "size_method": method}))
+    else:
+        print(f"wrote {args.output} ({size[0]}×{size[1]}, size from {method})", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------- info
+def add_info(sub) -> None:
+    p = sub.add_parser("info", help="versions, usable ONNX Runtime providers, GPU")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+
+def cmd_info(args) -> int:
+    from workbench.runtime import system_report
+
+    report = system_report(probe_providers=True)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        width = max(len(k) for k in report)
+        for k, v in report.items():
+            print(f"{k:<{width}}  {v}")
+    return 0
+
+
+COMMANDS: dict[str, Callable] = {"rectify": add_rectify, "info": add_info}
+
+
+def command_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="workbench", description="Workbench headless commands.")
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def gui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="workbench",
+        description="Workbench: a computer-vision workbench. Without a command, starts the GUI. "
+        f"Commands: {', '.join(COMMANDS)} (workbench COMMAND --help).",
+    )
+    parser.add_argument("image", nargs="?", metavar="IMAGE", help="image to open")
+    parser.add_argument("--panel", choices=PANELS, help="panel to show first")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="render the window after start-up to PNG and exit")
+    parser.add_argument("--size", type=parse_size, metavar="WxH", help="window size")
+    parser.add_argument("--timing", action="store_true", help="print the start-up time")
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = command_parser().parse_args(argv)
+            return args.func(args)
+        args = gui_parser().parse_args(argv)
+        if args.image and not os.path.exists(args.image):
+            raise UsageError(f"no such file: {args.image}")
+        from workbench.ui.app import run_gui
+
+        return run_gui(args.image, args.panel, args.screenshot, args.size)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: say so, with the traceback for the report
+        traceback.print_exc()
+        print(f"workbench: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,37 @@
+"""Where the bundled files live: sample images, the shipped model(s), icons."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    """The ``resources/`` folder: ``$WORKBENCH_RESOURCES``, a frozen bundle's, or the checkout's."""
+    env = os.environ.get("WORKBENCH_RESOURCES")
+    if env:
+        return Path(env)
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
+def sample_path(name: str) -> Path:
+    return resources_dir() / "samples" / name
+
+
+RECTIFY_SAMPLE = "rectify_poster.jpg"
+RECTIFY_SAMPLE_B = "rectify_poster_b.jpg"
+
+
+def sample_corners(image_name: str) -> list[tuple[float, float]] | None:
+    """Suggested corners stored beside a sample (``<stem>.json``), if any."""
+    meta = sample_path(image_name).with_suffix(".json")
+    try:
+        data = json.loads(meta.read_text())
+        return [(float(x), float(y)) for x, y in data["corners"]]
+    except (OSError, KeyError, ValueError, TypeError):
+        return None

@@ -1,0 +1,258 @@
+"""The one image view every panel uses.
+
+A pyqtgraph ``ImageItem`` inside a ``ViewBox``: wheel zooms about the cursor, dragging pans, the
+aspect ratio is locked and y points down like image rows. Image coordinates follow OpenCV: the
+centre of the top-left pixel is (0, 0), so the item is placed at (-0.5, -0.5).
+
+The view shows any image ``workbench.imaging.io`` returns (gray, RGB, RGBA; uint8, uint16, float)
+and reports the *original* value under the cursor, not the 8-bit display copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workbench.imaging.io import to_uint8_display
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+
+LOUPE_RADIUS = 12  # source pixels either side of the cursor
+LOUPE_ZOOM = 7  # screen pixels per source pixel
+
+
+def format_value(value: np.ndarray | float | int | None) -> str:
+    """Human-readable pixel value: ``128``, ``(12, 200, 3)`` or ``0.503``."""
+    if value is None:
+        return ""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return f"{arr.item():.4g}" if arr.dtype.kind == "f" else str(arr.item())
+    if arr.dtype.kind == "f":
+        return "(" + ", ".join(f"{v:.4g}" for v in arr.tolist()) + ")"
+    return "(" + ", ".join(str(v) for v in arr.tolist()) + ")"
+
+
+class _ClickableViewBox(pg.ViewBox):
+    """ViewBox that reports left clicks (not drags) in view coordinates."""
+
+    sigLeftClicked = QtCore.Signal(float, float)
+
+    def mouseClickEvent(self, ev):  # noqa: N802 (Qt naming)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            self.sigLeftClicked.emit(p.x(), p.y())
+        else:
+            super().mouseClickEvent(ev)
+
+
+class ImageView(pg.GraphicsView):
+    """Zoomable, pannable image display with pixel read-out, overlays and a loupe.
+
+    Signals
+    -------
+    clicked(x, y)
+        Left click on the image area (not on an overlay item), image pixel coordinates.
+    hovered(x, y)
+        Cursor moved over the view, image pixel coordinates.
+    hoverText(str)
+        Ready-made status-bar text, e.g. ``x 10.4  y 3.0  value (12, 40, 200)``; empty when the
+        cursor leaves the image.
+    """
+
+    clicked = QtCore.Signal(float, float)
+    hovered = QtCore.Signal(float, float)
+    hoverText = QtCore.Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *, placeholder: str = ""):
+        super().__init__(parent, background=pg.mkColor(38, 40, 44))
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(160, 120)
+        self.view_box = _ClickableViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view_box.setDefaultPadding(0.02)
+        self.setCentralItem(self.view_box)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view_box.addItem(self.image_item)
+        self._image: np.ndarray | None = None
+        self._display: np.ndarray | None = None
+        self.key_handler: Callable[[QtGui.QKeyEvent], bool] | None = None
+        self.view_box.sigLeftClicked.connect(self.clicked)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        self._placeholder = QtWidgets.QLabel(placeholder, self)
+        self._placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setStyleSheet("color: #b8bcc4; font-size: 14px; background: transparent;")
+        self._placeholder.setVisible(bool(placeholder))
+
+        self._loupe = QtWidgets.QLabel(self)
+        self._loupe.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._loupe.setStyleSheet("border: 2px solid #f0c020; background: black;")
+        self._loupe.hide()
+        self._loupe_enabled = False
+
+    # ----------------------------------------------------------------- image
+    @property
+    def image(self) -> np.ndarray | None:
+        """The array being shown, as given (not the display copy)."""
+        return self._image
+
+    def set_image(self, image: np.ndarray | None, *, fit: bool = True) -> None:
+        """Show ``image`` (or clear the view with ``None``); ``fit`` zooms to the whole image."""
+        self._image = image
+        if image is None:
+            self._display = None
+            self.image_item.clear()
+            self._placeholder.setVisible(bool(self._placeholder.text()))
+            return
+        self._placeholder.hide()
+        shape_changed = (
+            self.image_item.image is None or self.image_item.image.shape[:2] != image.shape[:2]
+        )
+        self._display = to_uint8_display(image)
+        self.image_item.setImage(self._display, autoLevels=False, levels=(0, 255))
+        h, w = image.shape[:2]
+        self.image_item.setRect(QtCore.QRectF(-0.5, -0.5, w, h))
+        if fit or shape_changed:
+            self.fit()
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder.setText(text)
+        self._placeholder.setVisible(bool(text) and self._image is None)
+
+    @staticmethod
+    def pixel_at(x: float, y: float) -> tuple[int, int]:
+        """(column, row) of the pixel containing image point (x, y); pixel centres are integers."""
+        return int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
+
+    def value_at(self, x: float, y: float):
+        """Original pixel value at image coordinates (x, y), or None outside the image."""
+        if self._image is None:
+            return None
+        col, row = self.pixel_at(x, y)
+        h, w = self._image.shape[:2]
+        if 0 <= row < h and 0 <= col < w:
+            return self._image[row, col]
+        return None
+
+    # ------------------------------------------------------------- zooming
+    def fit(self) -> None:
+        """Zoom so the whole image fits the view."""
+        if self._image is None:
+            return
+        h, w = self._image.shape[:2]
+        self.view_box.setRange(QtCore.QRectF(-0.5, -0.5, w, h), padding=0.02)
+
+    def zoom_actual_pixels(self) -> None:
+        """1:1 — one image pixel per device pixel, centred where the view is centred now."""
+        if self._image is None:
+            return
+        centre = self.view_box.viewRect().center()
+        dpr = self.devicePixelRatioF()
+        vw = self.view_box.width() * dpr
+        vh = self.view_box.height() * dpr
+        rect = QtCore.QRectF(centre.x() - vw / 2, centre.y() - vh / 2, vw, vh)
+        self.view_box.setRange(rect, padding=0)
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out about the view centre."""
+        s = 1.0 / factor
+        self.view_box.scaleBy((s, s))
+
+    def pixel_scale(self) -> float:
+        """Screen pixels per image pixel at the current zoom."""
+        rect = self.view_box.viewRect()
+        if rect.width() <= 0:
+            return 1.0
+        return self.view_box.width() / rect.width()
+
+    # -------------------------------------------------------------- loupe
+    def set_loupe_enabled(self, enabled: bool) -> None:
+        """A magnifier that follows the cursor, for sub-pixel point placement."""
+        self._loupe_enabled = enabled
+        if not enabled:
+            self._loupe.hide()
+
+    def _update_loupe(self, x: float, y: float, widget_pos: QtCore.QPointF) -> None:
+        if not self._loupe_enabled or self._display is None:
+            self._loupe.hide()
+            return
+        r = LOUPE_RADIUS
+        img = self._display
+        h, w = img.shape[:2]
+        cx, cy = self.pixel_at(x, y)
+        rows = np.clip(np.arange(cy - r, cy + r + 1), 0, h - 1)
+        cols = np.clip(np.arange(cx - r, cx + r + 1), 0, w - 1)
+        crop = img[rows][:, cols]
+        if crop.ndim == 2:
+            crop = np.repeat(crop[:, :, None], 3, axis=2)
+        crop = np.ascontiguousarray(crop[..., :3])
+        big = np.repeat(np.repeat(crop, LOUPE_ZOOM, axis=0), LOUPE_ZOOM, axis=1)
+        big = np.ascontiguousarray(big)
+        size = big.shape[0]
+        qimg = QtGui.QImage(big.data, size, size, 3 * size, QtGui.QImage.Format.Format_RGB888)
+        pix = QtGui.QPixmap.fromImage(qimg.copy())
+        painter = QtGui.QPainter(pix)
+        # crosshair through the exact (sub-pixel) cursor position
+        fx = (x - (cx - r) + 0.5) * LOUPE_ZOOM
+        fy = (y - (cy - r) + 0.5) * LOUPE_ZOOM
+        painter.setPen(QtGui.QPen(QtGui.QColor(255, 60, 60), 1))
+        painter.drawLine(QtCore.QPointF(fx, 0), QtCore.QPointF(fx, size))
+        painter.drawLine(QtCore.QPointF(0, fy), QtCore.QPointF(size, fy))
+        painter.end()
+        self._loupe.setPixmap(pix)
+        self._loupe.resize(size + 4, size + 4)
+        # keep the loupe beside the cursor, flipping sides near the edges
+        px, py = widget_pos.x() + 24, widget_pos.y() + 24
+        if px + size > self.width():
+            px = widget_pos.x() - size - 28
+        if py + size > self.height():
+            py = widget_pos.y() - size - 28
+        self._loupe.move(int(max(0, px)), int(max(0, py)))
+        self._loupe.show()
+        self._loupe.raise_()
+
+    # ------------------------------------------------------------- events
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        if self._image is None or not self.view_box.sceneBoundingRect().contains(scene_pos):
+            self.hoverText.emit("")
+            self._loupe.hide()
+            return
+        p = self.view_box.mapSceneToView(scene_pos)
+        x, y = p.x(), p.y()
+        self.hovered.emit(x, y)
+        value = self.value_at(x, y)
+        if value is None:
+            self.hoverText.emit(f"x {x:.1f}  y {y:.1f}")
+        else:
+            col, row = self.pixel_at(x, y)
+            self.hoverText.emit(
+                f"x {x:.1f}  y {y:.1f}  ·  pixel {col}, {row} = {format_value(value)}")
+        self._update_loupe(x, y, self.mapFromScene(scene_pos).toPointF())
+
+    def leaveEvent(self, ev):  # noqa: N802
+        self._loupe.hide()
+        self.hoverText.emit("")
+        super().leaveEvent(ev)
+
+    def keyPressEvent(self, ev):  # noqa: N802
+        if self.key_handler is not None and self.key_handler(ev):
+            ev.accept()
+            return
+        super().keyPressEvent(ev)
+
+    def resizeEvent(self, ev):  # noqa: N802
+        super().resizeEvent(ev)
+        placeholder = getattr(self, "_placeholder", None)  # resized once inside __init__ already
+        if placeholder is not None:
+            placeholder.setGeometry(self.rect().adjusted(20, 20, -20, -20))
+
+    # ------------------------------------------------------ test helpers
+    def map_image_to_widget(self, x: float, y: float) -> QtCore.QPoint:
+        """Widget (viewport) position of image point (x, y) — for tests that click."""
+        scene = self.view_box.mapViewToScene(QtCore.QPointF(x, y))
+        return self.mapFromScene(scene)

@@ -1,0 +1,235 @@
+"""The main window: four panels, menus, recent files, drag-and-drop, status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workbench import __version__
+from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
+from workbench.ui.image_view import ImageView
+from workbench.ui.panel import Panel, PlaceholderPanel
+
+MAX_RECENT = 10
+PANEL_KEYS = ("rectify", "colorize", "faces", "pyramid")
+
+
+def make_panels() -> list[Panel]:
+    from workbench.ui.rectify_panel import RectifyPanel
+
+    return [
+        RectifyPanel(),
+        PlaceholderPanel("Colorize", "colorize",
+                         "Colorize is not in this build yet.\n\nIt will colorize grayscale photos "
+                         "and live camera/video with an ONNX model on the GPU (issue #4)."),
+        PlaceholderPanel("Faces", "faces",
+                         "Faces is not in this build yet.\n\nIt will enrol people and recognise "
+                         "them live with eigenfaces (issue #6)."),
+        PlaceholderPanel("Pyramid", "pyramid",
+                         "Pyramid is not in this build yet.\n\nIt will show Gaussian and "
+                         "Laplacian pyramids level by level (issue #3)."),
+    ]
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, panels: list[Panel] | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Workbench")
+        self.setAcceptDrops(True)
+        self.panels = panels if panels is not None else make_panels()
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for i, panel in enumerate(self.panels):
+            self.tabs.addTab(panel, panel.title)
+            self.tabs.setTabToolTip(i, f"{panel.title} (Ctrl+{i + 1})")
+            panel.message.connect(self.show_message)
+            panel.fileOpened.connect(self.add_recent)
+        self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._on_tab)
+
+        self.coords = QtWidgets.QLabel()
+        self.coords.setMinimumWidth(300)
+        self.message_label = QtWidgets.QLabel()
+        self.statusBar().addWidget(self.message_label, 1)
+        self.statusBar().addPermanentWidget(self.coords)
+        for view in self.findChildren(ImageView):
+            view.hoverText.connect(self.coords.setText)
+
+        self._build_menus()
+        self._restore()
+
+    # ------------------------------------------------------------ menus
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        self.open_action = file_menu.addAction("&Open…", self.open_dialog)
+        self.open_action.setShortcut(QtGui.QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.save_action = file_menu.addAction("&Save…", self.save_dialog)
+        self.save_action.setShortcut(QtGui.QKeySequence.StandardKey.Save)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
+
+        view_menu = mb.addMenu("&View")
+        view_menu.addAction("&Fit to window", lambda: self._each_view("fit"), "Ctrl+0")
+        view_menu.addAction("&Actual pixels (1:1)", lambda: self._each_view("zoom_actual_pixels"),
+                            "Ctrl+1")
+        view_menu.addAction("Zoom &in", lambda: self._each_view("zoom_by", 1.25),
+                            QtGui.QKeySequence.StandardKey.ZoomIn)
+        view_menu.addAction("Zoom &out", lambda: self._each_view("zoom_by", 0.8),
+                            QtGui.QKeySequence.StandardKey.ZoomOut)
+        view_menu.addSeparator()
+        for i, panel in enumerate(self.panels):
+            view_menu.addAction(panel.title, lambda i=i: self.tabs.setCurrentIndex(i),
+                                f"Alt+{i + 1}")
+
+        help_menu = mb.addMenu("&Help")
+        help_menu.addAction("&About Workbench", self.show_about)
+        self._rebuild_recent()
+
+    def _each_view(self, method: str, *args) -> None:
+        for view in self.current_panel().findChildren(ImageView):
+            if view.isVisible():
+                getattr(view, method)(*args)
+
+    def current_panel(self) -> Panel:
+        return self.panels[self.tabs.currentIndex()]
+
+    def select_panel(self, key: str) -> None:
+        for i, panel in enumerate(self.panels):
+            if panel.key == key:
+                self.tabs.setCurrentIndex(i)
+                return
+        raise KeyError(key)
+
+    def _on_tab(self, index: int) -> None:
+        panel = self.panels[index]
+        self.open_action.setEnabled(panel.can_open)
+        self.save_action.setEnabled(panel.can_save)
+        self.coords.clear()
+        QtCore.QSettings().setValue("window/panel", panel.key)
+
+    # ------------------------------------------------------------ files
+    def open_dialog(self) -> None:
+        self.current_panel().open_dialog()
+
+    def save_dialog(self) -> None:
+        self.current_panel().save_dialog()
+
+    def open_path(self, path: str | Path) -> bool:
+        panel = self.current_panel()
+        if not panel.can_open:
+            self.select_panel("rectify")
+            panel = self.current_panel()
+        return panel.open_file(path)
+
+    def recent_files(self) -> list[str]:
+        value = QtCore.QSettings().value("recent/files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        files = [p for p in self.recent_files() if p != path]
+        files.insert(0, path)
+        QtCore.QSettings().setValue("recent/files", files[:MAX_RECENT])
+        self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for path in files:
+            action = self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_path(p))
+            action.setToolTip(path)
+            action.setStatusTip(path)
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self._clear_recent)
+        self.recent_menu.setEnabled(bool(files))
+
+    def _clear_recent(self) -> None:
+        QtCore.QSettings().setValue("recent/files", [])
+        self._rebuild_recent()
+
+    # ----------------------------------------------------- drag and drop
+    @staticmethod
+    def _dropped_images(event) -> list[str]:
+        if not event.mimeData().hasUrls():
+            return []
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        return [p for p in paths if Path(p).suffix.lower() in SUPPORTED_READ_EXTENSIONS]
+
+    def dragEnterEvent(self, event):  # noqa: N802
+        if self._dropped_images(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event):  # noqa: N802
+        paths = self._dropped_images(event)
+        if paths:
+            self.open_path(paths[0])
+            event.acceptProposedAction()
+
+    # ----------------------------------------------------------- status
+    def show_message(self, text: str, level: str = "info") -> None:
+        colour = {"error": "#c01818", "warning": "#a06000"}.get(level, "")
+        self.message_label.setStyleSheet(f"color: {colour};" if colour else "")
+        self.message_label.setText(text)
+        self.message_label.setToolTip(text)
+
+    def show_about(self) -> None:
+        dlg = AboutDialog(self)
+        dlg.open()
+
+    # --------------------------------------------------------- settings
+    def _restore(self) -> None:
+        s = QtCore.QSettings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        key = s.value("window/panel", "rectify")
+        if key in PANEL_KEYS:
+            self.select_panel(str(key))
+        self._on_tab(self.tabs.currentIndex())
+
+    def closeEvent(self, event):  # noqa: N802
+        QtCore.QSettings().setValue("window/geometry", self.saveGeometry())
+        super().closeEvent(event)
+
+
+class AboutDialog(QtWidgets.QDialog):
+    """Versions of everything that matters and the ONNX Runtime providers that really work."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About Workbench")
+        self.text = QtWidgets.QTextBrowser()
+        self.text.setOpenExternalLinks(True)
+        self.text.setMinimumSize(520, 360)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.text.setHtml(self._html(probe=False))
+        # probing ONNX Runtime imports it and creates sessions: do it off the GUI thread
+        from workbench.ui.worker import run_in_background
+
+        self._job = run_in_background(lambda job: self._html(probe=True),
+                                      on_done=self.text.setHtml)
+
+    @staticmethod
+    def _html(probe: bool) -> str:
+        from workbench.runtime import system_report
+
+        report = system_report(probe_providers=probe)
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in report.items())
+        return (f"<h2>Workbench {__version__}</h2>"
+                "<p>A computer-vision workbench: rectify, colorize, faces, pyramids.</p>"
+                f"<table cellspacing=4>{rows}</table>")

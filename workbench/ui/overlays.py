@@ -1,0 +1,134 @@
+"""Overlays drawn on an :class:`~workbench.ui.image_view.ImageView`: draggable points, polygons.
+
+The overlay only draws and forwards intent: it never owns the point coordinates. The panel's state
+object does; after every change the panel calls :meth:`PointsOverlay.set_points`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+POINT_COLOURS = ["#ff5555", "#55dd55", "#5599ff", "#ffcc33", "#dd66ff", "#33dddd"]
+
+
+class PointsOverlay(QtCore.QObject):
+    """Numbered, draggable markers joined by an (optionally closed) polygon.
+
+    Signals
+    -------
+    pointDragged(index, x, y)
+        While a marker is dragged (many per drag).
+    pointDragFinished(index, x, y)
+        When the drag ends: one undoable edit.
+    pointSelected(index)
+        A marker was clicked.
+    """
+
+    pointDragged = QtCore.Signal(int, float, float)
+    pointDragFinished = QtCore.Signal(int, float, float)
+    pointSelected = QtCore.Signal(int)
+
+    def __init__(self, view_box: pg.ViewBox, *, labels: Sequence[str] = (), closed: bool = True):
+        super().__init__()
+        self._vb = view_box
+        self._labels = list(labels)
+        self._closed = closed
+        self._targets: list[pg.TargetItem] = []
+        self._selected: int | None = None
+        self._highlight: set[int] = set()
+        self._updating = False
+        self._polygon = pg.PlotCurveItem(pen=pg.mkPen("#f0c020", width=2))
+        self._polygon.setZValue(10)
+        view_box.addItem(self._polygon, ignoreBounds=True)
+        self._warn_pen = pg.mkPen("#ff4040", width=2, style=QtCore.Qt.PenStyle.DashLine)
+        self._ok_pen = pg.mkPen("#f0c020", width=2)
+
+    # ------------------------------------------------------------------
+    def set_points(self, points: Sequence[tuple[float, float]],
+                   selected: int | None = None) -> None:
+        """Show exactly ``points`` (image coordinates), highlighting ``selected``."""
+        self._updating = True
+        try:
+            while len(self._targets) > len(points):
+                self._vb.removeItem(self._targets.pop())
+            while len(self._targets) < len(points):
+                self._targets.append(self._make_target(len(self._targets)))
+            for target, (x, y) in zip(self._targets, points, strict=True):
+                if (target.pos().x(), target.pos().y()) != (x, y):
+                    target.setPos(x, y)
+            self._selected = selected
+            self._restyle()
+            self._redraw_polygon(points)
+        finally:
+            self._updating = False
+
+    def set_warning(self, warn: bool, indices: Sequence[int] = ()) -> None:
+        """Draw the polygon dashed red (and ring the named markers) while the shape is suspect."""
+        self._polygon.setPen(self._warn_pen if warn else self._ok_pen)
+        self._highlight = set(indices) if warn else set()
+        self._restyle()
+
+    def points(self) -> list[tuple[float, float]]:
+        return [(t.pos().x(), t.pos().y()) for t in self._targets]
+
+    def target(self, index: int) -> pg.TargetItem:
+        return self._targets[index]
+
+    def clear(self) -> None:
+        self.set_points([])
+
+    # ------------------------------------------------------------------
+    def _label(self, i: int) -> str:
+        return self._labels[i] if i < len(self._labels) else str(i + 1)
+
+    def _make_target(self, index: int) -> pg.TargetItem:
+        colour = POINT_COLOURS[index % len(POINT_COLOURS)]
+        target = pg.TargetItem(
+            pos=(0, 0),
+            size=16,
+            symbol="crosshair",
+            pen=pg.mkPen(colour, width=2),
+            hoverPen=pg.mkPen("w", width=3),
+            movable=True,
+            label=self._label(index),
+            labelOpts={"color": colour, "offset": (10, -10), "anchor": (0, 1)},
+        )
+        target.setZValue(20)
+        target.sigPositionChanged.connect(lambda t, i=index: self._on_moved(i, t))
+        target.sigPositionChangeFinished.connect(lambda t, i=index: self._on_finished(i, t))
+        self._vb.addItem(target, ignoreBounds=True)
+        return target
+
+    def _restyle(self) -> None:
+        for i, target in enumerate(self._targets):
+            colour = POINT_COLOURS[i % len(POINT_COLOURS)]
+            width = 4 if i == self._selected else 2
+            pen_colour = "#ff2020" if i in self._highlight else colour
+            target.setPen(pg.mkPen(pen_colour, width=width))
+            target.setBrush(QtGui.QColor(255, 255, 255, 90 if i == self._selected else 0))
+
+    def _redraw_polygon(self, points: Sequence[tuple[float, float]]) -> None:
+        if len(points) < 2:
+            self._polygon.setData([], [])
+            return
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        if self._closed and len(points) > 2:
+            xs.append(xs[0])
+            ys.append(ys[0])
+        self._polygon.setData(xs, ys)
+
+    def _on_moved(self, index: int, target: pg.TargetItem) -> None:
+        if self._updating:
+            return
+        self._redraw_polygon(self.points())
+        self.pointDragged.emit(index, target.pos().x(), target.pos().y())
+
+    def _on_finished(self, index: int, target: pg.TargetItem) -> None:
+        if self._updating:
+            return
+        self.pointSelected.emit(index)
+        self.pointDragFinished.emit(index, target.pos().x(), target.pos().y())

@@ -1,0 +1,74 @@
+"""What every panel offers the main window: open, save, status messages, recent files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from workbench.errors import WorkbenchError
+
+
+class Panel(QtWidgets.QWidget):
+    """Base class for the four tools.
+
+    Signals
+    -------
+    message(text, level)
+        Status-bar text; level is ``"info"``, ``"warning"`` or ``"error"``.
+    fileOpened(path)
+        A file was opened successfully (for the Recent files menu).
+    """
+
+    title = "Panel"
+    key = "panel"
+    message = QtCore.Signal(str, str)
+    fileOpened = QtCore.Signal(str)
+
+    can_open = False
+    can_save = False
+
+    def open_file(self, path: str | Path) -> bool:  # pragma: no cover - overridden
+        return False
+
+    def open_dialog(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def save_dialog(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def show_default(self) -> None:
+        """Open whatever the panel shows on first start (a bundled sample)."""
+
+    def settings(self) -> QtCore.QSettings:
+        return QtCore.QSettings()
+
+    def info(self, text: str) -> None:
+        self.message.emit(text, "info")
+
+    def warn(self, text: str) -> None:
+        self.message.emit(text, "warning")
+
+    def report_error(self, exc: BaseException) -> None:
+        """User-caused errors become a status message; anything else also names its type."""
+        if isinstance(exc, WorkbenchError):
+            self.message.emit(str(exc), "error")
+        else:
+            self.message.emit(f"Unexpected error ({type(exc).__name__}): {exc}", "error")
+
+
+class PlaceholderPanel(Panel):
+    """A slot for a panel that has not landed yet: says so plainly."""
+
+    def __init__(self, title: str, key: str, text: str, parent=None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.key = key
+        label = QtWidgets.QLabel(text)
+        label.setWordWrap(True)
+        label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        label.setStyleSheet("font-size: 15px; color: #555;")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(label)
+        layout.addStretch(2)

@@ -1,0 +1,620 @@
+"""Rectify panel: click four corners, drag them, see the rectified result live, save it.
+
+Mouse and keys (also shown in the panel):
+
+* click — place the next corner (top-left, top-right, bottom-right, bottom-left)
+* drag a corner — move it; wheel zooms, dragging the background pans
+* arrow keys — nudge the selected corner by 1 px (Shift: 10 px, Alt: 0.1 px); Tab — next corner
+* Ctrl+Z / Ctrl+Shift+Z — undo / redo; F — fit to window; 1 — actual pixels
+
+A second mode registers image A onto image B from four or more clicked correspondences.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workbench.errors import DegenerateConfigurationError, WorkbenchError
+from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image, write_image
+from workbench.rectify import (
+    CORNER_LABELS,
+    CORNER_NAMES,
+    INTERPOLATIONS,
+    PRESETS,
+    PointEditor,
+    RectifySession,
+    RegisterSession,
+    overlay,
+    save_matrix,
+)
+from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
+from workbench.ui.image_view import ImageView
+from workbench.ui.overlays import PointsOverlay
+from workbench.ui.panel import Panel
+from workbench.ui.worker import Job, run_in_background
+
+HINT = (
+    "Click the four corners in order: 1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left. "
+    "Drag a corner to adjust · arrows nudge the selected corner (Shift ×10, Alt ×0.1) · "
+    "Tab next corner · wheel zooms · drag the background to pan."
+)
+REGISTER_HINT = (
+    "Click a point in A, then the same point in B; repeat for at least four pairs. "
+    "Drag points to adjust; the overlay updates live."
+)
+
+
+def image_filter() -> str:
+    exts = " ".join(f"*{e}" for e in SUPPORTED_READ_EXTENSIONS)
+    return f"Images ({exts});;All files (*)"
+
+
+def nudge_step(modifiers: QtCore.Qt.KeyboardModifier) -> float:
+    if modifiers & QtCore.Qt.KeyboardModifier.ShiftModifier:
+        return 10.0
+    if modifiers & QtCore.Qt.KeyboardModifier.AltModifier:
+        return 0.1
+    return 1.0
+
+
+ARROWS = {
+    QtCore.Qt.Key.Key_Left: (-1, 0),
+    QtCore.Qt.Key.Key_Right: (1, 0),
+    QtCore.Qt.Key.Key_Up: (0, -1),
+    QtCore.Qt.Key.Key_Down: (0, 1),
+}
+
+
+class EditablePointsView(QtCore.QObject):
+    """Binds an ImageView + PointsOverlay to a PointEditor: clicks add, drags move, keys nudge."""
+
+    changed = QtCore.Signal(bool)  # True while a drag is in progress (preview only)
+
+    def __init__(self, view: ImageView, editor_getter, labels=(), closed=True) -> None:
+        super().__init__(view)
+        self.view = view
+        self._editor = editor_getter
+        self.overlay = PointsOverlay(view.view_box, labels=labels, closed=closed)
+        self._drag_index: int | None = None
+        view.clicked.connect(self._on_click)
+        view.key_handler = self._on_key
+        self.overlay.pointDragged.connect(self._on_drag)
+        self.overlay.pointDragFinished.connect(self._on_drag_finished)
+        self.overlay.pointSelected.connect(self._on_selected)
+
+    @property
+    def editor(self) -> PointEditor:
+        return self._editor()
+
+    def refresh(self) -> None:
+        self.overlay.set_points(self.editor.points, self.editor.selected)
+
+    def _on_click(self, x: float, y: float) -> None:
+        if self.view.image is None:
+            return
+        ed = self.editor
+        if ed.full:
+            i = ed.nearest(x, y)
+            px, py = ed.points[i]
+            if np.hypot(px - x, py - y) * self.view.pixel_scale() < 30:
+                ed.select(i)
+                self.refresh()
+            else:
+                self.changed.emit(False)  # let the panel say what to do
+            return
+        ed.add(x, y)
+        self.refresh()
+        self.changed.emit(False)
+
+    def _on_selected(self, index: int) -> None:
+        self.editor.select(index)
+        self.view.setFocus()
+        self.refresh()
+
+    def _on_drag(self, index: int, x: float, y: float) -> None:
+        if self._drag_index is None:
+            self._drag_index = index
+            self.editor.begin_drag(index)
+        self.editor.move(index, x, y)
+        self.changed.emit(True)
+
+    def _on_drag_finished(self, index: int, x: float, y: float) -> None:
+        if self._drag_index is not None:
+            self.editor.move(index, x, y)
+            self.editor.end_drag()
+            self._drag_index = None
+        self.refresh()
+        self.changed.emit(False)
+
+    def _on_key(self, ev: QtGui.QKeyEvent) -> bool:
+        key = QtCore.Qt.Key(ev.key())
+        if key in ARROWS:
+            dx, dy = ARROWS[key]
+            step = nudge_step(ev.modifiers())
+            if self.editor.nudge(dx * step, dy * step):
+                self.refresh()
+                self.changed.emit(False)
+                return True
+            return False
+        if key == QtCore.Qt.Key.Key_Tab:
+            self.editor.select_next()
+            self.refresh()
+            return True
+        if key == QtCore.Qt.Key.Key_F:
+            self.view.fit()
+            return True
+        if key == QtCore.Qt.Key.Key_1:
+            self.view.zoom_actual_pixels()
+            return True
+        return False
+
+
+class RectifyPanel(Panel):
+    title = "Rectify"
+    key = "rectify"
+    can_open = True
+    can_save = True
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.session = RectifySession()
+        self.register = RegisterSession()
+        self._preview_pending = False
+        self._save_job: Job | None = None
+        self.last_preview: np.ndarray | None = None
+        self._build()
+        self._sync_enabled()
+
+    # ------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItems(["Rectify a plane", "Register A onto B"])
+        self.mode.setToolTip("Rectify one photo, or align image A to image B")
+        self.open_button = QtWidgets.QPushButton("Open…")
+        self.preset = QtWidgets.QComboBox()
+        for p in PRESETS:
+            self.preset.addItem(p.label, p.key)
+        self.preset.setToolTip("Output rectangle: estimated aspect, a paper size, or your own")
+        self.custom_w = QtWidgets.QSpinBox(maximum=60000, minimum=1, value=1000, suffix=" px")
+        self.custom_h = QtWidgets.QSpinBox(maximum=60000, minimum=1, value=1000, suffix=" px")
+        self.interp = QtWidgets.QComboBox()
+        self.interp.addItems(INTERPOLATIONS)
+        self.interp.setCurrentText("bilinear")
+        self.interp.setToolTip("Interpolation used when saving at full resolution")
+        self.loupe = QtWidgets.QCheckBox("Loupe")
+        self.loupe.setChecked(True)
+        self.loupe.setToolTip("Magnifier next to the cursor for sub-pixel placement")
+        self.undo_button = QtWidgets.QToolButton(text="Undo")
+        self.redo_button = QtWidgets.QToolButton(text="Redo")
+        self.reset_button = QtWidgets.QToolButton(text="Reset")
+        self.save_button = QtWidgets.QPushButton("Save image…")
+        self.save_matrix_button = QtWidgets.QPushButton("Save matrix…")
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.progress = QtWidgets.QProgressBar(maximumWidth=140)
+        self.progress.hide()
+
+        bar = QtWidgets.QHBoxLayout()
+        for w in (self.mode, self.open_button):
+            bar.addWidget(w)
+        bar.addSpacing(12)
+        self.rectify_controls = QtWidgets.QWidget()
+        rc = QtWidgets.QHBoxLayout(self.rectify_controls)
+        rc.setContentsMargins(0, 0, 0, 0)
+        rc.addWidget(QtWidgets.QLabel("Output"))
+        rc.addWidget(self.preset)
+        rc.addWidget(self.custom_w)
+        rc.addWidget(QtWidgets.QLabel("×"))
+        rc.addWidget(self.custom_h)
+        bar.addWidget(self.rectify_controls)
+        bar.addWidget(QtWidgets.QLabel("Interpolation"))
+        bar.addWidget(self.interp)
+        bar.addWidget(self.loupe)
+        bar.addStretch(1)
+        for w in (self.undo_button, self.redo_button, self.reset_button, self.progress,
+                  self.cancel_button, self.save_button, self.save_matrix_button):
+            bar.addWidget(w)
+
+        # rectify page: source | preview
+        self.source_view = ImageView(placeholder="Open a photo (File ▸ Open, or drop it here).")
+        self.preview_view = ImageView(placeholder="The rectified result appears here once all "
+                                                  "four corners are placed.")
+        self.corners_ui = EditablePointsView(self.source_view, lambda: self.session.corners,
+                                             labels=CORNER_LABELS)
+        self.corners_ui.changed.connect(self._on_corners_changed)
+        rect_split = QtWidgets.QSplitter()
+        rect_split.addWidget(self._titled(self.source_view, "Source — place the corners"))
+        rect_split.addWidget(self._titled(self.preview_view, "Rectified preview"))
+        rect_split.setSizes([600, 400])
+
+        # register page: A | B | overlay
+        self.view_a = ImageView(placeholder="Image A: the image to move.")
+        self.view_b = ImageView(placeholder="Image B: the reference frame.")
+        self.overlay_view = ImageView(placeholder="A over B appears here after four pairs.")
+        self.points_a_ui = EditablePointsView(self.view_a, lambda: self.register.points_a,
+                                              closed=False)
+        self.points_b_ui = EditablePointsView(self.view_b, lambda: self.register.points_b,
+                                              closed=False)
+        self.points_a_ui.changed.connect(lambda drag: self._on_register_changed("a", drag))
+        self.points_b_ui.changed.connect(lambda drag: self._on_register_changed("b", drag))
+        self.open_a = QtWidgets.QPushButton("Open A…")
+        self.open_b = QtWidgets.QPushButton("Open B…")
+        self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0, maximum=100,
+                                         value=50)
+        self.opacity.setToolTip("Opacity of warped A over B")
+        reg_top = QtWidgets.QSplitter()
+        reg_top.addWidget(self._titled(self.view_a, "A", self.open_a))
+        reg_top.addWidget(self._titled(self.view_b, "B", self.open_b))
+        ov_box = QtWidgets.QWidget()
+        ovl = QtWidgets.QVBoxLayout(ov_box)
+        ovl.setContentsMargins(0, 0, 0, 0)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("A over B · opacity"))
+        row.addWidget(self.opacity)
+        ovl.addLayout(row)
+        ovl.addWidget(self.overlay_view)
+        reg_split = QtWidgets.QSplitter()
+        reg_split.addWidget(reg_top)
+        reg_split.addWidget(ov_box)
+        reg_split.setSizes([650, 350])
+
+        self.pages = QtWidgets.QStackedWidget()
+        self.pages.addWidget(rect_split)
+        self.pages.addWidget(reg_split)
+
+        self.hint = QtWidgets.QLabel(HINT)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555;")
+        self.fit_label = QtWidgets.QLabel()
+        self.fit_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning_label = QtWidgets.QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #c01818; font-weight: bold;")
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.fit_label)
+        layout.addWidget(self.warning_label)
+        layout.addWidget(self.hint)
+
+        self.mode.currentIndexChanged.connect(self._on_mode)
+        self.open_button.clicked.connect(self.open_dialog)
+        self.open_a.clicked.connect(lambda: self._open_register_dialog("a"))
+        self.open_b.clicked.connect(lambda: self._open_register_dialog("b"))
+        self.preset.currentIndexChanged.connect(self._on_preset)
+        self.custom_w.valueChanged.connect(self._on_custom_size)
+        self.custom_h.valueChanged.connect(self._on_custom_size)
+        self.interp.currentTextChanged.connect(self._on_interp)
+        self.loupe.toggled.connect(self._on_loupe)
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button.clicked.connect(self.redo)
+        self.reset_button.clicked.connect(self.reset)
+        self.save_button.clicked.connect(self.save_dialog)
+        self.save_matrix_button.clicked.connect(self.save_matrix_dialog)
+        self.cancel_button.clicked.connect(self._cancel_save)
+        self.opacity.valueChanged.connect(lambda _v: self._update_register())
+        self._on_preset()
+        self._on_loupe(True)
+
+        for seq, slot in ((QtGui.QKeySequence.StandardKey.Undo, self.undo),
+                          (QtGui.QKeySequence.StandardKey.Redo, self.redo)):
+            sc = QtGui.QShortcut(seq, self)
+            sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+
+    @staticmethod
+    def _titled(view: QtWidgets.QWidget, title: str, extra: QtWidgets.QWidget | None = None):
+        box = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        row = QtWidgets.QHBoxLayout()
+        label = QtWidgets.QLabel(f"<b>{title}</b>")
+        row.addWidget(label)
+        row.addStretch(1)
+        if extra is not None:
+            row.addWidget(extra)
+        lay.addLayout(row)
+        lay.addWidget(view, 1)
+        return box
+
+    # ------------------------------------------------------------- opening
+    def show_default(self) -> None:
+        path = sample_path(RECTIFY_SAMPLE)
+        if path.exists():
+            self.open_file(path, corners=sample_corners(RECTIFY_SAMPLE))
+            self.info("Sample poster opened: drag the corners, or Reset and click your own four.")
+        b = sample_path(RECTIFY_SAMPLE_B)
+        if path.exists() and b.exists():
+            try:
+                self.register.load_a(read_image(b))
+                self.register.load_b(read_image(path))
+                self.view_a.set_image(self.register.image_a)
+                self.view_b.set_image(self.register.image_b)
+            except WorkbenchError as exc:
+                self.report_error(exc)
+
+    def open_dialog(self) -> None:
+        if self.mode.currentIndex() == 1:
+            self._open_register_dialog("a" if self.register.image_a is None else "b")
+            return
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open photo", self._last_dir(), image_filter())
+        if path:
+            self.open_file(path)
+
+    def _last_dir(self) -> str:
+        return str(self.settings().value("rectify/last_dir", str(Path.home())))
+
+    def open_file(self, path: str | Path, corners=None) -> bool:
+        """Open a photo to rectify (or, in register mode, as A then B)."""
+        if self.mode.currentIndex() == 1:
+            return self._open_register("a" if self.register.image_a is None else "b", path)
+        try:
+            image = read_image(path)
+        except WorkbenchError as exc:
+            self.report_error(exc)  # the current image and corners stay as they were
+            return False
+        self.session.load(image, path, corners=corners)
+        self.last_preview = None
+        self.source_view.set_image(image)
+        self.preview_view.set_image(None)
+        self.settings().setValue("rectify/last_dir", str(Path(path).parent))
+        self.fileOpened.emit(str(path))
+        h, w = image.shape[:2]
+        self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}")
+        self._refresh_all()
+        return True
+
+    def _open_register_dialog(self, which: str) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, f"Open image {which.upper()}", self._last_dir(), image_filter())
+        if path:
+            self._open_register(which, path)
+
+    def _open_register(self, which: str, path: str | Path) -> bool:
+        try:
+            image = read_image(path)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        if which == "a":
+            self.register.load_a(image)
+            self.view_a.set_image(image)
+        else:
+            self.register.load_b(image)
+            self.view_b.set_image(image)
+        self.fileOpened.emit(str(path))
+        self._refresh_register()
+        return True
+
+    # ------------------------------------------------------------- editing
+    def _on_mode(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        self.rectify_controls.setVisible(index == 0)
+        self.save_matrix_button.setVisible(True)
+        self.hint.setText(HINT if index == 0 else REGISTER_HINT)
+        self._refresh_all() if index == 0 else self._refresh_register()
+
+    def _on_preset(self, *_args) -> None:
+        key = self.preset.currentData()
+        self.session.preset = key
+        custom = key == "custom"
+        self.custom_w.setVisible(custom)
+        self.custom_h.setVisible(custom)
+        self._refresh_all()
+
+    def _on_custom_size(self, *_args) -> None:
+        self.session.custom_size = (self.custom_w.value(), self.custom_h.value())
+        self._refresh_all()
+
+    def _on_interp(self, name: str) -> None:
+        self.session.interpolation = name
+        self.register.interpolation = name
+        self._refresh_register()
+
+    def _on_loupe(self, on: bool) -> None:
+        for v in (self.source_view, self.view_a, self.view_b):
+            v.set_loupe_enabled(on)
+
+    def _on_corners_changed(self, dragging: bool) -> None:
+        if not dragging and self.session.corners.full and self.session.image is not None:
+            pass
+        self._refresh_all(dragging=dragging)
+
+    def undo(self) -> None:
+        if self.mode.currentIndex() == 1:
+            if self.register.undo():
+                self._refresh_register()
+            return
+        if self.session.corners.undo():
+            self._refresh_all()
+
+    def redo(self) -> None:
+        if self.mode.currentIndex() == 0 and self.session.corners.redo():
+            self._refresh_all()
+
+    def reset(self) -> None:
+        if self.mode.currentIndex() == 1:
+            for which in ("a", "b"):
+                self.register.editor(which).clear()
+                self.register.touched(which)
+            self._refresh_register()
+            return
+        self.session.corners.clear()
+        self.preview_view.set_image(None)
+        self.last_preview = None
+        self._refresh_all()
+
+    # ------------------------------------------------------------ feedback
+    def _refresh_all(self, dragging: bool = False) -> None:
+        if self.mode.currentIndex() != 0:
+            return
+        self.corners_ui.refresh()
+        s = self.session
+        n = len(s.points)
+        warnings = s.shape_warnings()
+        self.corners_ui.overlay.set_warning(bool(warnings))
+        self.warning_label.setText("⚠ " + " ".join(warnings) if warnings else "")
+        if s.image is None:
+            self.fit_label.setText("")
+        elif n < 4:
+            self.fit_label.setText(f"Corner {n + 1} of 4: click the {CORNER_NAMES[n]} corner.")
+        self._schedule_preview()
+        self._sync_enabled()
+
+    def _schedule_preview(self) -> None:
+        """Coalesce bursts of drag events into one preview per event-loop turn."""
+        if not self._preview_pending:
+            self._preview_pending = True
+            QtCore.QTimer.singleShot(0, self._update_preview)
+
+    def _update_preview(self) -> None:
+        self._preview_pending = False
+        s = self.session
+        if s.image is None or not s.complete:
+            return
+        try:
+            (w, h), note = s.output_size()
+            preview = s.preview()
+            fit = s.fit()
+        except DegenerateConfigurationError as exc:
+            self.warning_label.setText(f"⚠ {exc}")
+            self.corners_ui.overlay.set_warning(True, exc.indices)
+            return
+        except WorkbenchError as exc:
+            self.warning_label.setText(f"⚠ {exc}")
+            return
+        self.last_preview = preview
+        self.preview_view.set_image(preview, fit=False)
+        self.fit_label.setText(
+            f"Output {w}×{h} px — {note} · condition number {fit.condition:.3g}")
+        self._sync_enabled()
+
+    def _on_register_changed(self, which: str, dragging: bool) -> None:
+        if not dragging:
+            self.register.touched(which)
+        self._refresh_register()
+
+    def _refresh_register(self) -> None:
+        if self.mode.currentIndex() != 1:
+            return
+        self.points_a_ui.refresh()
+        self.points_b_ui.refresh()
+        r = self.register
+        na, nb = len(r.points_a.points), len(r.points_b.points)
+        self.fit_label.setText(f"{r.pairs} pair(s): {na} point(s) in A, {nb} in B.")
+        self.warning_label.setText("")
+        self._update_register()
+        self._sync_enabled()
+
+    def _update_register(self) -> None:
+        r = self.register
+        if not r.ready:
+            self.overlay_view.set_image(r.image_b, fit=False) if r.image_b is not None else None
+            return
+        try:
+            fit = r.fit()
+            blended = overlay(r.image_b, r.warped_a(), self.opacity.value() / 100)
+        except DegenerateConfigurationError as exc:
+            self.warning_label.setText(f"⚠ {exc}")
+            return
+        except WorkbenchError as exc:
+            self.warning_label.setText(f"⚠ {exc}")
+            return
+        self.overlay_view.set_image(blended, fit=False)
+        errs = ", ".join(f"{e:.2f}" for e in fit.errors)
+        extra = f" · reprojection error per pair (px): {errs} · RMS {fit.rms:.2f}" \
+            if r.pairs > 4 else " (exact with four pairs — add more to see residuals)"
+        self.fit_label.setText(f"{r.pairs} pairs · condition {fit.condition:.3g}{extra}")
+
+    def _sync_enabled(self) -> None:
+        reg = self.mode.currentIndex() == 1
+        ed = self.session.corners
+        busy = self._save_job is not None
+        ready = self.session.complete and self.last_preview is not None
+        self.undo_button.setEnabled(
+            bool(self.register._last_edited) if reg else ed.can_undo)
+        self.redo_button.setEnabled(not reg and ed.can_redo)
+        self.save_button.setEnabled(not busy and (self.register.ready if reg else ready))
+        self.save_matrix_button.setEnabled(self.register.ready if reg else ready)
+
+    # --------------------------------------------------------------- saving
+    def save_dialog(self) -> None:
+        reg = self.mode.currentIndex() == 1
+        stem = self.session.path.stem if self.session.path else "image"
+        default = str(Path(self._last_dir()) / f"{stem}_{'registered' if reg else 'rectified'}.png")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save result", default, "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg)")
+        if path:
+            self.save_to(path)
+
+    def save_to(self, path: str | Path) -> Job | None:
+        """Render at full resolution and write, off the GUI thread; returns the job."""
+        reg = self.mode.currentIndex() == 1
+        if reg and not self.register.ready or not reg and not self.session.complete:
+            self.warn("Nothing to save yet.")
+            return None
+        path = Path(path)
+        session = self.register if reg else self.session
+
+        def work(job: Job):
+            job.report(0.05, "rendering")
+            image = session.warped_a() if reg else session.render()
+            job.report(0.6, "writing")
+            write_image(path, image)
+            return path
+
+        self.progress.setRange(0, 100)
+        self.progress.show()
+        self.cancel_button.show()
+        self._save_job = run_in_background(
+            work,
+            on_progress=lambda f, m: (self.progress.setValue(int(f * 100)),
+                                      self.progress.setFormat(m)),
+            on_done=lambda p: self.info(f"Saved {p}"),
+            on_error=self.report_error,
+            on_end=self._save_ended,
+        )
+        self._save_job.cancelled.connect(lambda: self.warn("Save cancelled; nothing written."))
+        self._sync_enabled()
+        return self._save_job
+
+    def _cancel_save(self) -> None:
+        if self._save_job is not None:
+            self._save_job.cancel()
+
+    def _save_ended(self) -> None:
+        self._save_job = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._sync_enabled()
+
+    def save_matrix_dialog(self) -> None:
+        stem = self.session.path.stem if self.session.path else "homography"
+        default = str(Path(self._last_dir()) / f"{stem}_H.json")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save matrix", default,
+                                                        "JSON (*.json)")
+        if path:
+            self.save_matrix_to(path)
+
+    def save_matrix_to(self, path: str | Path) -> bool:
+        try:
+            if self.mode.currentIndex() == 1:
+                r = self.register
+                doc = {"H": r.homography().tolist(),
+                       "points_a": [list(p) for p in r.points_a.points[:r.pairs]],
+                       "points_b": [list(p) for p in r.points_b.points[:r.pairs]],
+                       "condition": r.fit().condition,
+                       "convention": "H maps image A pixels to image B pixels"}
+            else:
+                doc = self.session.matrix_document()
+            save_matrix(path, doc)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        self.info(f"Saved matrix to {path}")
+        return True

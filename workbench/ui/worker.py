@@ -1,0 +1,122 @@
+"""One small helper for all background work: run a function on Qt's thread pool.
+
+The function receives a :class:`Job` it can use to report progress and to check for cancellation;
+results and errors come back on the GUI thread as signals. Panels never create threads by hand.
+
+>>> job = run_in_background(lambda job: heavy(job), on_done=show, on_error=report)
+>>> job.cancel()
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6 import QtCore
+
+
+class Cancelled(Exception):
+    """Raised inside a job function by :meth:`Job.check` once the user has cancelled."""
+
+
+class Job(QtCore.QObject):
+    """Handle on a background task. Signals are delivered on the GUI thread."""
+
+    progress = QtCore.Signal(float, str)  # fraction 0..1, message
+    finished = QtCore.Signal(object)  # the function's return value
+    failed = QtCore.Signal(object)  # the exception
+    cancelled = QtCore.Signal()
+    ended = QtCore.Signal()  # always, after finished / failed / cancelled
+
+    # Emitted from the pool thread; connected to slots of this GUI-thread object, so Qt queues
+    # them and the public signals above fire on the GUI thread whatever the callbacks are.
+    _progress_raw = QtCore.Signal(float, str)
+    _outcome_raw = QtCore.Signal(str, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cancel = threading.Event()
+        self.done = False
+        self._progress_raw.connect(self._relay_progress)
+        self._outcome_raw.connect(self._relay_outcome)
+
+    @QtCore.Slot(float, str)
+    def _relay_progress(self, fraction: float, message: str) -> None:
+        if not self.done:
+            self.progress.emit(fraction, message)
+
+    @QtCore.Slot(str, object)
+    def _relay_outcome(self, kind: str, value: object) -> None:
+        self.done = True
+        if kind == "finished":
+            self.finished.emit(value)
+        elif kind == "failed":
+            self.failed.emit(value)
+        else:
+            self.cancelled.emit()
+        self.ended.emit()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Call often from the job function: raises :class:`Cancelled` after :meth:`cancel`."""
+        if self._cancel.is_set():
+            raise Cancelled
+
+    def report(self, fraction: float, message: str = "") -> None:
+        self.check()
+        self._progress_raw.emit(float(fraction), message)
+
+
+class _Runnable(QtCore.QRunnable):
+    def __init__(self, fn: Callable[[Job], Any], job: Job) -> None:
+        super().__init__()
+        self.fn = fn
+        self.job = job
+
+    def run(self) -> None:
+        job = self.job
+        try:
+            result = self.fn(job)
+        except Cancelled:
+            job._outcome_raw.emit("cancelled", None)
+        except Exception as exc:  # delivered to the GUI thread, shown to the user there
+            exc.__traceback_text__ = traceback.format_exc()
+            job._outcome_raw.emit("failed", exc)
+        else:
+            job._outcome_raw.emit("cancelled" if job.is_cancelled else "finished", result)
+
+
+_live_jobs: set[Job] = set()
+
+
+def run_in_background(
+    fn: Callable[[Job], Any],
+    *,
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
+    on_end: Callable[[], None] | None = None,
+    pool: QtCore.QThreadPool | None = None,
+) -> Job:
+    """Run ``fn(job)`` off the GUI thread; callbacks run on the GUI thread."""
+    job = Job()
+    if on_done:
+        job.finished.connect(on_done)
+    if on_error:
+        job.failed.connect(on_error)
+    if on_progress:
+        job.progress.connect(on_progress)
+    if on_end:
+        job.ended.connect(on_end)
+    _live_jobs.add(job)  # keep the QObject alive until it has ended
+    job.ended.connect(lambda: _live_jobs.discard(job))
+    (pool or QtCore.QThreadPool.globalInstance()).start(_Runnable(fn, job))
+    return job
