@@ -20,8 +20,8 @@ from workbench.imaging.io import to_uint8_display
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
-LOUPE_RADIUS = 12  # source pixels either side of the cursor
-LOUPE_ZOOM = 7  # screen pixels per source pixel
+LOUPE_RADIUS = 10  # source pixels either side of the cursor
+LOUPE_ZOOM = 6  # screen pixels per source pixel
 
 
 def format_value(value: np.ndarray | float | int | None) -> str:

@@ -11,11 +11,15 @@ from collections.abc import Sequence
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-POINT_COLOURS = ["#ff5555", "#55dd55", "#5599ff", "#ffcc33", "#dd66ff", "#33dddd"]
+POINT_COLOURS = ["#ff5555", "#55dd55", "#5599ff", "#ffcc33", "#dd66ff", "#ff9933"]
+POLYGON_COLOUR = "#30e0ff"
+# label offsets (screen px) that put corner labels outside a TL, TR, BR, BL quadrilateral
+LABEL_PLACES = [((-12, -12), (1, 1)), ((12, -12), (0, 1)), ((12, 12), (0, 0)),
+                ((-12, 12), (1, 0))]
 
 
 class PointsOverlay(QtCore.QObject):
-    """Numbered, draggable markers joined by an (optionally closed) polygon.
+    """Numbered, draggable markers; with ``closed=True`` joined by a polygon (a quadrilateral).
 
     Signals
     -------
@@ -40,11 +44,11 @@ class PointsOverlay(QtCore.QObject):
         self._selected: int | None = None
         self._highlight: set[int] = set()
         self._updating = False
-        self._polygon = pg.PlotCurveItem(pen=pg.mkPen("#f0c020", width=2))
+        self._polygon = pg.PlotCurveItem(pen=pg.mkPen(POLYGON_COLOUR, width=2))
         self._polygon.setZValue(10)
         view_box.addItem(self._polygon, ignoreBounds=True)
         self._warn_pen = pg.mkPen("#ff4040", width=2, style=QtCore.Qt.PenStyle.DashLine)
-        self._ok_pen = pg.mkPen("#f0c020", width=2)
+        self._ok_pen = pg.mkPen(POLYGON_COLOUR, width=2)
 
     # ------------------------------------------------------------------
     def set_points(self, points: Sequence[tuple[float, float]],
@@ -86,6 +90,7 @@ class PointsOverlay(QtCore.QObject):
 
     def _make_target(self, index: int) -> pg.TargetItem:
         colour = POINT_COLOURS[index % len(POINT_COLOURS)]
+        offset, anchor = LABEL_PLACES[index % 4] if self._closed else ((10, -10), (0, 1))
         target = pg.TargetItem(
             pos=(0, 0),
             size=16,
@@ -94,7 +99,8 @@ class PointsOverlay(QtCore.QObject):
             hoverPen=pg.mkPen("w", width=3),
             movable=True,
             label=self._label(index),
-            labelOpts={"color": colour, "offset": (10, -10), "anchor": (0, 1)},
+            labelOpts={"color": colour, "offset": offset, "anchor": anchor,
+                       "fill": pg.mkBrush(0, 0, 0, 160)},
         )
         target.setZValue(20)
         target.sigPositionChanged.connect(lambda t, i=index: self._on_moved(i, t))
@@ -111,7 +117,7 @@ class PointsOverlay(QtCore.QObject):
             target.setBrush(QtGui.QColor(255, 255, 255, 90 if i == self._selected else 0))
 
     def _redraw_polygon(self, points: Sequence[tuple[float, float]]) -> None:
-        if len(points) < 2:
+        if len(points) < 2 or not self._closed:  # open sets (correspondences) get no outline
             self._polygon.setData([], [])
             return
         xs = [p[0] for p in points]

@@ -206,8 +206,9 @@ class RectifyPanel(Panel):
         rc.setContentsMargins(0, 0, 0, 0)
         rc.addWidget(QtWidgets.QLabel("Output"))
         rc.addWidget(self.preset)
+        self.times_label = QtWidgets.QLabel("×")
         rc.addWidget(self.custom_w)
-        rc.addWidget(QtWidgets.QLabel("×"))
+        rc.addWidget(self.times_label)
         rc.addWidget(self.custom_h)
         bar.addWidget(self.rectify_controls)
         bar.addWidget(QtWidgets.QLabel("Interpolation"))
@@ -403,8 +404,8 @@ class RectifyPanel(Panel):
         key = self.preset.currentData()
         self.session.preset = key
         custom = key == "custom"
-        self.custom_w.setVisible(custom)
-        self.custom_h.setVisible(custom)
+        for w in (self.custom_w, self.times_label, self.custom_h):
+            w.setVisible(custom)
         self._refresh_all()
 
     def _on_custom_size(self, *_args) -> None:
@@ -421,8 +422,6 @@ class RectifyPanel(Panel):
             v.set_loupe_enabled(on)
 
     def _on_corners_changed(self, dragging: bool) -> None:
-        if not dragging and self.session.corners.full and self.session.image is not None:
-            pass
         self._refresh_all(dragging=dragging)
 
     def undo(self) -> None:
