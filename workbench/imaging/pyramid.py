@@ -43,9 +43,11 @@ development machine (24 MP RGB uint8, times relative to one ``cv2.pyrDown``):
   needs cross-channel sums, and ``cv2.transpose`` alone costs ~0.4x;
 * weighted sums of strided views (``cv2.addWeighted``, numpy): one pass per tap, 3-5x.
 
-Six levels of a 24 MP RGB uint8 image, default kernel: ~1.4-1.6x the ``cv2.pyrDown`` loop
-(1080p: ~1.5x); 7 taps (sigma 1.6): ~1.8-2.0x; 11 taps (sigma 2.5): ~2.5-2.9x; skimage's
-``pyramid_gaussian``: ~55-80x. (The machine was shared, so runs vary by ~10 %.) Ratios depend
+Six levels of a 24 MP RGB uint8 image, default kernel: ~1.6x the ``cv2.pyrDown`` loop on quiet
+runs (1.4-1.7x over all runs), so short of the 1.5x goal; 1080p: ~1.9x, because below ~1 MP
+``sepFilter2D`` runs on one thread where ``pyrDown`` uses two. 7 taps (sigma 1.6): ~2.1x
+(1080p 2.4x); 11 taps (sigma 2.5): ~2.8x (1080p 3.2x); skimage's
+``pyramid_gaussian``: ~100-150x. (The machine was shared; runs vary by ~10 %.) Ratios depend
 on the OpenCV build: in this one ``cv2.pyrDown`` is ~3-4x slower per sample on 3-channel than on
 1-channel images, so where its 3-channel path is faster the ratios grow. Explicit taps equal to
 :data:`BURT_ADELSON_TAPS` dispatch to ``cv2.pyrDown`` (same filter, borders and sizes).
@@ -605,7 +607,7 @@ def gaussian_pyramid(
     return pyramid
 
 
-class LaplacianPyramid(list):
+class LaplacianPyramid(list[NDArray]):
     """A list of Laplacian bands (float32) ending with the coarsest Gaussian level (float32).
 
     It also remembers what :func:`reconstruct_from_laplacian` needs: the 1-D ``taps`` used for

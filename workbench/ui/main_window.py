@@ -2,62 +2,116 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench import __version__
-from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
-from workbench.ui.image_view import ImageView
 from workbench.ui.panel import Panel, PlaceholderPanel
 
 MAX_RECENT = 10
-PANEL_KEYS = ("rectify", "colorize", "faces", "pyramid")
 
 
-def make_panels() -> list[Panel]:
+@dataclass(frozen=True)
+class PanelSpec:
+    """A tab: its key and title, and how to build the panel when it is first needed."""
+
+    key: str
+    title: str
+    build: Callable[[], Panel]
+
+
+def _rectify() -> Panel:
     from workbench.ui.rectify_panel import RectifyPanel
 
-    return [
-        RectifyPanel(),
-        PlaceholderPanel("Colorize", "colorize",
-                         "Colorize is not in this build yet.\n\nIt will colorize grayscale photos "
-                         "and live camera/video with an ONNX model on the GPU (issue #4)."),
-        PlaceholderPanel("Faces", "faces",
-                         "Faces is not in this build yet.\n\nIt will enrol people and recognise "
-                         "them live with eigenfaces (issue #6)."),
-        PlaceholderPanel("Pyramid", "pyramid",
-                         "Pyramid is not in this build yet.\n\nIt will show Gaussian and "
-                         "Laplacian pyramids level by level (issue #3)."),
-    ]
+    return RectifyPanel()
+
+
+def _placeholder(key: str, title: str, text: str) -> Callable[[], Panel]:
+    return lambda: PlaceholderPanel(title, key, text)
+
+
+PANEL_SPECS: tuple[PanelSpec, ...] = (
+    PanelSpec("rectify", "Rectify", _rectify),
+    PanelSpec("colorize", "Colorize", _placeholder(
+        "colorize", "Colorize", "Colorize is not in this build yet.\n\nIt will colorize "
+        "grayscale photos and live camera/video with an ONNX model on the GPU (issue #4).")),
+    PanelSpec("faces", "Faces", _placeholder(
+        "faces", "Faces", "Faces is not in this build yet.\n\nIt will enrol people and "
+        "recognise them live with eigenfaces (issue #6).")),
+    PanelSpec("pyramid", "Pyramid", _placeholder(
+        "pyramid", "Pyramid", "Pyramid is not in this build yet.\n\nIt will show Gaussian "
+        "and Laplacian pyramids level by level (issue #3).")),
+)
+PANEL_KEYS = tuple(spec.key for spec in PANEL_SPECS)
+
+
+class _Slot(QtWidgets.QWidget):
+    """A tab's page: "Loading…" until the panel is built (panels import numpy, pyqtgraph, …)."""
+
+    def __init__(self, spec: PanelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.panel: Panel | None = None
+        self._layout = QtWidgets.QStackedLayout(self)
+        loading = QtWidgets.QLabel(f"Loading {spec.title}…")
+        loading.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(loading)
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, panels: list[Panel] | None = None) -> None:
+    """Four panels in tabs. The window shows first; a panel is built when first needed, so the
+    first window appears before the heavy imports (pyqtgraph, OpenCV) have finished."""
+
+    def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Workbench")
         self.setAcceptDrops(True)
-        self.panels = panels if panels is not None else make_panels()
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setDocumentMode(True)
-        for i, panel in enumerate(self.panels):
-            self.tabs.addTab(panel, panel.title)
-            self.tabs.setTabToolTip(i, f"{panel.title} (Ctrl+{i + 1})")
-            panel.message.connect(self.show_message)
-            panel.fileOpened.connect(self.add_recent)
+        self._slots = [_Slot(spec) for spec in PANEL_SPECS]
+        for i, slot in enumerate(self._slots):
+            self.tabs.addTab(slot, slot.spec.title)
+            self.tabs.setTabToolTip(i, f"{slot.spec.title} (Alt+{i + 1})")
         self.setCentralWidget(self.tabs)
-        self.tabs.currentChanged.connect(self._on_tab)
 
         self.coords = QtWidgets.QLabel()
         self.coords.setMinimumWidth(300)
         self.message_label = QtWidgets.QLabel()
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.coords)
-        for view in self.findChildren(ImageView):
-            view.hoverText.connect(self.coords.setText)
 
         self._build_menus()
         self._restore()
+        self.tabs.currentChanged.connect(self._on_tab)
+
+    # ----------------------------------------------------------- panels
+    def panel(self, index: int) -> Panel:
+        """The panel in tab ``index``, built (and showing its default content) on first use."""
+        slot = self._slots[index]
+        if slot.panel is None:
+            from workbench.ui.image_view import ImageView
+
+            panel = slot.spec.build()
+            panel.message.connect(self.show_message)
+            panel.fileOpened.connect(self.add_recent)
+            for view in panel.findChildren(ImageView):
+                view.hoverText.connect(self.coords.setText)
+            slot._layout.addWidget(panel)
+            slot._layout.setCurrentWidget(panel)
+            slot.panel = panel
+            panel.show_default()
+        return slot.panel
+
+    @property
+    def panels(self) -> list[Panel]:
+        """Every panel, building those not built yet."""
+        return [self.panel(i) for i in range(len(self._slots))]
+
+    def built_panels(self) -> list[Panel]:
+        return [slot.panel for slot in self._slots if slot.panel is not None]
 
     # ------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -81,8 +135,8 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu.addAction("Zoom &out", lambda: self._each_view("zoom_by", 0.8),
                             QtGui.QKeySequence.StandardKey.ZoomOut)
         view_menu.addSeparator()
-        for i, panel in enumerate(self.panels):
-            view_menu.addAction(panel.title, lambda i=i: self.tabs.setCurrentIndex(i),
+        for i, spec in enumerate(PANEL_SPECS):
+            view_menu.addAction(spec.title, lambda i=i: self.tabs.setCurrentIndex(i),
                                 f"Alt+{i + 1}")
 
         help_menu = mb.addMenu("&Help")
@@ -90,22 +144,25 @@ class MainWindow(QtWidgets.QMainWindow):
         self._rebuild_recent()
 
     def _each_view(self, method: str, *args) -> None:
+        from workbench.ui.image_view import ImageView
+
         for view in self.current_panel().findChildren(ImageView):
             if view.isVisible():
                 getattr(view, method)(*args)
 
     def current_panel(self) -> Panel:
-        return self.panels[self.tabs.currentIndex()]
+        return self.panel(self.tabs.currentIndex())
 
     def select_panel(self, key: str) -> None:
-        for i, panel in enumerate(self.panels):
-            if panel.key == key:
-                self.tabs.setCurrentIndex(i)
-                return
-        raise KeyError(key)
+        self.tabs.setCurrentIndex(PANEL_KEYS.index(key))
+
+    def activate_current(self) -> Panel:
+        """Build the current tab's panel if needed and update the menus for it."""
+        self._on_tab(self.tabs.currentIndex())
+        return self.current_panel()
 
     def _on_tab(self, index: int) -> None:
-        panel = self.panels[index]
+        panel = self.panel(index)
         self.open_action.setEnabled(panel.can_open)
         self.save_action.setEnabled(panel.can_save)
         self.coords.clear()
@@ -157,6 +214,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # ----------------------------------------------------- drag and drop
     @staticmethod
     def _dropped_images(event) -> list[str]:
+        from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
+
         if not event.mimeData().hasUrls():
             return []
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
@@ -196,7 +255,6 @@ class MainWindow(QtWidgets.QMainWindow):
         key = s.value("window/panel", "rectify")
         if key in PANEL_KEYS:
             self.select_panel(str(key))
-        self._on_tab(self.tabs.currentIndex())
 
     def closeEvent(self, event):  # noqa: N802
         QtCore.QSettings().setValue("window/geometry", self.saveGeometry())

@@ -326,7 +326,7 @@ class RectifyPanel(Panel):
     def show_default(self) -> None:
         path = sample_path(RECTIFY_SAMPLE)
         if path.exists():
-            self.open_file(path, corners=sample_corners(RECTIFY_SAMPLE))
+            self.open_file(path, corners=sample_corners(RECTIFY_SAMPLE), remember=False)
             self.info("Sample poster opened: drag the corners, or Reset and click your own four.")
         b = sample_path(RECTIFY_SAMPLE_B)
         if path.exists() and b.exists():
@@ -350,8 +350,11 @@ class RectifyPanel(Panel):
     def _last_dir(self) -> str:
         return str(self.settings().value("rectify/last_dir", str(Path.home())))
 
-    def open_file(self, path: str | Path, corners=None) -> bool:
-        """Open a photo to rectify (or, in register mode, as A then B)."""
+    def open_file(self, path: str | Path, corners=None, remember: bool = True) -> bool:
+        """Open a photo to rectify (or, in register mode, as A then B).
+
+        ``remember=False`` keeps it out of Recent files and the last folder (bundled samples).
+        """
         if self.mode.currentIndex() == 1:
             return self._open_register("a" if self.register.image_a is None else "b", path)
         try:
@@ -363,8 +366,9 @@ class RectifyPanel(Panel):
         self.last_preview = None
         self.source_view.set_image(image)
         self.preview_view.set_image(None)
-        self.settings().setValue("rectify/last_dir", str(Path(path).parent))
-        self.fileOpened.emit(str(path))
+        if remember:
+            self.settings().setValue("rectify/last_dir", str(Path(path).parent))
+            self.fileOpened.emit(str(path))
         h, w = image.shape[:2]
         self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}")
         self._refresh_all()
