@@ -79,6 +79,7 @@ class ImageView(pg.GraphicsView):
         self.view_box.addItem(self.image_item)
         self._image: np.ndarray | None = None
         self._display: np.ndarray | None = None
+        self.scale = 1.0  # view units per image pixel (pyramid levels shown at input scale)
         self.key_handler: Callable[[QtGui.QKeyEvent], bool] | None = None
         self.view_box.sigLeftClicked.connect(self.clicked)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -101,22 +102,30 @@ class ImageView(pg.GraphicsView):
         """The array being shown, as given (not the display copy)."""
         return self._image
 
-    def set_image(self, image: np.ndarray | None, *, fit: bool = True) -> None:
-        """Show ``image`` (or clear the view with ``None``); ``fit`` zooms to the whole image."""
+    def set_image(self, image: np.ndarray | None, *, fit: bool = True, scale: float = 1.0,
+                  display: np.ndarray | None = None) -> None:
+        """Show ``image`` (or clear the view with ``None``); ``fit`` zooms to the whole image.
+
+        ``scale`` draws each pixel ``scale`` view units wide, pixel ``i`` centred at
+        ``scale * i``; ``display`` is a ready uint8 rendering (e.g. a signed band on mid-gray)
+        while the status bar still reads values from ``image``.
+        """
         self._image = image
+        self.scale = float(scale)
         if image is None:
             self._display = None
             self.image_item.clear()
             self._placeholder.setVisible(bool(self._placeholder.text()))
             return
         self._placeholder.hide()
-        shape_changed = (
-            self.image_item.image is None or self.image_item.image.shape[:2] != image.shape[:2]
-        )
-        self._display = to_uint8_display(image)
+        extent = (image.shape[0] * self.scale, image.shape[1] * self.scale)
+        shape_changed = getattr(self, "_extent", None) != extent
+        self._extent = extent
+        self._display = to_uint8_display(image) if display is None else display
         self.image_item.setImage(self._display, autoLevels=False, levels=(0, 255))
         h, w = image.shape[:2]
-        self.image_item.setRect(QtCore.QRectF(-0.5, -0.5, w, h))
+        sc = self.scale
+        self.image_item.setRect(QtCore.QRectF(-0.5 * sc, -0.5 * sc, w * sc, h * sc))
         if fit or shape_changed:
             self.fit()
 
@@ -124,10 +133,9 @@ class ImageView(pg.GraphicsView):
         self._placeholder.setText(text)
         self._placeholder.setVisible(bool(text) and self._image is None)
 
-    @staticmethod
-    def pixel_at(x: float, y: float) -> tuple[int, int]:
-        """(column, row) of the pixel containing image point (x, y); pixel centres are integers."""
-        return int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
+    def pixel_at(self, x: float, y: float) -> tuple[int, int]:
+        """(column, row) of the pixel containing view point (x, y); pixel centres are integers."""
+        return int(np.floor(x / self.scale + 0.5)), int(np.floor(y / self.scale + 0.5))
 
     def value_at(self, x: float, y: float):
         """Original pixel value at image coordinates (x, y), or None outside the image."""
@@ -145,7 +153,9 @@ class ImageView(pg.GraphicsView):
         if self._image is None:
             return
         h, w = self._image.shape[:2]
-        self.view_box.setRange(QtCore.QRectF(-0.5, -0.5, w, h), padding=0.02)
+        sc = self.scale
+        self.view_box.setRange(QtCore.QRectF(-0.5 * sc, -0.5 * sc, w * sc, h * sc),
+                               padding=0.02)
 
     def zoom_actual_pixels(self) -> None:
         """1:1 — one image pixel per device pixel, centred where the view is centred now."""
@@ -185,6 +195,7 @@ class ImageView(pg.GraphicsView):
         img = self._display
         h, w = img.shape[:2]
         cx, cy = self.pixel_at(x, y)
+        x, y = x / self.scale, y / self.scale
         rows = np.clip(np.arange(cy - r, cy + r + 1), 0, h - 1)
         cols = np.clip(np.arange(cx - r, cx + r + 1), 0, w - 1)
         crop = img[rows][:, cols]

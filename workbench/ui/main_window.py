@@ -29,6 +29,12 @@ def _rectify() -> Panel:
     return RectifyPanel()
 
 
+def _pyramid() -> Panel:
+    from workbench.ui.pyramid_panel import PyramidPanel
+
+    return PyramidPanel()
+
+
 def _placeholder(key: str, title: str, text: str) -> Callable[[], Panel]:
     return lambda: PlaceholderPanel(title, key, text)
 
@@ -41,9 +47,7 @@ PANEL_SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("faces", "Faces", _placeholder(
         "faces", "Faces", "Faces is not in this build yet.\n\nIt will enrol people and "
         "recognise them live with eigenfaces (issue #6).")),
-    PanelSpec("pyramid", "Pyramid", _placeholder(
-        "pyramid", "Pyramid", "Pyramid is not in this build yet.\n\nIt will show Gaussian "
-        "and Laplacian pyramids level by level (issue #3).")),
+    PanelSpec("pyramid", "Pyramid", _pyramid),
 )
 PANEL_KEYS = tuple(spec.key for spec in PANEL_SPECS)
 
