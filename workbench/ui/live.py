@@ -1,0 +1,188 @@
+"""Live streams: capture on one thread, process on another, show the newest result.
+
+When processing (a model, face recognition) is slower than the camera, frames are dropped
+instead of queued: the processing thread always takes the newest captured frame, so what is shown
+is never more than one frame behind. Results reach the GUI thread through a one-slot mailbox, so a
+slow GUI does not build a queue either. Used by the Colorize and Faces panels.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore
+
+from workbench.video import FrameSource
+
+
+@dataclass
+class LiveStats:
+    captured: int = 0
+    processed: int = 0
+    dropped: int = 0
+    latency_ms: float = 0.0  # capture → result ready, for the last result
+    process_ms: float = 0.0  # processing time of the last frame
+    fps: float = 0.0  # results per second, smoothed
+    recent_ms: deque = field(default_factory=lambda: deque(maxlen=120))  # processing times
+
+
+@dataclass
+class LiveResult:
+    frame: np.ndarray
+    output: Any
+    index: int
+    stats: LiveStats
+
+
+class LiveRunner(QtCore.QObject):
+    """Runs ``process(frame)`` on the newest frame of ``open_source()`` until stopped.
+
+    Signals (GUI thread): ``result(LiveResult)``, ``failed(exception)``, ``finished()`` (the
+    source ended, failed or was stopped).
+    """
+
+    result = QtCore.Signal(object)
+    failed = QtCore.Signal(object)
+    finished = QtCore.Signal()
+    _posted = QtCore.Signal()
+    _ended = QtCore.Signal(object)
+
+    def __init__(self, open_source: Callable[[], FrameSource],
+                 process: Callable[[np.ndarray], Any], *, pace_files: bool = True) -> None:
+        super().__init__()
+        self._open_source = open_source
+        self._process = process
+        self._pace = pace_files
+        self.stats = LiveStats()
+        self._cond = threading.Condition()
+        self._frame: tuple[np.ndarray, float, int] | None = None
+        self._mailbox: LiveResult | None = None
+        self._mail_waiting = False
+        self._stop = threading.Event()
+        self._capture_done = False
+        self._threads: list[threading.Thread] = []
+        self._posted.connect(self._deliver)
+        self._ended.connect(self._on_ended)
+        self.running = False
+
+    # ----------------------------------------------------------- control
+    def start(self) -> None:
+        """Open the source (errors are raised here, before any thread starts) and run."""
+        source = self._open_source()
+        self._stop.clear()
+        self.running = True
+        self._capture_done = False
+        self._threads = [
+            threading.Thread(target=self._capture, args=(source,), daemon=True,
+                             name="live-capture"),
+            threading.Thread(target=self._work, daemon=True, name="live-process"),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def stop(self, wait: float = 2.0) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for t in self._threads:
+            t.join(wait)
+        self._threads = []
+
+    # ----------------------------------------------------------- threads
+    def _capture(self, source: FrameSource) -> None:
+        error = None
+        period = 1.0 / max(source.fps, 1.0)
+        next_time = time.perf_counter()
+        try:
+            while not self._stop.is_set():
+                frame = source.read()
+                if frame is None:
+                    break
+                with self._cond:
+                    self.stats.captured += 1
+                    self._frame = (frame, time.perf_counter(), self.stats.captured)
+                    self._cond.notify_all()
+                if self._pace and not source.live:  # a file plays at its own frame rate
+                    next_time += period
+                    delay = next_time - time.perf_counter()
+                    if delay > 0:
+                        self._stop.wait(delay)
+                    else:
+                        next_time = time.perf_counter()
+        except Exception as exc:  # e.g. CameraDisconnected: shown to the user
+            error = exc
+        finally:
+            source.close()
+            with self._cond:
+                self._capture_done = True
+                self._cond.notify_all()
+            if error is not None:
+                self._stop.set()
+                self._ended.emit(error)
+
+    def _work(self) -> None:
+        last = 0
+        smoothed = None
+        previous_done = None
+        while True:
+            with self._cond:
+                while not self._stop.is_set() and (self._frame is None or self._frame[2] == last):
+                    if self._capture_done:
+                        break
+                    self._cond.wait(0.5)
+                if self._stop.is_set() or self._frame is None or self._frame[2] == last:
+                    break
+                frame, captured_at, index = self._frame
+                self.stats.dropped += max(0, index - last - 1)
+                last = index
+            start = time.perf_counter()
+            try:
+                output = self._process(frame)
+            except Exception as exc:
+                self._stop.set()
+                self._ended.emit(exc)
+                return
+            done = time.perf_counter()
+            st = self.stats
+            st.processed += 1
+            st.process_ms = (done - start) * 1000
+            st.latency_ms = (done - captured_at) * 1000
+            st.recent_ms.append(st.process_ms)
+            if previous_done is not None:
+                rate = 1.0 / max(done - previous_done, 1e-6)
+                smoothed = rate if smoothed is None else 0.8 * smoothed + 0.2 * rate
+                st.fps = smoothed
+            previous_done = done
+            with self._cond:
+                self._mailbox = LiveResult(frame, output, index, st)
+                if self._mail_waiting:
+                    continue
+                self._mail_waiting = True
+            self._posted.emit()
+        self._ended.emit(None)
+
+    # ------------------------------------------------------- GUI thread
+    @QtCore.Slot()
+    def _deliver(self) -> None:
+        with self._cond:
+            item, self._mailbox = self._mailbox, None
+            self._mail_waiting = False
+        if item is not None:
+            self.result.emit(item)
+
+    @QtCore.Slot(object)
+    def _on_ended(self, error) -> None:
+        if not self.running:
+            return
+        self._deliver()
+        self.running = False
+        self._stop.set()
+        if error is not None:
+            self.failed.emit(error)
+        self.finished.emit()
