@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 NONE = QtCore.Qt.MouseButton.NoButton
@@ -41,6 +41,8 @@ def drag(view, start: tuple[float, float], end: tuple[float, float], steps: int 
     for i in range(1, steps + 1):
         t = i / steps
         p = p0 + (p1 - p0) * t
+        # pyqtgraph rate-limits mouse moves to 100/s: space them like a real hand would
+        QtTest.QTest.qWait(12)
         _send(vp, QtCore.QEvent.Type.MouseMove, p, NONE, LEFT)
         QtWidgets.QApplication.processEvents()
         if on_step is not None:

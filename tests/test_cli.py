@@ -118,3 +118,32 @@ def test_screenshot_renders_the_window(tmp_path):
     shot = read_image(out)
     assert shot.shape[0] > 400 and shot.shape[1] > 600
     assert shot.std() > 10  # a rendered window, not a blank image
+
+
+def test_negative_coordinates_are_points_not_options(tilted, tmp_path, capsys):
+    path, _, corners = tilted
+    shifted = corners - [70, 50]  # the first corners now lie left of / above the image
+    out = tmp_path / "out.png"
+    code = main(["rectify", str(path), str(out), "--points", *pts(shifted), "--size", "64x64",
+                 "--json"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "outside" in captured.err  # a warning, not an error
+    assert json.loads(captured.out)["size"] == [64, 64]
+
+
+@pytest.mark.parametrize("bad", ["nan,3", "inf,2"])
+def test_non_finite_points_are_bad_input(tilted, tmp_path, capsys, bad):
+    path, _, _ = tilted
+    code = main(["rectify", str(path), str(tmp_path / "o.png"), "--points", bad, "1,0", "1,1",
+                 "0,1"])
+    assert code == 2
+    assert "not finite" in capsys.readouterr().err
+
+
+def test_absurd_size_is_reported_as_size(tilted, tmp_path, capsys):
+    path, _, corners = tilted
+    code = main(["rectify", str(path), str(tmp_path / "o.png"), "--points", *pts(corners),
+                 "--size", "99999999999999999999x5"])
+    assert code == 2
+    assert "too large" in capsys.readouterr().err

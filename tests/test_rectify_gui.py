@@ -247,3 +247,80 @@ def test_drop_of_an_image_file_opens_it(qtbot, window, tmp_path):
                             QtCore.Qt.KeyboardModifier.NoModifier)
     window.dropEvent(drop)
     assert window.current_panel().session.image.shape == (40, 60, 3)
+
+
+def test_tab_selects_the_next_corner(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    panel.session.corners.select(0)
+    panel.source_view.setFocus()
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Tab)
+    assert panel.session.corners.selected == 1
+    assert panel.source_view.hasFocus()  # focus did not jump away: arrows still nudge
+    x, y = panel.session.points[1]
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Up)
+    assert panel.session.points[1] == pytest.approx((x, y - 1))
+
+
+def test_undo_to_three_corners_clears_the_stale_preview(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    assert panel.preview_view.image is not None
+    panel.undo()
+    assert len(panel.session.points) == 3
+    assert panel.preview_view.image is None and panel.last_preview is None
+    xs, _ = panel.corners_ui.overlay._polygon.getData()
+    assert len(xs) == 3  # an open outline: the quadrilateral is not closed yet
+
+
+def test_fifth_click_says_what_to_do(qtbot, window, panel):
+    place_sample_corners(qtbot, panel)
+    click(panel.source_view, 5, 5)
+    assert "All four corners are placed" in window.message_label.text()
+
+
+def test_corners_on_top_of_each_other_explain_why(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    tl = panel.session.points[0]
+    drag(panel.source_view, panel.session.points[1], (tl[0] + 2, tl[1] + 1))
+    text = panel.warning_label.text()
+    assert "corners 1 (top-left) and 2 (top-right)" in text  # says which corners, while dragging
+    pen = panel.corners_ui.overlay._polygon.opts["pen"]
+    assert pen.style() == QtCore.Qt.PenStyle.DashLine  # the outline turned into a warning
+
+
+def test_a_second_save_while_one_runs_is_refused(qtbot, window, panel, tmp_path):
+    place_sample_corners(qtbot, panel)
+    job = panel.save_to(tmp_path / "a.png")
+    assert job is not None
+    assert panel.save_to(tmp_path / "b.png") is None
+    assert "already running" in window.message_label.text()
+    with qtbot.waitSignal(job.ended, timeout=20000):
+        pass
+    assert (tmp_path / "a.png").exists() and not (tmp_path / "b.png").exists()
+
+
+def test_register_undo_redo_follow_the_users_order(qtbot, panel):
+    panel.mode.setCurrentIndex(1)
+    reg = panel.register
+    img = np.zeros((60, 80, 3), np.uint8)
+    reg.load_a(img)
+    reg.load_b(img.copy())
+    panel.view_a.set_image(img)
+    panel.view_b.set_image(img)
+    qtbot.wait(20)
+    click(panel.view_a, 10, 10)
+    click(panel.view_b, 12, 11)
+    click(panel.view_a, 40, 20)
+    panel.undo()
+    assert len(reg.points_a.points) == 1 and len(reg.points_b.points) == 1
+    panel.undo()
+    assert len(reg.points_b.points) == 0
+    panel.redo()
+    assert len(reg.points_b.points) == 1
+    assert panel.redo_button.isEnabled()
+
+
+def test_twelve_bit_data_in_a_16_bit_image_is_visible(qtbot, panel):
+    twelve = (np.linspace(0, 4095, 64 * 64).reshape(64, 64)).astype(np.uint16)
+    panel.source_view.set_image(twelve)
+    shown = panel.source_view.image_item.image
+    assert shown.dtype == np.uint8 and shown.max() == 255  # stretched by its bit depth

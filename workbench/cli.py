@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import time
 import traceback
@@ -26,7 +28,14 @@ class UsageError(WorkbenchError):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit with status 2 via UsageError."""
+    """argparse, but usage errors are one line and exit with status 2 via UsageError.
+
+    Arguments like ``-20,10`` (a point left of the image) are values, not options.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\d*\.?\d+(,-?\d*\.?\d+)?$")
 
     def error(self, message: str):  # noqa: D401
         raise UsageError(f"{self.prog}: {message} (see --help)")
@@ -34,9 +43,11 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_point(text: str) -> tuple[float, float]:
     try:
-        x, y = (float(v) for v in text.split(","))
+        x, y = (float(v) for v in text.strip().split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a point as x,y but got {text!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise argparse.ArgumentTypeError(f"point {text!r} is not finite")
     return x, y
 
 
@@ -79,7 +90,7 @@ def cmd_rectify(args) -> int:
         warp_perspective,
     )
     from workbench.imaging.io import read_image, write_image
-    from workbench.rectify import MAX_OUTPUT_SIDE
+    from workbench.rectify import validate_output_size
 
     image = read_image(args.input)
     h_img, w_img = image.shape[:2]
@@ -103,10 +114,9 @@ def cmd_rectify(args) -> int:
             est = rectified_size(args.points, image_size=(w_img, h_img))
             size = (est.width, est.height)
             method = est.method
+        validate_output_size(*size)
         H = rectify_homography(args.points, size)
-    if min(size) < 1 or max(size) > MAX_OUTPUT_SIDE:
-        raise WorkbenchError(f"output size {size[0]}×{size[1]} is out of range "
-                             f"(1..{MAX_OUTPUT_SIDE} px per side)")
+    validate_output_size(*size)
     result = warp_perspective(image, H, size, interpolation=args.interp)
     write_image(args.output, result)
     for warning in warnings:  # only once it worked: a failure stays a one-line message
@@ -224,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"no such file: {args.image}")
         from workbench.ui.app import run_gui
 
-        return run_gui(args.image, args.panel, args.screenshot, args.size)
+        return run_gui(args.image, args.panel, args.screenshot, args.size, args.timing)
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,8 @@ import numpy as np
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
 from workbench.imaging.homography import (
+    CORNER_NAMES,
+    MAX_OUTPUT_PIXELS,
     HomographyFit,
     estimate_homography,
     homography_fit,
@@ -32,7 +34,6 @@ from workbench.imaging.homography import (
     warp_perspective,
 )
 
-CORNER_NAMES = ("top-left", "top-right", "bottom-right", "bottom-left")
 CORNER_LABELS = ("1 TL", "2 TR", "3 BR", "4 BL")
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 MAX_OUTPUT_SIDE = 60_000
@@ -77,6 +78,21 @@ def downscale_for_preview(image: np.ndarray, max_side: int) -> tuple[np.ndarray,
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     # the exact factor actually applied along x (y differs by < 1 px of rounding)
     return small, size[0] / w
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """A warp to run later: source image, matrix, output size, interpolation, fill."""
+
+    image: np.ndarray
+    H: np.ndarray
+    size: tuple[int, int]
+    interpolation: str
+    fill: object = 0
+
+    def run(self) -> np.ndarray:
+        return warp_perspective(self.image, self.H, self.size, interpolation=self.interpolation,
+                                fill=self.fill)
 
 
 class PointEditor:
@@ -235,6 +251,13 @@ class RectifySession:
 
     def output_size(self) -> tuple[tuple[int, int], str]:
         """Output (width, height) for the current preset and a note on how it was chosen."""
+        key = (tuple(self.corners.points), self.preset, tuple(self.custom_size),
+               None if self.image is None else self.image.shape)
+        if getattr(self, "_size_cache", (None,))[0] != key:
+            self._size_cache = (key, self._output_size())
+        return self._size_cache[1]
+
+    def _output_size(self) -> tuple[tuple[int, int], str]:
         if self.preset == "custom":
             w, h = self.custom_size
             return (int(w), int(h)), "custom size"
@@ -277,19 +300,23 @@ class RectifySession:
         if self._preview_source is None:
             self._preview_source, self._preview_scale = downscale_for_preview(image, 2 * max_side)
         (w, h), _ = self.output_size()
-        _validate_size(w, h)
+        validate_output_size(w, h)
         out_scale = min(1.0, max_side / max(w, h))
         pw, ph = max(1, round(w * out_scale)), max(1, round(h * out_scale))
         H = self.homography()
         Hp = scale_matrix(pw / w) @ H @ np.linalg.inv(scale_matrix(self._preview_scale))
         return warp_perspective(self._preview_source, Hp, (pw, ph), interpolation="bilinear")
 
-    def render(self) -> np.ndarray:
-        """The rectified image at full resolution with the chosen interpolation."""
+    def render_plan(self) -> RenderPlan:
+        """Everything a full-resolution render needs, frozen now (for a background thread)."""
         image = _check_image(self.image)
         (w, h), _ = self.output_size()
-        _validate_size(w, h)
-        return warp_perspective(image, self.homography(), (w, h), interpolation=self.interpolation)
+        validate_output_size(w, h)
+        return RenderPlan(image, self.homography(), (w, h), self.interpolation)
+
+    def render(self) -> np.ndarray:
+        """The rectified image at full resolution with the chosen interpolation."""
+        return self.render_plan().run()
 
     def matrix_document(self) -> dict:
         """What "Save matrix" writes: H (source → output pixels), sizes, corners, conventions."""
@@ -310,14 +337,15 @@ class RectifySession:
         }
 
 
-def _validate_size(w: int, h: int) -> None:
+def validate_output_size(w: int, h: int) -> None:
+    """One rule for the panel and the CLI: at most MAX_OUTPUT_SIDE per side and 1 gigapixel."""
     if w < 1 or h < 1:
         raise WorkbenchError(f"Output size {w}×{h} is empty.")
-    if max(w, h) > MAX_OUTPUT_SIDE:
+    if max(w, h) > MAX_OUTPUT_SIDE or w * h > MAX_OUTPUT_PIXELS:
         raise WorkbenchError(
-            f"Output size {w}×{h} is too large (limit {MAX_OUTPUT_SIDE} px per side); "
-            "choose a custom size or move the corners."
-        )
+            f"Output size {w}×{h} is too large (limits: {MAX_OUTPUT_SIDE} px per side, "
+            f"{MAX_OUTPUT_PIXELS / 1e6:.0f} megapixels); choose a smaller size, or check that "
+            "no two corners are (nearly) on top of each other.")
 
 
 class RegisterSession:
@@ -329,26 +357,54 @@ class RegisterSession:
         self.points_a = PointEditor()
         self.points_b = PointEditor()
         self.interpolation = "bilinear"
-        self._last_edited: list[PointEditor] = []
+        self._undo_order: list[PointEditor] = []
+        self._redo_order: list[PointEditor] = []
+        self._small: dict[str, tuple[np.ndarray, float]] = {}
 
     def load_a(self, image: np.ndarray) -> None:
         self.image_a = image
         self.points_a = PointEditor()
+        self._reset_history()
 
     def load_b(self, image: np.ndarray) -> None:
         self.image_b = image
         self.points_b = PointEditor()
+        self._reset_history()
+
+    def _reset_history(self) -> None:
+        self._undo_order.clear()
+        self._redo_order.clear()
+        self._small.clear()
 
     def editor(self, which: str) -> PointEditor:
         return self.points_a if which == "a" else self.points_b
 
     def touched(self, which: str) -> None:
-        """Remember which side was edited last, so undo goes back in the user's order."""
-        self._last_edited.append(self.editor(which))
+        """Record an edit of side ``which`` so undo/redo follow the user's order across A and B."""
+        self._undo_order.append(self.editor(which))
+        self._redo_order.clear()
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo_order)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo_order)
 
     def undo(self) -> bool:
-        while self._last_edited:
-            if self._last_edited.pop().undo():
+        while self._undo_order:
+            editor = self._undo_order.pop()
+            if editor.undo():
+                self._redo_order.append(editor)
+                return True
+        return False
+
+    def redo(self) -> bool:
+        while self._redo_order:
+            editor = self._redo_order.pop()
+            if editor.redo():
+                self._undo_order.append(editor)
                 return True
         return False
 
@@ -371,12 +427,43 @@ class RegisterSession:
         return homography_fit(self.points_a.points[:n], self.points_b.points[:n],
                               self.homography())
 
-    def warped_a(self) -> np.ndarray:
-        """Image A in B's frame with alpha (transparent where A does not reach)."""
+    def render_plan(self) -> RenderPlan:
+        """A warped into B's frame with alpha (transparent where A does not reach)."""
         a = _check_image(self.image_a)
         b = _check_image(self.image_b)
-        return warp_perspective(a, self.homography(), (b.shape[1], b.shape[0]),
-                                interpolation=self.interpolation, fill="transparent")
+        return RenderPlan(a, self.homography(), (b.shape[1], b.shape[0]), self.interpolation,
+                          fill="transparent")
+
+    def warped_a(self) -> np.ndarray:
+        return self.render_plan().run()
+
+    def preview(self, max_side: int = 900) -> tuple[np.ndarray, np.ndarray]:
+        """(B, A warped onto B) at most ``max_side`` px: cheap enough for every drag event."""
+        a = _check_image(self.image_a)
+        b = _check_image(self.image_b)
+        if self._small.get("max_side") != max_side:
+            self._small = {"max_side": max_side,
+                           "a": downscale_for_preview(a, 2 * max_side),
+                           "b": downscale_for_preview(b, max_side)}
+        small_a, scale_a = self._small["a"]
+        small_b, scale_b = self._small["b"]
+        Hp = scale_matrix(scale_b) @ self.homography() @ np.linalg.inv(scale_matrix(scale_a))
+        warped = warp_perspective(small_a, Hp, (small_b.shape[1], small_b.shape[0]),
+                                  interpolation="bilinear", fill="transparent")
+        return small_b, warped
+
+    def matrix_document(self) -> dict:
+        n = self.pairs
+        fit = self.fit()
+        return {
+            "H": self.homography().tolist(),
+            "points_a": [list(p) for p in self.points_a.points[:n]],
+            "points_b": [list(p) for p in self.points_b.points[:n]],
+            "reprojection_errors": [float(e) for e in fit.errors],
+            "condition": fit.condition,
+            "convention": "pixel centres at integer coordinates; H maps image A pixels to "
+                          "image B pixels",
+        }
 
 
 def overlay(base: np.ndarray, top_rgba: np.ndarray, opacity: float) -> np.ndarray:
@@ -415,4 +502,5 @@ __all__ = [
     "RegisterSession",
     "overlay",
     "save_matrix",
+    "validate_output_size",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -9,14 +10,21 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """The ``resources/`` folder: ``$WORKBENCH_RESOURCES``, a frozen bundle's, or the checkout's."""
+    """The ``resources/`` folder: ``$WORKBENCH_RESOURCES``, a frozen bundle's, the checkout's
+    (editable installs), or the installed ``workbench_resources`` data package (wheels)."""
     env = os.environ.get("WORKBENCH_RESOURCES")
     if env:
         return Path(env)
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[1] / "resources"
+    checkout = Path(__file__).resolve().parents[1] / "resources"
+    if checkout.is_dir():
+        return checkout
+    spec = importlib.util.find_spec("workbench_resources")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return checkout
 
 
 def sample_path(name: str) -> Path:

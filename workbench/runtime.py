@@ -68,7 +68,11 @@ def quiet_session(model, providers: list, options=None):
 def usable_providers() -> tuple[str, ...]:
     """Providers that a session really runs on here, best first (always ends with CPU)."""
     ort = import_onnxruntime()
-    probe = str(resources_dir() / "models" / "provider_probe.onnx")
+    probe_path = resources_dir() / "models" / "provider_probe.onnx"
+    if not probe_path.is_file():
+        raise FileNotFoundError(f"the provider probe model is missing: {probe_path} "
+                                "(a broken installation: reinstall Workbench)")
+    probe = str(probe_path)
     usable = []
     for name in ort.get_available_providers():
         if name == "CPUExecutionProvider":
@@ -99,13 +103,17 @@ def gpu_name() -> str | None:
 
 def system_report(probe_providers: bool = True) -> dict[str, str]:
     """What ``workbench info`` and the About dialog show."""
-    from PySide6 import QtCore
+    try:  # the headless commands need no Qt; report it when it is there
+        from PySide6 import QtCore
 
+        qt = QtCore.qVersion()
+    except ImportError as exc:
+        qt = f"not importable ({exc})"
     report = {
         "Workbench": __version__,
         "Python": f"{platform.python_version()} ({sys.executable})",
         "Platform": platform.platform(),
-        "Qt / PySide6": f"{QtCore.qVersion()} / {package_version('PySide6-Essentials')}",
+        "Qt / PySide6": f"{qt} / {package_version('PySide6-Essentials')}",
         "NumPy": package_version("numpy"),
         "OpenCV": package_version("opencv-python-headless"),
         "SciPy": package_version("scipy"),

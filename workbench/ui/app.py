@@ -30,7 +30,8 @@ def screenshot(window: QtWidgets.QWidget, path: str | Path) -> Path:
 
 
 def run_gui(image: str | None = None, panel: str | None = None,
-            screenshot_path: str | None = None, size: tuple[int, int] | None = None) -> int:
+            screenshot_path: str | None = None, size: tuple[int, int] | None = None,
+            timing: bool = False) -> int:
     from workbench.cli import STARTED
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -38,6 +39,7 @@ def run_gui(image: str | None = None, panel: str | None = None,
     from workbench.ui.main_window import MainWindow
 
     window = MainWindow()
+    window.persist = not screenshot_path
     if screenshot_path and size is None:
         size = (1360, 860)  # documentation screenshots do not depend on a remembered geometry
     if size:
@@ -46,7 +48,6 @@ def run_gui(image: str | None = None, panel: str | None = None,
         window.select_panel(panel)
     window.show()
     app.processEvents()  # the first frame is painted: menus, tabs, "Loading…"
-    timing = "--timing" in sys.argv
     if timing:
         print(f"first window after {(time.perf_counter() - STARTED) * 1000:.0f} ms",
               file=sys.stderr)

@@ -24,6 +24,18 @@ LOUPE_RADIUS = 10  # source pixels either side of the cursor
 LOUPE_ZOOM = 6  # screen pixels per source pixel
 
 
+def display_uint8(image: np.ndarray) -> np.ndarray:
+    """8-bit rendering for the screen. 16-bit images that use fewer bits (12-bit camera data in
+    a 16-bit file) are stretched by their bit depth, so they are not shown nearly black."""
+    if image.dtype == np.uint16 and image.size:
+        bits = max(8, int(image.max()).bit_length())
+        if bits < 16:
+            scale = 255.0 / (2**bits - 1)
+            out = image.astype(np.float32) * scale + 0.5
+            return np.clip(out, 0, 255).astype(np.uint8)
+    return to_uint8_display(image)
+
+
 def format_value(value: np.ndarray | float | int | None) -> str:
     """Human-readable pixel value: ``128``, ``(12, 200, 3)`` or ``0.503``."""
     if value is None:
@@ -121,7 +133,7 @@ class ImageView(pg.GraphicsView):
         extent = (image.shape[0] * self.scale, image.shape[1] * self.scale)
         shape_changed = getattr(self, "_extent", None) != extent
         self._extent = extent
-        self._display = to_uint8_display(image) if display is None else display
+        self._display = display_uint8(image) if display is None else display
         self.image_item.setImage(self._display, autoLevels=False, levels=(0, 255))
         h, w = image.shape[:2]
         sc = self.scale
@@ -249,6 +261,14 @@ class ImageView(pg.GraphicsView):
         self._loupe.hide()
         self.hoverText.emit("")
         super().leaveEvent(ev)
+
+    def event(self, ev):  # noqa: N802
+        # Tab normally moves keyboard focus before keyPressEvent sees it; let the panel have it
+        if (ev.type() == QtCore.QEvent.Type.KeyPress and ev.key() == QtCore.Qt.Key.Key_Tab
+                and self.key_handler is not None and self.key_handler(ev)):
+            ev.accept()
+            return True
+        return super().event(ev)
 
     def keyPressEvent(self, ev):  # noqa: N802
         if self.key_handler is not None and self.key_handler(ev):

@@ -73,6 +73,9 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.setWindowTitle("Workbench")
         self.setAcceptDrops(True)
+        self.persist = True  # False for --screenshot runs: they must not change the settings
+        self._message_timer = QtCore.QTimer(self, singleShot=True)
+        self._message_timer.timeout.connect(lambda: self.show_message(""))
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setDocumentMode(True)
         self._slots = [_Slot(spec) for spec in PANEL_SPECS]
@@ -113,9 +116,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def panels(self) -> list[Panel]:
         """Every panel, building those not built yet."""
         return [self.panel(i) for i in range(len(self._slots))]
-
-    def built_panels(self) -> list[Panel]:
-        return [slot.panel for slot in self._slots if slot.panel is not None]
 
     # ------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -170,7 +170,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_action.setEnabled(panel.can_open)
         self.save_action.setEnabled(panel.can_save)
         self.coords.clear()
-        QtCore.QSettings().setValue("window/panel", panel.key)
+        self.show_message("")
+        if self.persist:
+            QtCore.QSettings().setValue("window/panel", panel.key)
 
     # ------------------------------------------------------------ files
     def open_dialog(self) -> None:
@@ -239,10 +241,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ----------------------------------------------------------- status
     def show_message(self, text: str, level: str = "info") -> None:
+        """Status-bar message; information fades after 10 s, warnings and errors stay longer."""
         colour = {"error": "#c01818", "warning": "#a06000"}.get(level, "")
         self.message_label.setStyleSheet(f"color: {colour};" if colour else "")
         self.message_label.setText(text)
         self.message_label.setToolTip(text)
+        if text:
+            self._message_timer.start(10_000 if level == "info" else 30_000)
 
     def show_about(self) -> None:
         dlg = AboutDialog(self)
@@ -261,7 +266,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.select_panel(str(key))
 
     def closeEvent(self, event):  # noqa: N802
-        QtCore.QSettings().setValue("window/geometry", self.saveGeometry())
+        if self.persist:
+            QtCore.QSettings().setValue("window/geometry", self.saveGeometry())
         super().closeEvent(event)
 
 

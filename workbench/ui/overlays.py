@@ -35,8 +35,10 @@ class PointsOverlay(QtCore.QObject):
     pointDragFinished = QtCore.Signal(int, float, float)
     pointSelected = QtCore.Signal(int)
 
-    def __init__(self, view_box: pg.ViewBox, *, labels: Sequence[str] = (), closed: bool = True):
+    def __init__(self, view_box: pg.ViewBox, *, labels: Sequence[str] = (), closed: bool = True,
+                 close_at: int = 3):
         super().__init__()
+        self._close_at = close_at  # the outline closes once this many points are placed
         self._vb = view_box
         self._labels = list(labels)
         self._closed = closed
@@ -78,12 +80,6 @@ class PointsOverlay(QtCore.QObject):
     def points(self) -> list[tuple[float, float]]:
         return [(t.pos().x(), t.pos().y()) for t in self._targets]
 
-    def target(self, index: int) -> pg.TargetItem:
-        return self._targets[index]
-
-    def clear(self) -> None:
-        self.set_points([])
-
     # ------------------------------------------------------------------
     def _label(self, i: int) -> str:
         return self._labels[i] if i < len(self._labels) else str(i + 1)
@@ -122,7 +118,7 @@ class PointsOverlay(QtCore.QObject):
             return
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
-        if self._closed and len(points) > 2:
+        if len(points) >= self._close_at:
             xs.append(xs[0])
             ys.append(ys[0])
         self._polygon.setData(xs, ys)

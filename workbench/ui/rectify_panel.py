@@ -18,11 +18,12 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
+from workbench.imaging.homography import CORNER_NAMES
 from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image, write_image
 from workbench.rectify import (
     CORNER_LABELS,
-    CORNER_NAMES,
     INTERPOLATIONS,
+    MAX_OUTPUT_SIDE,
     PRESETS,
     PointEditor,
     RectifySession,
@@ -72,12 +73,14 @@ class EditablePointsView(QtCore.QObject):
     """Binds an ImageView + PointsOverlay to a PointEditor: clicks add, drags move, keys nudge."""
 
     changed = QtCore.Signal(bool)  # True while a drag is in progress (preview only)
+    full = QtCore.Signal()  # a click when every point is already placed
 
     def __init__(self, view: ImageView, editor_getter, labels=(), closed=True) -> None:
         super().__init__(view)
         self.view = view
         self._editor = editor_getter
-        self.overlay = PointsOverlay(view.view_box, labels=labels, closed=closed)
+        self.overlay = PointsOverlay(view.view_box, labels=labels, closed=closed,
+                                     close_at=len(labels) or 3)
         self._drag_index: int | None = None
         view.clicked.connect(self._on_click)
         view.key_handler = self._on_key
@@ -103,7 +106,7 @@ class EditablePointsView(QtCore.QObject):
                 ed.select(i)
                 self.refresh()
             else:
-                self.changed.emit(False)  # let the panel say what to do
+                self.full.emit()
             return
         ed.add(x, y)
         self.refresh()
@@ -163,6 +166,8 @@ class RectifyPanel(Panel):
         self.session = RectifySession()
         self.register = RegisterSession()
         self._preview_pending = False
+        self._register_pending = False
+        self._register_warp: tuple[np.ndarray, np.ndarray] | None = None
         self._save_job: Job | None = None
         self.last_preview: np.ndarray | None = None
         self._build()
@@ -178,8 +183,10 @@ class RectifyPanel(Panel):
         for p in PRESETS:
             self.preset.addItem(p.label, p.key)
         self.preset.setToolTip("Output rectangle: estimated aspect, a paper size, or your own")
-        self.custom_w = QtWidgets.QSpinBox(maximum=60000, minimum=1, value=1000, suffix=" px")
-        self.custom_h = QtWidgets.QSpinBox(maximum=60000, minimum=1, value=1000, suffix=" px")
+        self.custom_w = QtWidgets.QSpinBox(maximum=MAX_OUTPUT_SIDE, minimum=1, value=1000)
+        self.custom_h = QtWidgets.QSpinBox(maximum=MAX_OUTPUT_SIDE, minimum=1, value=1000)
+        self.custom_w.setToolTip("Output width in pixels")
+        self.custom_h.setToolTip("Output height in pixels")
         self.interp = QtWidgets.QComboBox()
         self.interp.addItems(INTERPOLATIONS)
         self.interp.setCurrentText("bilinear")
@@ -188,8 +195,11 @@ class RectifyPanel(Panel):
         self.loupe.setChecked(True)
         self.loupe.setToolTip("Magnifier next to the cursor for sub-pixel placement")
         self.undo_button = QtWidgets.QToolButton(text="Undo")
+        self.undo_button.setToolTip("Undo the last point edit (Ctrl+Z)")
         self.redo_button = QtWidgets.QToolButton(text="Redo")
+        self.redo_button.setToolTip("Redo (Ctrl+Shift+Z)")
         self.reset_button = QtWidgets.QToolButton(text="Reset")
+        self.reset_button.setToolTip("Remove all points and start again")
         self.save_button = QtWidgets.QPushButton("Save image…")
         self.save_matrix_button = QtWidgets.QPushButton("Save matrix…")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
@@ -211,13 +221,16 @@ class RectifyPanel(Panel):
         rc.addWidget(self.times_label)
         rc.addWidget(self.custom_h)
         bar.addWidget(self.rectify_controls)
-        bar.addWidget(QtWidgets.QLabel("Interpolation"))
         bar.addWidget(self.interp)
         bar.addWidget(self.loupe)
         bar.addStretch(1)
-        for w in (self.undo_button, self.redo_button, self.reset_button, self.progress,
-                  self.cancel_button, self.save_button, self.save_matrix_button):
+        for w in (self.progress, self.cancel_button, self.save_button, self.save_matrix_button):
             bar.addWidget(w)
+        edit_buttons = QtWidgets.QWidget()
+        eb = QtWidgets.QHBoxLayout(edit_buttons)
+        eb.setContentsMargins(0, 0, 0, 0)
+        for w in (self.undo_button, self.redo_button, self.reset_button):
+            eb.addWidget(w)
 
         # rectify page: source | preview
         self.source_view = ImageView(placeholder="Open a photo (File ▸ Open, or drop it here).")
@@ -226,6 +239,9 @@ class RectifyPanel(Panel):
         self.corners_ui = EditablePointsView(self.source_view, lambda: self.session.corners,
                                              labels=CORNER_LABELS)
         self.corners_ui.changed.connect(self._on_corners_changed)
+        self.corners_ui.full.connect(lambda: self.info(
+            "All four corners are placed: drag one to move it (or select it and use the arrow "
+            "keys), or Reset to start again."))
         rect_split = QtWidgets.QSplitter()
         rect_split.addWidget(self._titled(self.source_view, "Source — place the corners"))
         rect_split.addWidget(self._titled(self.preview_view, "Rectified preview"))
@@ -280,7 +296,10 @@ class RectifyPanel(Panel):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.fit_label)
         layout.addWidget(self.warning_label)
-        layout.addWidget(self.hint)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.hint, 1)
+        bottom.addWidget(edit_buttons)
+        layout.addLayout(bottom)
 
         self.mode.currentIndexChanged.connect(self._on_mode)
         self.open_button.clicked.connect(self.open_dialog)
@@ -297,7 +316,7 @@ class RectifyPanel(Panel):
         self.save_button.clicked.connect(self.save_dialog)
         self.save_matrix_button.clicked.connect(self.save_matrix_dialog)
         self.cancel_button.clicked.connect(self._cancel_save)
-        self.opacity.valueChanged.connect(lambda _v: self._update_register())
+        self.opacity.valueChanged.connect(lambda _v: self._schedule_register())
         self._on_preset()
         self._on_loupe(True)
 
@@ -400,7 +419,6 @@ class RectifyPanel(Panel):
     def _on_mode(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
         self.rectify_controls.setVisible(index == 0)
-        self.save_matrix_button.setVisible(True)
         self.hint.setText(HINT if index == 0 else REGISTER_HINT)
         self._refresh_all() if index == 0 else self._refresh_register()
 
@@ -437,7 +455,11 @@ class RectifyPanel(Panel):
             self._refresh_all()
 
     def redo(self) -> None:
-        if self.mode.currentIndex() == 0 and self.session.corners.redo():
+        if self.mode.currentIndex() == 1:
+            if self.register.redo():
+                self._refresh_register()
+            return
+        if self.session.corners.redo():
             self._refresh_all()
 
     def reset(self) -> None:
@@ -466,8 +488,19 @@ class RectifyPanel(Panel):
             self.fit_label.setText("")
         elif n < 4:
             self.fit_label.setText(f"Corner {n + 1} of 4: click the {CORNER_NAMES[n]} corner.")
+            self._clear_preview()
         self._schedule_preview()
         self._sync_enabled()
+
+    def _clear_preview(self) -> None:
+        self.last_preview = None
+        self.preview_view.set_image(None)
+
+    def preview_max_side(self) -> int:
+        """Preview resolution: what the preview view can show on screen (device pixels)."""
+        view = self.preview_view
+        side = max(view.width(), view.height()) * view.devicePixelRatioF()
+        return int(np.clip(side, 256, 2048))
 
     def _schedule_preview(self) -> None:
         """Coalesce bursts of drag events into one preview per event-loop turn."""
@@ -482,14 +515,18 @@ class RectifyPanel(Panel):
             return
         try:
             (w, h), note = s.output_size()
-            preview = s.preview()
+            preview = s.preview(self.preview_max_side())
             fit = s.fit()
-        except DegenerateConfigurationError as exc:
-            self.warning_label.setText(f"⚠ {exc}")
-            self.corners_ui.overlay.set_warning(True, exc.indices)
-            return
         except WorkbenchError as exc:
-            self.warning_label.setText(f"⚠ {exc}")
+            # the shape warnings say *why* (corners too close, collinear); keep them first
+            text = " ".join([*s.shape_warnings(), str(exc)])
+            self.warning_label.setText(f"⚠ {text}")
+            self.corners_ui.overlay.set_warning(
+                True, getattr(exc, "indices", ()) if isinstance(
+                    exc, DegenerateConfigurationError) else ())
+            self.fit_label.setText("No valid rectangle for these corners.")
+            self._clear_preview()
+            self._sync_enabled()
             return
         self.last_preview = preview
         self.preview_view.set_image(preview, fit=False)
@@ -511,39 +548,60 @@ class RectifyPanel(Panel):
         na, nb = len(r.points_a.points), len(r.points_b.points)
         self.fit_label.setText(f"{r.pairs} pair(s): {na} point(s) in A, {nb} in B.")
         self.warning_label.setText("")
-        self._update_register()
+        self._register_warp = None
+        self._schedule_register()
         self._sync_enabled()
 
+    def _schedule_register(self) -> None:
+        if not self._register_pending:
+            self._register_pending = True
+            QtCore.QTimer.singleShot(0, self._update_register)
+
     def _update_register(self) -> None:
+        """Re-warp (at screen resolution) only when the points changed; opacity only re-blends."""
+        self._register_pending = False
         r = self.register
         if not r.ready:
+            self._register_warp = None
             self.overlay_view.set_image(r.image_b, fit=False) if r.image_b is not None else None
             return
-        try:
-            fit = r.fit()
-            blended = overlay(r.image_b, r.warped_a(), self.opacity.value() / 100)
-        except DegenerateConfigurationError as exc:
-            self.warning_label.setText(f"⚠ {exc}")
-            return
-        except WorkbenchError as exc:
-            self.warning_label.setText(f"⚠ {exc}")
-            return
-        self.overlay_view.set_image(blended, fit=False)
-        errs = ", ".join(f"{e:.2f}" for e in fit.errors)
-        extra = f" · reprojection error per pair (px): {errs} · RMS {fit.rms:.2f}" \
-            if r.pairs > 4 else " (exact with four pairs — add more to see residuals)"
-        self.fit_label.setText(f"{r.pairs} pairs · condition {fit.condition:.3g}{extra}")
+        if self._register_warp is None:
+            for ui in (self.points_a_ui, self.points_b_ui):
+                ui.overlay.set_warning(False)
+            try:
+                fit = r.fit()
+                self._register_warp = r.preview(self.preview_max_side())
+            except WorkbenchError as exc:
+                self.warning_label.setText(f"⚠ {exc}")
+                if isinstance(exc, DegenerateConfigurationError):
+                    for ui in (self.points_a_ui, self.points_b_ui):
+                        ui.overlay.set_warning(True, exc.indices)
+                self.overlay_view.set_image(r.image_b, fit=False)  # no stale blend
+                self._sync_enabled()
+                return
+            self.warning_label.setText("⚠ " + " ".join(fit.warnings) if fit.warnings else "")
+            errs = ", ".join(f"{e:.2f}" for e in fit.errors)
+            extra = (f" · reprojection error per pair (px): {errs} · RMS {fit.rms:.2f}"
+                     if r.pairs > 4 else " (exact with four pairs — add more to see residuals)")
+            self.fit_label.setText(f"{r.pairs} pairs · condition {fit.condition:.3g}{extra}")
+        base, warped = self._register_warp
+        self.overlay_view.set_image(overlay(base, warped, self.opacity.value() / 100), fit=False)
+        self._sync_enabled()
 
     def _sync_enabled(self) -> None:
         reg = self.mode.currentIndex() == 1
         ed = self.session.corners
         busy = self._save_job is not None
         ready = self.session.complete and self.last_preview is not None
-        self.undo_button.setEnabled(
-            bool(self.register._last_edited) if reg else ed.can_undo)
-        self.redo_button.setEnabled(not reg and ed.can_redo)
-        self.save_button.setEnabled(not busy and (self.register.ready if reg else ready))
-        self.save_matrix_button.setEnabled(self.register.ready if reg else ready)
+        self.undo_button.setEnabled(self.register.can_undo if reg else ed.can_undo)
+        self.redo_button.setEnabled(self.register.can_redo if reg else ed.can_redo)
+        can_save = self.register.ready if reg else ready
+        self.save_button.setEnabled(can_save)
+        self.save_matrix_button.setEnabled(can_save)
+        for w in (self.save_button, self.save_matrix_button):
+            w.setVisible(not busy)
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
 
     # --------------------------------------------------------------- saving
     def save_dialog(self) -> None:
@@ -557,23 +615,25 @@ class RectifyPanel(Panel):
 
     def save_to(self, path: str | Path) -> Job | None:
         """Render at full resolution and write, off the GUI thread; returns the job."""
+        if self._save_job is not None:
+            self.warn("A save is already running: wait for it or cancel it.")
+            return None
         reg = self.mode.currentIndex() == 1
-        if reg and not self.register.ready or not reg and not self.session.complete:
-            self.warn("Nothing to save yet.")
+        try:
+            plan = (self.register if reg else self.session).render_plan()
+        except WorkbenchError as exc:
+            self.report_error(exc)
             return None
         path = Path(path)
-        session = self.register if reg else self.session
 
-        def work(job: Job):
+        def work(job: Job):  # reads only the frozen plan, never the live session
             job.report(0.05, "rendering")
-            image = session.warped_a() if reg else session.render()
+            image = plan.run()
             job.report(0.6, "writing")
             write_image(path, image)
             return path
 
         self.progress.setRange(0, 100)
-        self.progress.show()
-        self.cancel_button.show()
         self._save_job = run_in_background(
             work,
             on_progress=lambda f, m: (self.progress.setValue(int(f * 100)),
@@ -592,8 +652,6 @@ class RectifyPanel(Panel):
 
     def _save_ended(self) -> None:
         self._save_job = None
-        self.progress.hide()
-        self.cancel_button.hide()
         self._sync_enabled()
 
     def save_matrix_dialog(self) -> None:
@@ -606,15 +664,8 @@ class RectifyPanel(Panel):
 
     def save_matrix_to(self, path: str | Path) -> bool:
         try:
-            if self.mode.currentIndex() == 1:
-                r = self.register
-                doc = {"H": r.homography().tolist(),
-                       "points_a": [list(p) for p in r.points_a.points[:r.pairs]],
-                       "points_b": [list(p) for p in r.points_b.points[:r.pairs]],
-                       "condition": r.fit().condition,
-                       "convention": "H maps image A pixels to image B pixels"}
-            else:
-                doc = self.session.matrix_document()
+            session = self.register if self.mode.currentIndex() == 1 else self.session
+            doc = session.matrix_document()
             save_matrix(path, doc)
         except WorkbenchError as exc:
             self.report_error(exc)
