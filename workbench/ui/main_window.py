@@ -29,6 +29,12 @@ def _rectify() -> Panel:
     return RectifyPanel()
 
 
+def _colorize() -> Panel:
+    from workbench.ui.colorize_panel import ColorizePanel
+
+    return ColorizePanel()
+
+
 def _pyramid() -> Panel:
     from workbench.ui.pyramid_panel import PyramidPanel
 
@@ -41,9 +47,7 @@ def _placeholder(key: str, title: str, text: str) -> Callable[[], Panel]:
 
 PANEL_SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("rectify", "Rectify", _rectify),
-    PanelSpec("colorize", "Colorize", _placeholder(
-        "colorize", "Colorize", "Colorize is not in this build yet.\n\nIt will colorize "
-        "grayscale photos and live camera/video with an ONNX model on the GPU (issue #4).")),
+    PanelSpec("colorize", "Colorize", _colorize),
     PanelSpec("faces", "Faces", _placeholder(
         "faces", "Faces", "Faces is not in this build yet.\n\nIt will enrol people and "
         "recognise them live with eigenfaces (issue #6).")),

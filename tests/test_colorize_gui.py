@@ -1,0 +1,146 @@
+"""The Colorize panel with small ONNX models: open, temperature, views, stream, batch, save."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx_models import ab_model, realistic_model
+from skimage import data
+
+from workbench.imaging.io import read_image, write_image
+from workbench.ui.main_window import MainWindow
+from workbench.video import VideoFileSource, write_test_video
+
+
+@pytest.fixture(scope="module")
+def bins_onnx(tmp_path_factory):
+    return realistic_model(tmp_path_factory.mktemp("m") / "bins.onnx", size=64, width=8)
+
+
+@pytest.fixture
+def window(qtbot, app_settings):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.select_panel("colorize")
+    win.show()
+    return win
+
+
+@pytest.fixture
+def panel(qtbot, window, bins_onnx):
+    p = window.activate_current()
+    qtbot.waitUntil(lambda: p._load_job is None, timeout=20000)  # the shipped-model attempt
+    job = p.load_model(str(bins_onnx))
+    with qtbot.waitSignal(job.ended, timeout=20000):
+        pass
+    assert p.colorizer is not None
+    qtbot.waitUntil(lambda: p.output is not None, timeout=20000)
+    return p
+
+
+def test_opens_on_a_colour_photo_with_gray_input_and_ground_truth(panel):
+    assert panel.truth is not None  # chelsea is a colour photo: its real colours are shown
+    gray = panel.gray.astype(int)
+    assert np.abs(gray[..., 0] - gray[..., 1]).max() <= 1  # the input view is gray
+    assert panel.output.shape == panel.image.shape[:2] + (3,)
+
+
+def test_temperature_redecodes_without_running_the_network(qtbot, panel, monkeypatch):
+    calls = []
+    session = panel.colorizer.session
+    original = session.run
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(session, "run", counting)
+    before = panel.output.copy()
+    panel.temperature.setValue(5)  # T = 0.05: close to the mode, more vivid
+    after = panel.output
+    assert calls == []
+    assert not np.array_equal(before, after)
+    assert panel.t_label.text() == "T 0.05"
+
+
+def test_split_view_wipes_between_gray_and_colour(qtbot, panel):
+    panel.view_combo.setCurrentText("Split (wipe)")
+    shown = panel.output_view.image
+    w = shown.shape[1]
+    assert panel.divider.isVisible()
+    np.testing.assert_array_equal(shown[:, : w // 4], panel.gray[:, : w // 4])
+    np.testing.assert_array_equal(shown[:, -w // 4:], panel.output[:, -w // 4:])
+    panel.divider.setValue(w * 0.9)
+    assert np.array_equal(panel.output_view.image[:, : int(w * 0.8)],
+                          panel.gray[:, : int(w * 0.8)])
+    panel.view_combo.setCurrentText("Side by side")
+    assert not panel.divider.isVisible()
+
+
+def test_uncertainty_view(qtbot, panel):
+    panel.uncertainty.setChecked(True)
+    shown = panel.output_view.image
+    assert shown.shape[:2] == panel.image.shape[:2]
+    assert np.array_equal(shown[..., 0], shown[..., 1])  # a gray entropy map
+
+
+def test_stream_from_a_video_file_then_stop(qtbot, panel, tmp_path):
+    clip = write_test_video(tmp_path / "clip.avi", frames=15, size=(96, 64), fps=30)
+    assert panel.start_stream(str(clip), loop=True)
+    qtbot.waitUntil(lambda: panel.runner is not None and panel.runner.stats.processed >= 3,
+                    timeout=20000)
+    assert "fps" in panel.status.text()
+    assert panel.output.shape == (64, 96, 3)
+    assert panel.stop_button.isVisible()
+    recorded = tmp_path / "rec.avi"
+    assert panel.record_to(recorded)
+    qtbot.waitUntil(lambda: panel.recorder is not None and panel.recorder.frames >= 3,
+                    timeout=20000)
+    panel.stop_stream()
+    assert panel.runner is None and not panel.stop_button.isVisible()
+    with VideoFileSource(recorded) as src:
+        assert len(list(src)) >= 3
+
+
+def test_missing_camera_is_a_clear_message(qtbot, window, panel):
+    assert not panel.start_stream(95)
+    assert "No camera at index 95" in window.message_label.text()
+
+
+def test_batch_folder_with_progress(qtbot, window, panel, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        write_image(src / f"p{i}.png", data.camera()[::8, ::8])
+    (src / "notes.txt").write_text("not an image")
+    job = panel.run_batch(src, tmp_path / "out")
+    with qtbot.waitSignal(job.ended, timeout=30000):
+        pass
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    assert "Colorized 3 of 3" in window.message_label.text()
+
+
+def test_save_current_result(qtbot, panel, tmp_path):
+    out = tmp_path / "frame.png"
+    assert panel.save_to(out)
+    np.testing.assert_array_equal(read_image(out), panel.output)
+
+
+def test_a_model_that_does_not_fit_keeps_the_current_one(qtbot, window, panel, tmp_path):
+    from onnx_models import rgb_input_model
+
+    good = panel.colorizer
+    job = panel.load_model(str(rgb_input_model(tmp_path / "bad.onnx")))
+    with qtbot.waitSignal(job.ended, timeout=20000):
+        pass
+    assert panel.colorizer is good
+    assert "channel" in window.message_label.text().lower()
+
+
+def test_ab_model_disables_temperature(qtbot, panel, tmp_path):
+    job = panel.load_model(str(ab_model(tmp_path / "ab.onnx", height=None, width=None)))
+    with qtbot.waitSignal(job.ended, timeout=20000):
+        pass
+    assert not panel.temperature.isEnabled()
+    assert panel.model_combo.currentText() == "ab.onnx"  # remembered among recent models

@@ -1,0 +1,639 @@
+"""Colorize panel: colorize photos, folders and live camera/video with an ONNX model.
+
+For demos: open a photo (colour photos are shown reduced to gray first, so the real colours can be
+compared as "ground truth"), a folder (batch, cancellable), a camera or a video file; turn the
+temperature knob live; switch models and providers; go full screen (F11, Esc to leave).
+
+The network runs off the GUI thread. On a still image a temperature or saturation change only
+re-decodes the cached bin probabilities; the network does not run again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workbench.errors import WorkbenchError
+from workbench.imaging.io import read_image, to_uint8_display, write_image
+from workbench.ui.image_view import ImageView
+from workbench.ui.live import LiveResult, LiveRunner
+from workbench.ui.panel import Panel
+from workbench.ui.rectify_panel import image_filter
+from workbench.ui.worker import Job, run_in_background
+
+SHIPPED = "Shipped model"
+MAX_RECENT_MODELS = 6
+VIEWS = ("Side by side", "Split (wipe)", "Result only")
+HINT = ("Open a photo, a folder, a video or start the camera · colour photos are shown as gray "
+        "input next to their real colours · T: annealed-mean temperature (low = vivid, "
+        "1 = mean) · F11 full screen, Esc to leave.")
+
+
+def gray_of(image: np.ndarray) -> np.ndarray:
+    """What the model sees, for display: the image's L* with no colour, as 8-bit RGB."""
+    from workbench.imaging.color import lightness, lightness_ab_to_rgb
+
+    plane = lightness(image)
+    return lightness_ab_to_rgb(plane, np.zeros(plane.shape + (2,), np.float32))
+
+
+def is_colour(image: np.ndarray) -> bool:
+    """True when the image has real colour (not a gray image stored as RGB)."""
+    if image.ndim == 2:
+        return False
+    rgb = image[..., :3].astype(np.int32)
+    step = max(1, rgb.shape[0] // 128)
+    sample = rgb[::step, ::step]
+    return bool(np.abs(sample - sample.mean(axis=2, keepdims=True)).max() > 3)
+
+
+def wipe(before: np.ndarray, after: np.ndarray, position: float) -> np.ndarray:
+    """Before on the left of ``position`` (0..1 of the width), after on the right."""
+    out = after.copy()
+    x = int(round(np.clip(position, 0, 1) * out.shape[1]))
+    out[:, :x] = before[:, :x]
+    return out
+
+
+class ColorizePanel(Panel):
+    title = "Colorize"
+    key = "colorize"
+    can_open = True
+    can_save = True
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.colorizer = None
+        self.image: np.ndarray | None = None  # the still image being shown
+        self.path: Path | None = None
+        self.result = None  # ColorizeResult of the still image
+        self.output: np.ndarray | None = None  # what is shown as the colorized result
+        self.gray: np.ndarray | None = None
+        self.truth: np.ndarray | None = None
+        self.runner: LiveRunner | None = None
+        self.recorder = None
+        self._load_job: Job | None = None
+        self._predict_job: Job | None = None
+        self._batch_job: Job | None = None
+        self._fullscreen: QtWidgets.QWidget | None = None
+        self._build()
+
+    # ------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.open_button = QtWidgets.QPushButton("Open…")
+        self.open_button.setToolTip("Open photos (several at once: the first is shown, "
+                                    "use Batch for a whole folder)")
+        self.folder_button = QtWidgets.QPushButton("Batch folder…")
+        self.video_button = QtWidgets.QPushButton("Video…")
+        self.camera_index = QtWidgets.QSpinBox(minimum=0, maximum=9)
+        self.camera_index.setToolTip("Camera index (OpenCV)")
+        self.camera_button = QtWidgets.QPushButton("Camera")
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.stop_button.hide()
+        self.model_combo = QtWidgets.QComboBox()
+        self.model_combo.setMinimumContentsLength(16)
+        self.model_combo.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.provider_combo = QtWidgets.QComboBox()
+        self.provider_combo.addItem("auto", "auto")
+        self.provider_combo.setToolTip("Where the model runs; only providers that work here "
+                                       "are listed")
+        self.temperature = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=1,
+                                             maximum=100, value=38, maximumWidth=150)
+        self.temperature.setToolTip("Annealed-mean temperature T (Zhang et al. 2016)")
+        self.t_label = QtWidgets.QLabel("T 0.38")
+        self.saturation = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0,
+                                            maximum=200, value=100, maximumWidth=110)
+        self.saturation.setToolTip("Saturation gain on the predicted colours")
+        self.s_label = QtWidgets.QLabel("S 1.00")
+        self.view_combo = QtWidgets.QComboBox()
+        self.view_combo.addItems(VIEWS)
+        self.uncertainty = QtWidgets.QCheckBox("Uncertainty")
+        self.uncertainty.setToolTip("Per-pixel entropy of the predicted colour distribution "
+                                    "(bright = unsure); bin models only")
+        self.save_button = QtWidgets.QPushButton("Save…")
+        self.record_button = QtWidgets.QPushButton("Record…")
+        self.record_button.setCheckable(True)
+        self.fullscreen_button = QtWidgets.QPushButton("Full screen")
+        self.progress = QtWidgets.QProgressBar(maximumWidth=140)
+        self.progress.hide()
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.hide()
+
+        row1 = QtWidgets.QHBoxLayout()
+        for w in (self.open_button, self.folder_button, self.video_button, self.camera_index,
+                  self.camera_button, self.stop_button):
+            row1.addWidget(w)
+        row1.addSpacing(10)
+        row1.addWidget(QtWidgets.QLabel("Model"))
+        row1.addWidget(self.model_combo, 1)
+        row1.addWidget(self.provider_combo)
+        row1.addWidget(self.progress)
+        row1.addWidget(self.cancel_button)
+        row2 = QtWidgets.QHBoxLayout()
+        for w in (self.t_label, self.temperature, self.s_label, self.saturation,
+                  self.view_combo, self.uncertainty):
+            row2.addWidget(w)
+        row2.addStretch(1)
+        for w in (self.fullscreen_button, self.save_button, self.record_button):
+            row2.addWidget(w)
+
+        self.input_view = ImageView(placeholder="Gray input")
+        self.output_view = ImageView(placeholder="Open a black-and-white photo, a folder, a "
+                                                 "video or start the camera.")
+        self.truth_view = ImageView(placeholder="Ground truth (for colour photos)")
+        self.views = QtWidgets.QSplitter()
+        for title, view in (("Input (what the model sees)", self.input_view),
+                            ("Colorized", self.output_view),
+                            ("Ground truth", self.truth_view)):
+            box = QtWidgets.QWidget()
+            lay = QtWidgets.QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.addWidget(QtWidgets.QLabel(f"<b>{title}</b>"))
+            lay.addWidget(view, 1)
+            self.views.addWidget(box)
+        self._truth_box = self.views.widget(2)
+        self._input_box = self.views.widget(0)
+        self.divider = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#30e0ff", width=3),
+                                       hoverPen=pg.mkPen("w", width=4))
+        self.divider.setZValue(30)
+        self.output_view.view_box.addItem(self.divider, ignoreBounds=True)
+        self.divider.hide()
+
+        self.status = QtWidgets.QLabel()
+        self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fps_plot = pg.PlotWidget(background="w")
+        self.fps_plot.setFixedHeight(90)
+        self.fps_plot.setLabel("left", "ms")
+        self.fps_plot.setTitle("frame time (recent frames)", size="8pt")
+        self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("#4a90d9", width=2))
+        self.fps_plot.hide()
+        hint = QtWidgets.QLabel(HINT)
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555;")
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(row1)
+        layout.addLayout(row2)
+        layout.addWidget(self.views, 1)
+        layout.addWidget(self.fps_plot)
+        layout.addWidget(self.status)
+        layout.addWidget(hint)
+
+        self.open_button.clicked.connect(self.open_dialog)
+        self.folder_button.clicked.connect(self.batch_dialog)
+        self.video_button.clicked.connect(self.video_dialog)
+        self.camera_button.clicked.connect(lambda: self.start_stream(self.camera_index.value()))
+        self.stop_button.clicked.connect(self.stop_stream)
+        self.cancel_button.clicked.connect(self._cancel_batch)
+        self.model_combo.activated.connect(self._on_model_chosen)
+        self.provider_combo.activated.connect(lambda _i: self.load_model(self.current_model()))
+        self.temperature.valueChanged.connect(self._on_knobs)
+        self.saturation.valueChanged.connect(self._on_knobs)
+        self.view_combo.currentIndexChanged.connect(lambda _i: self._show())
+        self.uncertainty.toggled.connect(lambda _v: self._show())
+        self.divider.sigPositionChanged.connect(lambda _l: self._show())
+        self.save_button.clicked.connect(self.save_dialog)
+        self.record_button.toggled.connect(self._on_record)
+        self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
+        sc = QtGui.QShortcut(QtGui.QKeySequence("F11"), self)
+        sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sc.activated.connect(self.toggle_fullscreen)
+        self._fill_models()
+        self._sync()
+
+    # ------------------------------------------------------------- models
+    def temperature_value(self) -> float:
+        return self.temperature.value() / 100
+
+    def saturation_value(self) -> float:
+        return self.saturation.value() / 100
+
+    def recent_models(self) -> list[str]:
+        value = self.settings().value("colorize/recent_models", [])
+        value = [value] if isinstance(value, str) else list(value or [])
+        return [v for v in value if Path(v).is_file()]
+
+    def _fill_models(self) -> None:
+        self.model_combo.clear()
+        self.model_combo.addItem(SHIPPED, None)
+        for path in self.recent_models():
+            self.model_combo.addItem(Path(path).name, path)
+            self.model_combo.setItemData(self.model_combo.count() - 1, path,
+                                         QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.model_combo.addItem("Open model…", "open")
+
+    def current_model(self) -> str | None:
+        data = self.model_combo.currentData()
+        return None if data in (None, "open") else data
+
+    def _on_model_chosen(self, index: int) -> None:
+        if self.model_combo.itemData(index) == "open":
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open ONNX colorizer", "",
+                                                            "ONNX models (*.onnx)")
+            if not path:
+                self.model_combo.setCurrentIndex(0)
+                return
+            self.load_model(path)
+            return
+        self.load_model(self.current_model())
+
+    def _remember_model(self, path: str) -> None:
+        recent = [p for p in self.recent_models() if p != path]
+        self.settings().setValue("colorize/recent_models", [path, *recent][:MAX_RECENT_MODELS])
+        self._fill_models()
+        self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(path)))
+
+    def _fill_providers(self, available: list[str]) -> None:
+        current = self.provider_combo.currentData()
+        self.provider_combo.clear()
+        self.provider_combo.addItem("auto", "auto")
+        for name in available:
+            self.provider_combo.addItem(name, name)
+        index = self.provider_combo.findData(current)
+        self.provider_combo.setCurrentIndex(max(0, index))
+
+    def load_model(self, path: str | None) -> Job:
+        """Load a model in the background (session creation + warm-up take a moment)."""
+        provider = self.provider_combo.currentData() or "auto"
+        was_streaming = self.runner is not None and self.runner.running
+
+        def work(job: Job):
+            from workbench.colorize.engine import Colorizer
+            from workbench.runtime import usable_providers
+
+            names = {"TensorrtExecutionProvider": "tensorrt", "CUDAExecutionProvider": "cuda",
+                     "CPUExecutionProvider": "cpu"}
+            usable = [names[p] for p in usable_providers() if p in names]
+            return Colorizer(path, provider=provider), usable
+
+        def done(value) -> None:
+            colorizer, usable = value
+            self.stop_stream()
+            self.colorizer = colorizer
+            self._fill_providers(usable)
+            if path:
+                self._remember_model(str(path))
+            c = colorizer.contract
+            self.uncertainty.setEnabled(c.output != "ab")
+            self.temperature.setEnabled(c.output != "ab")
+            self.status.setText(f"{Path(colorizer.model_path).name} · {c.output} · "
+                                f"{colorizer.provider_note} · loaded in "
+                                f"{colorizer.load_seconds * 1000:.0f} ms")
+            self.info(f"Model ready on {colorizer.provider.upper()}.")
+            if self.image is not None:
+                self._predict_still()
+            if was_streaming:
+                self.warn("The stream stopped while the model changed; start it again.")
+
+        def failed(exc) -> None:
+            self.report_error(exc)
+            if self.colorizer is None:
+                self.status.setText(f"No model loaded: {exc}")
+            self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(
+                str(self.colorizer.model_path) if self.colorizer else None)))
+
+        self.status.setText("Loading model…")
+        self._load_job = run_in_background(work, on_done=done, on_error=failed,
+                                           on_end=lambda: setattr(self, "_load_job", None))
+        return self._load_job
+
+    # ------------------------------------------------------------ opening
+    def show_default(self) -> None:
+        if self.colorizer is None and self._load_job is None:
+            self.load_model(None)
+        if self.image is None:
+            from skimage import data
+
+            self.set_image(data.chelsea(), None)  # a colour photo: ground truth to compare
+
+    def open_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self, "Open photos", str(self.settings().value("colorize/last_dir", "")),
+            image_filter())
+        if paths:
+            self.open_file(paths[0])
+            if len(paths) > 1:
+                self.info(f"Showing {Path(paths[0]).name}; use Batch folder… to colorize many.")
+
+    def open_file(self, path: str | Path) -> bool:
+        try:
+            image = read_image(path)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        self.settings().setValue("colorize/last_dir", str(Path(path).parent))
+        self.fileOpened.emit(str(path))
+        self.stop_stream()
+        self.set_image(image, Path(path))
+        return True
+
+    def set_image(self, image: np.ndarray, path: Path | None) -> None:
+        self.image = image
+        self.path = path
+        self.gray = gray_of(image)
+        self.truth = to_uint8_display(image)[..., :3] if is_colour(image) else None
+        self.result = None
+        self.output = None
+        self._show(fit=True)
+        self._predict_still()
+
+    def _predict_still(self) -> None:
+        if self.colorizer is None or self.image is None:
+            return
+        colorizer, image = self.colorizer, self.image
+        self._predict_job = run_in_background(
+            lambda job: colorizer.predict(image),
+            on_done=self._on_predicted, on_error=self.report_error,
+            on_end=lambda: setattr(self, "_predict_job", None))
+
+    def _on_predicted(self, result) -> None:
+        if self.image is None or result.size != self.image.shape[:2]:
+            return  # a newer image replaced it
+        self.result = result
+        self._recolor()
+        t = result.timings.as_ms()
+        self.status.setText(" · ".join(f"{k} {v:.1f} ms" for k, v in t.items()) +
+                            f" · {self.colorizer.provider_note}")
+
+    def _on_knobs(self, *_args) -> None:
+        self.t_label.setText(f"T {self.temperature_value():.2f}")
+        self.s_label.setText(f"S {self.saturation_value():.2f}")
+        if self.runner is None or not self.runner.running:
+            self._recolor()
+
+    def _recolor(self) -> None:
+        """Re-decode the cached prediction: the network does not run again."""
+        if self.result is None:
+            return
+        self.output = self.result.recolor(self.temperature_value(), self.saturation_value())
+        self._show()
+
+    # -------------------------------------------------------------- views
+    def _show(self, fit: bool = False) -> None:
+        mode = self.view_combo.currentText()
+        shown = self.output
+        if self.uncertainty.isChecked() and self.result is not None and \
+                self.result.contract.output != "ab":
+            u = self.result.uncertainty()
+            shown = np.repeat((np.clip(u, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
+        if mode == "Split (wipe)" and shown is not None and self.gray is not None:
+            w = shown.shape[1]
+            pos = float(np.clip(self.divider.value() / max(w, 1), 0, 1)) \
+                if self.divider.isVisible() else 0.5
+            if not self.divider.isVisible():
+                self.divider.setValue(w * 0.5)
+                self.divider.show()
+            shown = wipe(self.gray, shown, pos)
+        elif self.divider.isVisible() and mode != "Split (wipe)":
+            self.divider.hide()
+        side = mode == "Side by side"
+        self._input_box.setVisible(side)
+        self._truth_box.setVisible(side and self.truth is not None)
+        self.input_view.set_image(self.gray, fit=fit)
+        self.truth_view.set_image(self.truth, fit=fit)
+        self.output_view.set_placeholder(
+            "Colorizing…" if self.colorizer is not None else
+            "No model loaded: choose Open model… in the Model list.")
+        self.output_view.set_image(shown, fit=fit or self.output_view.image is None)
+
+    def toggle_fullscreen(self) -> None:
+        """Presentation mode: the result alone, full screen; Esc or F11 returns."""
+        if self._fullscreen is not None:
+            self._fullscreen.close()
+            return
+        view = ImageView()
+        view.setWindowTitle("Workbench — Colorize")
+        view.set_image(self.output_view.image if self.output_view.image is not None else None)
+        for key in ("Escape", "F11"):
+            sc = QtGui.QShortcut(QtGui.QKeySequence(key), view)
+            sc.activated.connect(view.close)
+        view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.destroyed.connect(lambda: setattr(self, "_fullscreen", None))
+        self._fullscreen = view
+        view.showFullScreen()
+        view.fit()
+
+    # ------------------------------------------------------------- streams
+    def video_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open video", str(self.settings().value("colorize/last_dir", "")),
+            "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v);;All files (*)")
+        if path:
+            self.start_stream(path)
+
+    def start_stream(self, source, *, loop: bool = True) -> bool:
+        """Colorize a camera (index) or a video file live; frames are dropped, not queued."""
+        from workbench.video import CameraSource, VideoFileSource
+
+        if self.colorizer is None:
+            self.warn("No model is loaded yet.")
+            return False
+        self.stop_stream()
+        colorizer = self.colorizer
+        panel = self
+
+        def process(frame):
+            result = colorizer.predict(frame)
+            return result, result.recolor(panel.temperature_value(), panel.saturation_value())
+
+        def open_source():
+            if isinstance(source, int):
+                return CameraSource(source)
+            return VideoFileSource(source, loop=loop)
+
+        runner = LiveRunner(open_source, process)
+        runner.result.connect(self._on_live_result)
+        runner.failed.connect(self.report_error)
+        runner.finished.connect(self._on_stream_finished)
+        try:
+            runner.start()
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        self.runner = runner
+        self.image = None
+        self.fps_plot.show()
+        name = f"camera {source}" if isinstance(source, int) else Path(source).name
+        self.info(f"Streaming {name}.")
+        self._sync()
+        return True
+
+    def stop_stream(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
+        self._stop_recording()
+        self._sync()
+
+    def _on_stream_finished(self) -> None:
+        if self.runner is not None and not self.runner.running:
+            self.runner = None
+            self._stop_recording()
+            self._sync()
+
+    def _on_live_result(self, item: LiveResult) -> None:
+        result, colour = item.output
+        self.result = result
+        self.output = colour
+        self.gray = gray_of(item.frame)
+        self.truth = item.frame if is_colour(item.frame) else None
+        self._show(fit=self.output_view.image is None)
+        if self.recorder is not None:
+            try:
+                self.recorder.write(colour)
+            except WorkbenchError as exc:
+                self.report_error(exc)
+                self._stop_recording()
+        st = item.stats
+        self.status.setText(
+            f"{st.fps:.1f} fps · inference+decode {st.process_ms:.1f} ms · latency "
+            f"{st.latency_ms:.0f} ms · dropped {st.dropped} of {st.captured} · "
+            f"{self.colorizer.provider.upper()}")
+        self.fps_curve.setData(np.asarray(st.recent_ms))
+        if self._fullscreen is not None:
+            self._fullscreen.set_image(self.output_view.image, fit=False)
+
+    def _on_record(self, on: bool) -> None:
+        if not on:
+            self._stop_recording()
+            return
+        if self.recorder is not None:
+            return
+        if self.runner is None:
+            self.warn("Start a camera or video stream first, then record.")
+            self.record_button.setChecked(False)
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Record colorized stream",
+                                                        "colorized.avi", "Video (*.avi *.mp4)")
+        if not path:
+            self.record_button.setChecked(False)
+            return
+        self.record_to(path)
+
+    def record_to(self, path: str | Path) -> bool:
+        from workbench.video import VideoRecorder
+
+        try:
+            self.recorder = VideoRecorder(path, fps=25.0)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            self.record_button.setChecked(False)
+            return False
+        self.record_button.blockSignals(True)  # checked by code: no file dialog
+        self.record_button.setChecked(True)
+        self.record_button.blockSignals(False)
+        self.info(f"Recording to {path}")
+        return True
+
+    def _stop_recording(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+            self.info(f"Recorded {self.recorder.frames} frames to {self.recorder.path}")
+            self.recorder = None
+        if self.record_button.isChecked():
+            self.record_button.blockSignals(True)
+            self.record_button.setChecked(False)
+            self.record_button.blockSignals(False)
+
+    # --------------------------------------------------------------- batch
+    def batch_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder of photos to colorize")
+        if not folder:
+            return
+        out = QtWidgets.QFileDialog.getExistingDirectory(self, "Write the results to")
+        if out:
+            self.run_batch(folder, out)
+
+    def run_batch(self, folder: str | Path, out_dir: str | Path) -> Job | None:
+        from workbench.colorize.batch import colorize_files, images_in
+
+        if self.colorizer is None:
+            self.warn("No model is loaded yet.")
+            return None
+        try:
+            inputs = images_in(folder)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return None
+        if not inputs:
+            self.warn(f"No images in {folder}.")
+            return None
+        colorizer, t, s = self.colorizer, self.temperature_value(), self.saturation_value()
+
+        def work(job: Job):
+            return colorize_files(
+                colorizer, inputs, out_dir, temperature=t, saturation=s,
+                progress=lambda i, n, p: job.report(i / n, p.name),
+                cancelled=lambda: job.is_cancelled)
+
+        def done(report) -> None:
+            msg = f"Colorized {len(report.written)} of {len(inputs)} into {out_dir}"
+            if report.cancelled:
+                msg += " (cancelled; the rest were not touched)"
+            if report.failed:
+                msg += f"; {len(report.failed)} failed: " + "; ".join(
+                    r for _p, r in report.failed[:3])
+                self.warn(msg)
+            else:
+                self.info(msg)
+
+        self.progress.setRange(0, 100)
+        self._batch_job = run_in_background(
+            work, on_done=done, on_error=self.report_error,
+            on_progress=lambda f, m: (self.progress.setValue(int(f * 100)),
+                                      self.progress.setFormat(f"%p% {m}")),
+            on_end=self._batch_ended)
+        self._sync()
+        return self._batch_job
+
+    def _cancel_batch(self) -> None:
+        if self._batch_job is not None:
+            self._batch_job.cancel()
+
+    def _batch_ended(self) -> None:
+        self._batch_job = None
+        self._sync()
+
+    # ---------------------------------------------------------------- save
+    def save_dialog(self) -> None:
+        if self.output is None:
+            self.warn("Nothing colorized yet.")
+            return
+        stem = self.path.stem if self.path else "frame"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save colorized image",
+                                                        f"{stem}_colorized.png",
+                                                        "PNG (*.png);;JPEG (*.jpg);;TIFF (*.tif)")
+        if path:
+            self.save_to(path)
+
+    def save_to(self, path: str | Path) -> bool:
+        if self.output is None:
+            self.warn("Nothing colorized yet.")
+            return False
+        try:
+            write_image(path, self.output)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        self.info(f"Saved {path}")
+        return True
+
+    def _sync(self) -> None:
+        streaming = self.runner is not None
+        batch = self._batch_job is not None
+        self.stop_button.setVisible(streaming)
+        self.camera_button.setVisible(not streaming)
+        self.progress.setVisible(batch)
+        self.cancel_button.setVisible(batch)
+        self.record_button.setEnabled(streaming)
+        self.fps_plot.setVisible(streaming)
+        for w in (self.open_button, self.folder_button):
+            w.setEnabled(not batch)
+
+    def closeEvent(self, event):  # noqa: N802
+        self.stop_stream()
+        super().closeEvent(event)
