@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workbench.errors import WorkbenchError
 from workbench.imaging.io import read_image, to_uint8_display, write_image
 from workbench.ui.image_view import ImageView
-from workbench.ui.live import LiveResult, LiveRunner
+from workbench.ui.live import LiveResult, LiveRunner, start_live
 from workbench.ui.panel import Panel
 from workbench.ui.rectify_panel import image_filter
 from workbench.ui.worker import Job, run_in_background
@@ -171,9 +171,7 @@ class ColorizePanel(Panel):
         self.fps_plot.setTitle("frame time (recent frames)", size="8pt")
         self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("#4a90d9", width=2))
         self.fps_plot.hide()
-        hint = QtWidgets.QLabel(HINT)
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: #555;")
+        hint = self.hint_label(HINT)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(row1)
@@ -427,8 +425,6 @@ class ColorizePanel(Panel):
 
     def start_stream(self, source, *, loop: bool = True) -> bool:
         """Colorize a camera (index) or a video file live; frames are dropped, not queued."""
-        from workbench.video import CameraSource, VideoFileSource
-
         if self.colorizer is None:
             self.warn("No model is loaded yet.")
             return False
@@ -440,19 +436,9 @@ class ColorizePanel(Panel):
             result = colorizer.predict(frame)
             return result, result.recolor(panel.temperature_value(), panel.saturation_value())
 
-        def open_source():
-            if isinstance(source, int):
-                return CameraSource(source)
-            return VideoFileSource(source, loop=loop)
-
-        runner = LiveRunner(open_source, process)
-        runner.result.connect(self._on_live_result)
-        runner.failed.connect(self.report_error)
-        runner.finished.connect(self._on_stream_finished)
-        try:
-            runner.start()
-        except WorkbenchError as exc:
-            self.report_error(exc)
+        runner = start_live(self, source, process, self._on_live_result,
+                            self._on_stream_finished, loop=loop)
+        if runner is None:
             return False
         self.runner = runner
         self.image = None

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore
 
+from workbench.errors import WorkbenchError
 from workbench.video import FrameSource
 
 
@@ -186,3 +187,22 @@ class LiveRunner(QtCore.QObject):
         if error is not None:
             self.failed.emit(error)
         self.finished.emit()
+
+
+def start_live(panel, source: int | str, process: Callable[[np.ndarray], Any],
+               on_result: Callable[[LiveResult], None],
+               on_finished: Callable[[], None], *, loop: bool = True) -> LiveRunner | None:
+    """Run ``process`` live on a camera index or a video file for a panel; errors (no camera,
+    unreadable video, unplugged mid-stream) go to the panel's status bar. None if it failed."""
+    from workbench.video import open_source
+
+    runner = LiveRunner(lambda: open_source(source, loop=loop), process)
+    runner.result.connect(on_result)
+    runner.failed.connect(panel.report_error)
+    runner.finished.connect(on_finished)
+    try:
+        runner.start()
+    except WorkbenchError as exc:
+        panel.report_error(exc)
+        return None
+    return runner

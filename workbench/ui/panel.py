@@ -40,6 +40,14 @@ class Panel(QtWidgets.QWidget):
     def show_default(self) -> None:
         """Open whatever the panel shows on first start (a bundled sample)."""
 
+    @staticmethod
+    def hint_label(text: str) -> QtWidgets.QLabel:
+        """The panel's one-line "what the mouse and keys do" text at the bottom."""
+        label = QtWidgets.QLabel(text)
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #555;")
+        return label
+
     def settings(self) -> QtCore.QSettings:
         return QtCore.QSettings()
 

@@ -282,9 +282,7 @@ class RectifyPanel(Panel):
         self.pages.addWidget(rect_split)
         self.pages.addWidget(reg_split)
 
-        self.hint = QtWidgets.QLabel(HINT)
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #555;")
+        self.hint = self.hint_label(HINT)
         self.fit_label = QtWidgets.QLabel()
         self.fit_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warning_label = QtWidgets.QLabel()
