@@ -72,7 +72,10 @@ class Job(QtCore.QObject):
 
     def report(self, fraction: float, message: str = "") -> None:
         self.check()
-        self._progress_raw.emit(float(fraction), message)
+        try:
+            self._progress_raw.emit(float(fraction), message)
+        except RuntimeError:  # the application is shutting down: nobody is listening
+            raise Cancelled from None
 
 
 class _Runnable(QtCore.QRunnable):
@@ -86,12 +89,16 @@ class _Runnable(QtCore.QRunnable):
         try:
             result = self.fn(job)
         except Cancelled:
-            job._outcome_raw.emit("cancelled", None)
+            outcome = ("cancelled", None)
         except Exception as exc:  # delivered to the GUI thread, shown to the user there
             exc.__traceback_text__ = traceback.format_exc()
-            job._outcome_raw.emit("failed", exc)
+            outcome = ("failed", exc)
         else:
-            job._outcome_raw.emit("cancelled" if job.is_cancelled else "finished", result)
+            outcome = ("cancelled" if job.is_cancelled else "finished", result)
+        try:
+            job._outcome_raw.emit(*outcome)
+        except RuntimeError:  # the Job was deleted with the application: nothing to tell
+            pass
 
 
 _live_jobs: set[Job] = set()
