@@ -22,6 +22,41 @@ def settle(app: QtWidgets.QApplication, panel, seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
+def enrol_demo_people(panel, app) -> None:
+    """A throw-away gallery with the astronaut (a few shifted copies) and a second person."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    from workbench.imaging.io import write_image
+
+    folder = Path(tempfile.mkdtemp())
+    panel.open_gallery(folder / "demo.gallery")
+    settle(app, panel)
+    astronaut = data.astronaut()
+    shots = []
+    for i, (dx, dy) in enumerate([(0, 0), (4, 2), (-3, 3), (2, -4)]):
+        moved = cv2.warpAffine(astronaut, np.float32([[1, 0, dx], [0, 1, dy]]), (512, 512),
+                               borderMode=cv2.BORDER_REFLECT)
+        write_image(folder / f"a{i}.png", moved)
+        shots.append(folder / f"a{i}.png")
+    rng = np.random.default_rng(3)
+    base = cv2.GaussianBlur(rng.uniform(40, 220, (112, 92)).astype(np.float32), (0, 0), 2)
+    others = []
+    for i in range(4):
+        write_image(folder / f"o{i}.png",
+                    np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8))
+        others.append(folder / f"o{i}.png")
+    for name, files, aligned in (("Other", others, True), ("Eileen", shots, False)):
+        panel.name_edit.setText(name)
+        panel.add_photos(files, aligned=aligned)
+        while panel._enrol_job is not None or panel._train_job is not None:
+            settle(app, panel, 0.2)
+    panel.name_edit.clear()
+    panel.show_photo(astronaut, "astronaut")
+    settle(app, panel, 0.3)
+
+
 def main() -> None:
     QtCore.QSettings.setPath(QtCore.QSettings.Format.NativeFormat,
                              QtCore.QSettings.Scope.UserScope, tempfile.mkdtemp())
@@ -39,6 +74,20 @@ def main() -> None:
     window.select_panel("rectify")
     settle(app, window.activate_current())
     print(screenshot(window, OUT / "rectify.png"))
+
+    window.select_panel("colorize")
+    colorize = window.activate_current()
+    settle(app, colorize, 1.0)
+    while colorize._load_job is not None or colorize._predict_job is not None:
+        settle(app, colorize, 0.2)
+    print(screenshot(window, OUT / "colorize.png"))
+
+    window.select_panel("faces")
+    faces = window.activate_current()
+    enrol_demo_people(faces, app)
+    faces.side.setCurrentIndex(1)  # Insight: the eigenfaces
+    settle(app, faces, 0.5)
+    print(screenshot(window, OUT / "faces.png"))
 
     window.select_panel("pyramid")
     pyramid = window.activate_current()

@@ -262,20 +262,29 @@ def cmd_info(args) -> int:
     return 0
 
 
+def add_faces(sub) -> None:
+    from workbench.faces.cli import add_faces_parser
+
+    add_faces_parser(sub)
+
+
 COMMANDS: dict[str, Callable] = {
     "rectify": add_rectify,
     "colorize": add_colorize,
+    "faces": add_faces,
     "pyramid": add_pyramid,
     "info": add_info,
 }
 
 
-def command_parser() -> argparse.ArgumentParser:
+def command_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The headless commands; ``only`` builds just that one (each imports what it needs)."""
     parser = _Parser(prog="workbench", description="Workbench headless commands.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in COMMANDS.values():
-        add(sub)
+    for name, add in COMMANDS.items():
+        if only is None or name == only:
+            add(sub)
     return parser
 
 
@@ -299,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:
-            args = command_parser().parse_args(argv)
+            args = command_parser(argv[0]).parse_args(argv)
             return args.func(args)
         args = gui_parser().parse_args(argv)
         if args.image and not os.path.exists(args.image):

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench import __version__
-from workbench.ui.panel import Panel, PlaceholderPanel
+from workbench.ui.panel import Panel
 
 MAX_RECENT = 10
 
@@ -35,22 +35,22 @@ def _colorize() -> Panel:
     return ColorizePanel()
 
 
+def _faces() -> Panel:
+    from workbench.ui.faces_panel import FacesPanel
+
+    return FacesPanel()
+
+
 def _pyramid() -> Panel:
     from workbench.ui.pyramid_panel import PyramidPanel
 
     return PyramidPanel()
 
 
-def _placeholder(key: str, title: str, text: str) -> Callable[[], Panel]:
-    return lambda: PlaceholderPanel(title, key, text)
-
-
 PANEL_SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("rectify", "Rectify", _rectify),
     PanelSpec("colorize", "Colorize", _colorize),
-    PanelSpec("faces", "Faces", _placeholder(
-        "faces", "Faces", "Faces is not in this build yet.\n\nIt will enrol people and "
-        "recognise them live with eigenfaces (issue #6).")),
+    PanelSpec("faces", "Faces", _faces),
     PanelSpec("pyramid", "Pyramid", _pyramid),
 )
 PANEL_KEYS = tuple(spec.key for spec in PANEL_SPECS)

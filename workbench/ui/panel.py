@@ -63,20 +63,3 @@ class Panel(QtWidgets.QWidget):
             self.message.emit(str(exc), "error")
         else:
             self.message.emit(f"Unexpected error ({type(exc).__name__}): {exc}", "error")
-
-
-class PlaceholderPanel(Panel):
-    """A slot for a panel that has not landed yet: says so plainly."""
-
-    def __init__(self, title: str, key: str, text: str, parent=None) -> None:
-        super().__init__(parent)
-        self.title = title
-        self.key = key
-        label = QtWidgets.QLabel(text)
-        label.setWordWrap(True)
-        label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        label.setStyleSheet("font-size: 15px; color: #555;")
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(label)
-        layout.addStretch(2)

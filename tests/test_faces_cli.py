@@ -1,0 +1,109 @@
+"""``workbench faces ...`` handlers, driven through their own argparse parser."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from workbench.cli import _Parser
+from workbench.errors import WorkbenchError
+from workbench.faces.cli import add_faces_parser
+from workbench.faces.gallery import Gallery
+from workbench.imaging.io import write_image
+
+
+def run(argv):
+    parser = _Parser(prog="workbench")
+    add_faces_parser(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def _person(seed, count, tmp_path):
+    """Aligned 92x112 crops of a synthetic person, written as PNG files."""
+    rng = np.random.default_rng(seed)
+    base = cv2.GaussianBlur(rng.uniform(0, 255, (112, 92)), (0, 0), 1.0)
+    paths = []
+    for k in range(count):
+        crop = np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
+        path = tmp_path / f"p{seed}_{k}.png"
+        write_image(path, crop)
+        paths.append(str(path))
+    return paths
+
+
+def test_enroll_list_recognize_remove(tmp_path, capsys):
+    db = str(tmp_path / "people.faces")
+    ada, bob = _person(1, 5, tmp_path), _person(2, 5, tmp_path)
+    assert run(["faces", "enroll", "--db", db, "--name", "Ada", "--aligned", *ada[:4]]) == 0
+    assert run(["faces", "enroll", "--db", db, "--name", "Bob", "--aligned", *bob[:4]]) == 0
+    capsys.readouterr()
+    assert run(["faces", "list", "--db", db]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listing] == ["Ada", "Bob"]
+    assert all("4 face(s)" in line for line in listing)
+
+    assert run(["faces", "recognize", "--db", db, "--aligned", "--json", ada[4], bob[4]]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [entry["image"] for entry in doc] == [ada[4], bob[4]]
+    assert [entry["faces"][0]["name"] for entry in doc] == ["Ada", "Bob"]
+    face = doc[0]["faces"][0]
+    assert set(face) == {"box", "name", "distance", "face_distance"}
+    assert face["box"] == [0, 0, 92, 112]
+
+    assert run(["faces", "remove", "--db", db, "--name", "Bob"]) == 0
+    with Gallery(db) as gallery:
+        assert [p.name for p in gallery.people()] == ["Ada"]
+
+
+def test_enroll_finds_and_aligns_the_face_in_a_photo(tmp_path, capsys):
+    photo = tmp_path / "astronaut.jpg"
+    write_image(photo, data.astronaut())
+    shifted = tmp_path / "astronaut_shifted.png"
+    write_image(shifted, np.roll(data.astronaut(), (20, -30), axis=(0, 1)))
+    db = str(tmp_path / "people.faces")
+    assert run(["faces", "enroll", "--db", db, "--name", "Eileen", str(photo), str(shifted)]) == 0
+    assert run(["faces", "recognize", "--db", db, "--json", str(photo)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (face,) = doc[0]["faces"]
+    x, y, w, h = face["box"]
+    assert abs(x - 177) < 10 and abs(y - 66) < 10 and 80 < w < 110  # original pixels
+    assert face["name"] == "Eileen"
+
+
+def test_bad_input_is_a_workbench_error(tmp_path):
+    db = str(tmp_path / "people.faces")
+    coffee = tmp_path / "coffee.png"
+    write_image(coffee, data.coffee())
+    good = _person(1, 2, tmp_path)
+    with pytest.raises(WorkbenchError, match="coffee.png.*no face found.*nothing was enrolled"):
+        run(["faces", "enroll", "--db", db, "--name", "Ada", str(coffee), *good])
+    assert run(["faces", "enroll", "--db", db, "--name", "Ada", "--skip-bad", "--aligned",
+                *good]) == 0
+    with pytest.raises(WorkbenchError, match="no face gallery"):
+        run(["faces", "list", "--db", str(tmp_path / "missing.faces")])
+    with pytest.raises(WorkbenchError, match="no one called 'Zed'"):
+        run(["faces", "remove", "--db", db, "--name", "Zed"])
+    with pytest.raises(WorkbenchError, match="Cannot read image"):
+        run(["faces", "recognize", "--db", db, str(tmp_path / "nothing.png")])
+    with pytest.raises(WorkbenchError, match="required"):
+        run(["faces", "enroll", "--db", db])
+
+
+def test_handlers_fit_the_main_command_line(tmp_path, capsys, monkeypatch):
+    """Wired into workbench.cli as the lead will (COMMANDS["faces"]): exit statuses 0 and 2."""
+    from workbench import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "faces", add_faces_parser)
+    db = str(tmp_path / "people.faces")
+    assert cli.main(["faces", "list", "--db", db]) == 2
+    assert "no face gallery" in capsys.readouterr().err
+    assert cli.main(["faces", "enroll", "--db", db, "--name", "Ada", "--aligned",
+                     *_person(1, 3, tmp_path)]) == 0
+    assert cli.main(["faces", "list", "--db", db]) == 0
+    assert capsys.readouterr().out.startswith("Ada")
+    assert cli.main(["faces", "frobnicate"]) == 2

@@ -1,0 +1,160 @@
+"""Face and eye detection, alignment, illumination and enrolment-shot checks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from workbench.faces.detect import (
+    EYE_POSITIONS,
+    FACE_SIZE,
+    FaceDetector,
+    align_to_eyes,
+    check_shot,
+    normalize_illumination,
+    prepare_aligned,
+    to_gray,
+)
+from workbench.faces.errors import FaceNotFoundError, FaceQualityError
+
+ASTRONAUT_BOX = (177, 66, 95, 95)  # Eileen Collins' face in skimage's astronaut (Haar, OpenCV 4)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return FaceDetector()
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return data.astronaut()
+
+
+def _iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return w * h / (aw * ah + bw * bh - w * h)
+
+
+def test_astronaut_has_one_face_with_eyes(detector, astronaut):
+    faces = detector.detect(astronaut)
+    assert len(faces) == 1
+    face = faces[0]
+    assert _iou(face.box, ASTRONAUT_BOX) > 0.7
+    assert face.eyes_found
+    (lx, ly), (rx, ry) = face.eyes
+    x, y, w, h = face.box
+    assert x < lx < x + w / 2 < rx < x + w  # one eye in each half, image-left first
+    assert y < ly < y + h / 2 and y < ry < y + h / 2  # both in the upper half
+    assert abs(ly - ry) < 0.1 * h  # she holds her head upright
+    assert face.aligned.shape == (FACE_SIZE[1], FACE_SIZE[0])
+    assert face.aligned.dtype == np.uint8
+
+
+def test_boxes_are_in_original_image_coordinates(detector, astronaut):
+    big = cv2.resize(astronaut, (1536, 1536), interpolation=cv2.INTER_CUBIC)  # 3x, shrunk inside
+    boxes = detector.boxes(big)
+    assert boxes, "no face found in the 3x astronaut"
+    scaled = tuple(3 * v for v in ASTRONAUT_BOX)
+    assert _iou(boxes[0], scaled) > 0.6
+
+
+def test_no_face_image(detector):
+    assert detector.detect(data.coffee()) == []
+    shot = check_shot(data.coffee(), detector)
+    assert not shot.ok and shot.face is None
+    assert any("no face" in reason for reason in shot.reasons)
+    with pytest.raises(FaceNotFoundError, match="no face"):
+        detector.detect_one(data.coffee(), source="coffee.png")
+
+
+def test_alignment_puts_the_eyes_at_the_canonical_positions():
+    # a dark picture with two bright dots as "eyes", tilted by 20 degrees and far apart
+    image = np.zeros((400, 500), np.uint8)
+    angle = np.deg2rad(20)
+    centre = np.array([250.0, 200.0])
+    offset = 60 * np.array([np.cos(angle), np.sin(angle)])
+    eyes = (tuple(centre - offset), tuple(centre + offset))
+    for ex, ey in eyes:
+        cv2.circle(image, (round(ex), round(ey)), 6, 255, -1)
+    crop = align_to_eyes(image, eyes)
+    assert crop.shape == (112, 92)
+    for (tx, ty) in EYE_POSITIONS:
+        x0, y0 = int(tx) - 4, int(ty) - 4
+        window = crop[y0:y0 + 9, x0:x0 + 9].astype(float)
+        assert window.sum() > 0, f"no eye near {(tx, ty)}"
+        rows, cols = np.mgrid[0:9, 0:9]
+        centroid = (x0 + (cols * window).sum() / window.sum(),
+                    y0 + (rows * window).sum() / window.sum())
+        assert centroid == pytest.approx((tx, ty), abs=0.5)
+    assert crop[100, 46] == 0  # far from the eyes: background
+
+
+def test_alignment_shrinks_large_faces_without_aliasing():
+    # fine stripes average to grey when a big face is reduced; plain sampling would alias
+    stripes = np.zeros((2000, 2000), np.uint8)
+    stripes[:, ::2] = 255
+    crop = align_to_eyes(stripes, ((800.0, 1000.0), (1200.0, 1000.0)))
+    assert abs(crop.astype(float).mean() - 127.5) < 10
+    assert crop.std() < 20
+
+
+def test_aligned_path_resizes_and_normalises(detector):
+    crop = (np.arange(56 * 46) % 200).reshape(56, 46).astype(np.uint8)
+    faces = detector.detect(crop, aligned=True)
+    assert len(faces) == 1
+    assert faces[0].box == (0, 0, 46, 56)
+    assert faces[0].aligned.shape == (112, 92)
+    np.testing.assert_array_equal(faces[0].aligned, prepare_aligned(crop))
+
+
+def test_to_gray_accepts_the_house_formats():
+    rgb = data.astronaut()
+    gray = to_gray(rgb)
+    assert gray.shape == rgb.shape[:2] and gray.dtype == np.uint8
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    np.testing.assert_array_equal(to_gray(rgba), gray)
+    np.testing.assert_array_equal(to_gray(rgb.astype(np.uint16) * 257), gray)
+    np.testing.assert_array_equal(to_gray(gray.astype(np.float32) / 255), gray)
+    with pytest.raises(ValueError, match="shape"):
+        to_gray(np.zeros((4, 4, 2), np.uint8))
+
+
+def test_illumination_normalisation_undoes_exposure():
+    face = prepare_aligned(data.astronaut()[66:161, 177:272], illumination="none")
+    darker = (face * 0.5).astype(np.uint8)
+    for method in ("equalize", "clahe"):
+        a = normalize_illumination(face, method).astype(float)
+        b = normalize_illumination(darker, method).astype(float)
+        assert np.abs(a - b).mean() < 6, method
+    assert np.abs(face.astype(float) - darker).mean() > 40  # it was a real change
+    with pytest.raises(ValueError, match="illumination"):
+        normalize_illumination(face, "gamma")
+
+
+def test_enrolment_shot_checks(detector, astronaut):
+    good = check_shot(astronaut, detector)
+    assert good.ok, good.reasons
+    reused = check_shot(astronaut, faces=detector.detect(astronaut))
+    assert reused.ok and reused.sharpness == good.sharpness
+    assert good.face is not None and good.face.box == detector.detect(astronaut)[0].box
+
+    blurred = check_shot(cv2.GaussianBlur(astronaut, (0, 0), 4), detector)
+    assert any("blurred" in r for r in blurred.reasons)
+    assert blurred.sharpness < good.sharpness
+
+    dark = check_shot((astronaut * 0.15).astype(np.uint8), detector)
+    assert any("too dark" in r for r in dark.reasons)
+
+    bright = check_shot(np.clip(astronaut * 1.5 + 40, 0, 255).astype(np.uint8), detector)
+    assert any("too bright" in r for r in bright.reasons), bright.reasons
+
+    two = check_shot(np.hstack([astronaut, astronaut]), detector)
+    assert two.reasons == ("2 faces found: only the person being enrolled should be in view",)
+    with pytest.raises(FaceQualityError) as caught:
+        two.raise_if_rejected("group.jpg")
+    assert "group.jpg" in str(caught.value) and caught.value.reasons == two.reasons

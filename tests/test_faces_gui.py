@@ -1,0 +1,121 @@
+"""The Faces panel: enrol from a generated video, recognise, rename, delete, thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+
+from workbench.imaging.io import write_image
+from workbench.ui.main_window import MainWindow
+from workbench.video import VideoRecorder
+
+
+@pytest.fixture
+def astronaut_video(tmp_path):
+    """The astronaut moving a little: a stand-in camera with one person in front of it."""
+    import cv2
+
+    image = data.astronaut()
+    path = tmp_path / "person.avi"
+    with VideoRecorder(path, fps=20) as rec:
+        for i in range(24):
+            dx, dy = 3 * np.sin(i / 3), 2 * np.cos(i / 4)
+            M = np.float32([[1, 0, dx], [0, 1, dy]])
+            rec.write(cv2.warpAffine(image, M, (512, 512), borderMode=cv2.BORDER_REFLECT))
+    return path
+
+
+@pytest.fixture
+def synthetic_person(tmp_path):
+    """Aligned-size crops of a second, synthetic 'person' (for an ROC you need two)."""
+    rng = np.random.default_rng(3)
+    base = cv2_blur(rng.uniform(40, 220, (112, 92)))
+    paths = []
+    for i in range(4):
+        p = tmp_path / f"other{i}.png"
+        write_image(p, np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8))
+        paths.append(p)
+    return paths
+
+
+def cv2_blur(a):
+    import cv2
+
+    return cv2.GaussianBlur(a.astype(np.float32), (0, 0), 2)
+
+
+@pytest.fixture
+def panel(qtbot, app_settings, tmp_path):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.select_panel("faces")
+    win.show()
+    p = win.activate_current()
+    assert p.open_gallery(tmp_path / "test.gallery")
+    qtbot.waitUntil(lambda: p._train_job is None, timeout=20000)
+    p._countdown_timer.setInterval(20)  # the 3-2-1 countdown, quicker for the test
+    return p
+
+
+def wait_idle(qtbot, panel, timeout=60000):
+    qtbot.waitUntil(lambda: panel._enrol_job is None and panel._train_job is None,
+                    timeout=timeout)
+
+
+def test_enrol_from_video_recognise_rename_delete_and_thresholds(
+        qtbot, panel, astronaut_video, synthetic_person):
+    # the first run shows a photo with its face found but nobody enrolled
+    assert panel.recognizer is None
+    # enrol a synthetic second person from files (aligned crops)
+    panel.name_edit.setText("Other")
+    job = panel.add_photos(synthetic_person, aligned=True)
+    assert job is not None
+    wait_idle(qtbot, panel)
+    # enrol the astronaut by capturing from the running "camera"
+    assert panel.start_stream(str(astronaut_video))
+    panel.name_edit.setText("Eileen")
+    panel.shots.setValue(3)
+    panel.start_capture()
+    qtbot.waitUntil(lambda: panel._capture_left == 0 and panel._enrol_job is None,
+                    timeout=60000)
+    wait_idle(qtbot, panel)
+    names = [panel.people.item(i).data(0x0100) for i in range(panel.people.count())]
+    assert sorted(names) == ["Eileen", "Other"]
+    assert panel.recognizer is not None
+    # recognised live, with a name and a distance
+    qtbot.waitUntil(lambda: any(getattr(r, "name", None) == "Eileen"
+                                for r in panel.recognitions), timeout=30000)
+    assert panel.eigen_view.image is not None  # the insight view shows the eigenfaces
+    # the identity threshold slider: at its lowest everybody is a stranger
+    panel.identity_slider.setValue(1)
+    assert panel.recognizer.identity_threshold < 1
+    qtbot.waitUntil(lambda: panel.recognitions and all(
+        getattr(r, "status", None) != "known" for r in panel.recognitions), timeout=30000)
+    panel.stop_stream()
+    # rename and delete
+    assert panel.rename("Eileen", "Eileen Collins")
+    assert panel.delete("Other")
+    wait_idle(qtbot, panel)
+    names = [panel.people.item(i).data(0x0100) for i in range(panel.people.count())]
+    assert names == ["Eileen Collins"]
+    assert [p.name for p in panel.gallery.people()] == ["Eileen Collins"]
+
+
+def test_capture_needs_a_name_and_a_stream(qtbot, panel):
+    win = panel.window()
+    panel.name_edit.setText("")
+    panel.start_capture()
+    assert "name" in win.message_label.text()
+    panel.name_edit.setText("Someone")
+    panel.start_capture()
+    assert "camera" in win.message_label.text().lower()
+
+
+def test_a_damaged_gallery_file_is_a_clear_message(qtbot, panel, tmp_path):
+    bad = tmp_path / "bad.gallery"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    assert not panel.open_gallery(bad)
+    assert "not a Workbench face gallery" in panel.window().message_label.text()
+    assert panel.gallery.path.name == "test.gallery"  # the open one is kept

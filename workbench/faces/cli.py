@@ -1,0 +1,147 @@
+"""``workbench faces enroll|recognize|list|remove``: the headless twin of the Faces panel.
+
+Wire it into :mod:`workbench.cli` with ``COMMANDS["faces"] = add_faces_parser``. Handlers return
+the exit status and raise :class:`~workbench.errors.WorkbenchError` for anything the user can
+fix (unreadable image, no face, unknown person, damaged gallery), which the command line prints
+as one line with exit status 2.
+
+``recognize --json`` prints one JSON array, one object per image (DESIGN.md)::
+
+    [{"image": "a.jpg", "faces": [{"box": [x, y, w, h], "name": "Ada" or null,
+                                   "distance": 12.3, "face_distance": 31.0}]}]
+
+``name`` is null for a stranger ("unknown"); detections that are not faces (the distance from
+face space is above the gallery's face threshold) are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from workbench.errors import WorkbenchError
+from workbench.faces.detect import FaceDetector, check_shot
+from workbench.faces.gallery import Gallery
+from workbench.imaging.io import read_image
+
+__all__ = [
+    "add_faces_parser",
+    "cmd_faces_enroll",
+    "cmd_faces_list",
+    "cmd_faces_recognize",
+    "cmd_faces_remove",
+]
+
+
+def add_faces_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add ``faces`` and its sub-commands to an argparse sub-parser collection."""
+    faces = sub.add_parser("faces", help="enrol people and recognise faces (eigenfaces)",
+                           description="Manage a face gallery and recognise faces in images.")
+    commands = faces.add_subparsers(dest="faces_command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("enroll", help="add face pictures of one person to the gallery",
+                            description="Find the single face in each image, check it is sharp "
+                            "and well lit, align it and add it to the gallery (all or nothing).")
+    p.add_argument("--db", required=True, metavar="DB", help="gallery file (created if missing)")
+    p.add_argument("--name", required=True, help="the person's name")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--aligned", action="store_true",
+                   help="the images are aligned face crops already (e.g. ORL): no face search")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip rejected images with a warning instead of enrolling nothing")
+    p.set_defaults(func=cmd_faces_enroll)
+
+    p = commands.add_parser("recognize", help="name the faces in images")
+    p.add_argument("--db", required=True, metavar="DB")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--aligned", action="store_true",
+                   help="the images are aligned face crops already: no face search")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.set_defaults(func=cmd_faces_recognize)
+
+    p = commands.add_parser("list", help="list the enrolled people")
+    p.add_argument("--db", required=True, metavar="DB")
+    p.set_defaults(func=cmd_faces_list)
+
+    p = commands.add_parser("remove", help="remove a person and their faces")
+    p.add_argument("--db", required=True, metavar="DB")
+    p.add_argument("--name", required=True)
+    p.set_defaults(func=cmd_faces_remove)
+    return faces
+
+
+def _existing_gallery(path: str) -> Gallery:
+    from pathlib import Path
+
+    if not Path(path).exists():
+        raise WorkbenchError(f"no face gallery at '{path}'; enrol someone first "
+                             "(workbench faces enroll)")
+    return Gallery(path)
+
+
+def cmd_faces_enroll(args: argparse.Namespace) -> int:
+    detector = FaceDetector()
+    crops, sources = [], []
+    for path in args.images:
+        shot = check_shot(read_image(path), detector, aligned=args.aligned)
+        if not shot.ok:
+            message = f"'{path}': {'; '.join(shot.reasons)}"
+            if not args.skip_bad:
+                raise WorkbenchError(f"{message} (nothing was enrolled; use --skip-bad to "
+                                     "enrol the other images)")
+            print(f"workbench: warning: skipped {message}", file=sys.stderr)
+            continue
+        for note in shot.notes:
+            print(f"workbench: note: '{path}': {note}", file=sys.stderr)
+        crops.append(shot.raise_if_rejected(path).aligned)
+        sources.append(str(path))
+    if not crops:
+        raise WorkbenchError("no usable face in any of the images; nothing was enrolled")
+    with Gallery(args.db) as gallery:
+        gallery.enroll(args.name, crops, sources=sources)
+        total = next((p.face_count for p in gallery.people()
+                      if p.name.casefold() == " ".join(args.name.split()).casefold()), len(crops))
+    print(f"enrolled {len(crops)} face(s) of {' '.join(args.name.split())} ({total} in all)",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_faces_recognize(args: argparse.Namespace) -> int:
+    with _existing_gallery(args.db) as gallery:
+        recognizer = gallery.recognizer()
+        detector = FaceDetector(size=gallery.face_size)
+    report = []
+    for path in args.images:
+        results = recognizer.recognize_image(read_image(path), detector, aligned=args.aligned)
+        report.append({"image": str(path), "faces": [r.to_json() for r in results]})
+        if not args.json:
+            if not results:
+                print(f"{path}: no face")
+            for r in results:
+                who = r.name if r.name is not None else f"unknown (nearest: {r.nearest})"
+                x, y, w, h = r.box or (0, 0, 0, 0)
+                print(f"{path}: {who}  distance {r.distance:.2f}  face distance "
+                      f"{r.face_distance:.2f}  box {x},{y},{w},{h}")
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+def cmd_faces_list(args: argparse.Namespace) -> int:
+    with _existing_gallery(args.db) as gallery:
+        people = gallery.people()
+    if not people:
+        print("no one is enrolled", file=sys.stderr)
+    width = max((len(p.name) for p in people), default=0)
+    for p in people:
+        print(f"{p.name:<{width}}  {p.face_count:>4} face(s)  enrolled {p.created}")
+    return 0
+
+
+def cmd_faces_remove(args: argparse.Namespace) -> int:
+    with _existing_gallery(args.db) as gallery:
+        count = gallery.remove(args.name)
+    print(f"removed {args.name} and {count} face(s)", file=sys.stderr)
+    return 0

@@ -1,0 +1,754 @@
+"""Faces panel: enrol people, recognise them live, and see what eigenfaces see.
+
+* Live view (camera or video file) with a box per face: name and distance, green for known
+  people, orange for strangers ("unknown").
+* Enrol: type a name, then Capture N shots from the running stream (a countdown; blurred, dark
+  or face-less shots are rejected with the reason) or Add photos…. The gallery is a SQLite file.
+* Insight: the mean face and the first eigenfaces, the current face next to its reconstruction,
+  the scree plot with the 95 % line.
+* Thresholds: the ROC of genuine vs impostor distances with the operating point, sliders for
+  the identity ("unknown" above it) and face-space ("not a face" above it) thresholds, and the
+  histogram of both distances.
+
+Training runs in the background whenever the gallery changes; the window never waits for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workbench.errors import WorkbenchError
+from workbench.imaging.io import read_image
+from workbench.ui.image_view import ImageView
+from workbench.ui.live import LiveResult, LiveRunner, start_live
+from workbench.ui.panel import Panel
+from workbench.ui.rectify_panel import image_filter
+from workbench.ui.worker import Job, run_in_background
+
+COLOURS = {"known": "#30d050", "unknown": "#ff9a20", "not a face": "#909090", None: "#30e0ff"}
+HINT = ("Enrol: type a name, start the camera (or a video) and Capture, or Add photos · "
+        "recognition runs live on the stream · Insight shows the eigenfaces · Thresholds tunes "
+        "when a face is called unknown.")
+
+
+def default_gallery_path() -> Path:
+    base = QtCore.QStandardPaths.writableLocation(
+        QtCore.QStandardPaths.StandardLocation.AppDataLocation)
+    folder = Path(base or Path.home() / ".workbench")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "faces.gallery"
+
+
+def tile(images: list[np.ndarray], columns: int, gap: int = 2) -> np.ndarray:
+    """Gray images of one size in a grid (for the eigenface view)."""
+    h, w = images[0].shape[:2]
+    rows = (len(images) + columns - 1) // columns
+    out = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), 40, np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, columns)
+        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = img
+    return out
+
+
+def to_display(face: np.ndarray) -> np.ndarray:
+    """Any real-valued image (an eigenface) stretched to 0..255 for display."""
+    f = np.asarray(face, np.float64)
+    lo, hi = float(f.min()), float(f.max())
+    return np.zeros(f.shape, np.uint8) if hi <= lo else ((f - lo) / (hi - lo) * 255).astype(
+        np.uint8)
+
+
+class FacesPanel(Panel):
+    title = "Faces"
+    key = "faces"
+    can_open = True
+    can_save = False
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.gallery = None
+        self.recognizer = None
+        self.detector = None
+        self.image: np.ndarray | None = None
+        self.recognitions: list = []
+        self.runner: LiveRunner | None = None
+        self._train_job: Job | None = None
+        self._enrol_job: Job | None = None
+        self._retrain_again = False
+        self._capture_left = 0
+        self._captured: list[np.ndarray] = []
+        self._capture_name = ""
+        self._countdown = 0
+        self._box_items: list = []
+        self._last_frame: np.ndarray | None = None
+        self._build()
+
+    # ------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.gallery_label = QtWidgets.QLabel()
+        self.gallery_button = QtWidgets.QPushButton("Gallery…")
+        self.gallery_button.setToolTip("Open or create a face gallery (a SQLite file)")
+        self.export_button = QtWidgets.QPushButton("Export…")
+        self.import_button = QtWidgets.QPushButton("Import…")
+        self.photo_button = QtWidgets.QPushButton("Recognise photo…")
+        self.video_button = QtWidgets.QPushButton("Video…")
+        self.camera_index = QtWidgets.QSpinBox(minimum=0, maximum=9)
+        self.camera_index.setToolTip("Camera index (OpenCV)")
+        self.camera_button = QtWidgets.QPushButton("Camera")
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.stop_button.hide()
+        self.progress = QtWidgets.QProgressBar(maximumWidth=150)
+        self.progress.hide()
+        bar = QtWidgets.QHBoxLayout()
+        for w in (self.gallery_button, self.gallery_label):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        for w in (self.progress, self.photo_button, self.video_button, self.camera_index,
+                  self.camera_button, self.stop_button, self.export_button,
+                  self.import_button):
+            bar.addWidget(w)
+
+        self.view = ImageView(placeholder="Start the camera or open a video or photo.")
+        self.countdown_label = QtWidgets.QLabel(self.view)
+        self.countdown_label.setStyleSheet(
+            "color: white; background: rgba(0,0,0,150); font-size: 48px; padding: 12px;")
+        self.countdown_label.hide()
+        self.status = QtWidgets.QLabel()
+
+        # enrol tab
+        self.name_edit = QtWidgets.QLineEdit(placeholderText="Name of the person")
+        self.shots = QtWidgets.QSpinBox(minimum=1, maximum=30, value=5, suffix=" shots")
+        self.capture_button = QtWidgets.QPushButton("Capture")
+        self.capture_button.setToolTip("Take shots from the running stream after a countdown")
+        self.add_photos_button = QtWidgets.QPushButton("Add photos…")
+        self.people = QtWidgets.QListWidget()
+        self.people.setIconSize(QtCore.QSize(46, 56))
+        self.rename_button = QtWidgets.QPushButton("Rename…")
+        self.delete_button = QtWidgets.QPushButton("Delete")
+        enrol = QtWidgets.QWidget()
+        el = QtWidgets.QVBoxLayout(enrol)
+        el.addWidget(self.name_edit)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.shots)
+        row.addWidget(self.capture_button)
+        row.addWidget(self.add_photos_button)
+        el.addLayout(row)
+        el.addWidget(QtWidgets.QLabel("<b>Enrolled</b>"))
+        el.addWidget(self.people, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.rename_button)
+        row.addWidget(self.delete_button)
+        el.addLayout(row)
+
+        # insight tab
+        self.eigen_view = ImageView()
+        self.eigen_view.setMinimumHeight(170)
+        self.recon_view = ImageView()
+        self.recon_view.setMinimumHeight(120)
+        self.scree = pg.PlotWidget(background="w")
+        self.scree.setLabel("bottom", "component")
+        self.scree.setLabel("left", "variance explained (cumulative)")
+        self.scree_bars = pg.BarGraphItem(x=[0], height=[0], width=0.8, brush="#4a90d9")
+        self.scree_curve = pg.PlotCurveItem(pen=pg.mkPen("#d04020", width=2))
+        self.scree_line = pg.InfiniteLine(
+            pos=0.95, angle=0, pen=pg.mkPen("#444", style=QtCore.Qt.PenStyle.DashLine),
+            label="95 %", labelOpts={"position": 0.1})
+        for item in (self.scree_bars, self.scree_curve, self.scree_line):
+            self.scree.addItem(item)
+        insight = QtWidgets.QWidget()
+        il = QtWidgets.QVBoxLayout(insight)
+        il.addWidget(QtWidgets.QLabel("<b>Mean face and eigenfaces</b>"))
+        il.addWidget(self.eigen_view, 2)
+        il.addWidget(QtWidgets.QLabel("<b>Current face · reconstruction from face space</b>"))
+        il.addWidget(self.recon_view, 1)
+        il.addWidget(self.scree, 2)
+
+        # thresholds tab
+        self.roc = pg.PlotWidget(background="w")
+        self.roc.setLabel("bottom", "false accept rate")
+        self.roc.setLabel("left", "true accept rate")
+        self.roc_curve = self.roc.plot(pen=pg.mkPen("#4a90d9", width=2))
+        self.roc_point = pg.ScatterPlotItem(size=12, brush="#d04020")
+        self.roc.addItem(self.roc_point)
+        self.hist = pg.PlotWidget(background="w")
+        self.hist.setLabel("bottom", "distance in face space")
+        self.hist.addLegend()
+        self.hist_genuine = self.hist.plot(stepMode="center", fillLevel=0,
+                                           brush=(60, 160, 60, 120), name="same person")
+        self.hist_impostor = self.hist.plot(stepMode="center", fillLevel=0,
+                                            brush=(220, 120, 30, 120), name="different people")
+        self.hist_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d04020", width=2))
+        self.hist.addItem(self.hist_line)
+        self.identity_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal,
+                                                 minimum=1, maximum=1000)
+        self.face_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal,
+                                             minimum=1, maximum=1000)
+        self.identity_label = QtWidgets.QLabel()
+        self.face_label = QtWidgets.QLabel()
+        self.save_thresholds_button = QtWidgets.QPushButton("Keep these thresholds")
+        self.reset_thresholds_button = QtWidgets.QPushButton("Back to tuned")
+        thresholds = QtWidgets.QWidget()
+        tl = QtWidgets.QVBoxLayout(thresholds)
+        tl.addWidget(self.roc, 2)
+        tl.addWidget(self.hist, 2)
+        form = QtWidgets.QFormLayout()
+        form.addRow(self.identity_label, self.identity_slider)
+        form.addRow(self.face_label, self.face_slider)
+        tl.addLayout(form)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.save_thresholds_button)
+        row.addWidget(self.reset_thresholds_button)
+        tl.addLayout(row)
+
+        self.side = QtWidgets.QTabWidget()
+        self.side.addTab(enrol, "Enrol")
+        self.side.addTab(insight, "Insight")
+        self.side.addTab(thresholds, "Thresholds")
+        split = QtWidgets.QSplitter()
+        left = QtWidgets.QWidget()
+        ll = QtWidgets.QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.view, 1)
+        ll.addWidget(self.status)
+        split.addWidget(left)
+        split.addWidget(self.side)
+        split.setSizes([760, 440])
+        hint = self.hint_label(HINT)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        layout.addWidget(hint)
+
+        self.gallery_button.clicked.connect(self.gallery_dialog)
+        self.export_button.clicked.connect(self.export_dialog)
+        self.import_button.clicked.connect(self.import_dialog)
+        self.photo_button.clicked.connect(self.open_dialog)
+        self.video_button.clicked.connect(self.video_dialog)
+        self.camera_button.clicked.connect(lambda: self.start_stream(self.camera_index.value()))
+        self.stop_button.clicked.connect(self.stop_stream)
+        self.capture_button.clicked.connect(self.start_capture)
+        self.add_photos_button.clicked.connect(self.add_photos_dialog)
+        self.rename_button.clicked.connect(self.rename_dialog)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.people.currentItemChanged.connect(lambda *_a: self._sync())
+        self.identity_slider.valueChanged.connect(self._on_threshold)
+        self.face_slider.valueChanged.connect(self._on_threshold)
+        self.save_thresholds_button.clicked.connect(self.keep_thresholds)
+        self.reset_thresholds_button.clicked.connect(lambda: self.keep_thresholds(reset=True))
+        self._countdown_timer = QtCore.QTimer(self, interval=700)
+        self._countdown_timer.timeout.connect(self._tick)
+        self._sync()
+
+    # ------------------------------------------------------------ gallery
+    def show_default(self) -> None:
+        if self.gallery is None:
+            path = self.settings().value("faces/gallery", "") or str(default_gallery_path())
+            self.open_gallery(path)
+        if self.image is None and self.runner is None:
+            from skimage import data
+
+            self.show_photo(data.astronaut(), "scikit-image's astronaut")
+
+    def gallery_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Open or create a face gallery", str(self.gallery.path if self.gallery else
+                                                       default_gallery_path()),
+            "Face galleries (*.gallery *.sqlite *.db);;All files (*)",
+            options=QtWidgets.QFileDialog.Option.DontConfirmOverwrite)
+        if path:
+            self.open_gallery(path)
+
+    def open_gallery(self, path: str | Path) -> bool:
+        from workbench.faces.gallery import Gallery
+
+        try:
+            gallery = Gallery(path)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        if self.gallery is not None:
+            self.gallery.close()
+        self.gallery = gallery
+        self.recognizer = None
+        self.settings().setValue("faces/gallery", str(path))
+        self.gallery_label.setText(f"Gallery: <b>{Path(path).name}</b>")
+        self.gallery_label.setToolTip(str(path))
+        self.refresh_people()
+        self.retrain()
+        return True
+
+    def refresh_people(self) -> None:
+        self.people.clear()
+        if self.gallery is None:
+            return
+        try:
+            people = self.gallery.people()
+            for person in people:
+                faces = self.gallery.faces_of(person.name)
+                item = QtWidgets.QListWidgetItem(f"{person.name}  ({person.face_count} faces)")
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, person.name)
+                if faces:
+                    crop = np.ascontiguousarray(faces[0].image)
+                    h, w = crop.shape[:2]
+                    qimg = QtGui.QImage(crop.data, w, h, w, QtGui.QImage.Format.Format_Grayscale8)
+                    item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(qimg.copy())))
+                self.people.addItem(item)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+        if not self.people.count():
+            item = QtWidgets.QListWidgetItem("Nobody yet: type a name, then Capture or "
+                                             "Add photos.")
+            item.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
+            self.people.addItem(item)
+        self._sync()
+
+    def selected_person(self) -> str | None:
+        item = self.people.currentItem()
+        return None if item is None else item.data(QtCore.Qt.ItemDataRole.UserRole)
+
+    def rename_dialog(self) -> None:
+        old = self.selected_person()
+        if not old:
+            self.warn("Select a person to rename.")
+            return
+        new, ok = QtWidgets.QInputDialog.getText(self, "Rename", f"New name for {old}:", text=old)
+        if ok and new:
+            self.rename(old, new)
+
+    def rename(self, old: str, new: str) -> bool:
+        try:
+            self.gallery.rename(old, new)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        self.info(f"Renamed {old} to {new}.")
+        self.refresh_people()
+        self.retrain()
+        return True
+
+    def delete_selected(self) -> None:
+        name = self.selected_person()
+        if not name:
+            self.warn("Select a person to delete.")
+            return
+        answer = QtWidgets.QMessageBox.question(
+            self, "Delete", f"Delete {name} and all their face pictures from the gallery?")
+        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
+            self.delete(name)
+
+    def delete(self, name: str) -> bool:
+        try:
+            removed = self.gallery.remove(name)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        self.info(f"Deleted {name} ({removed} faces).")
+        self.refresh_people()
+        self.retrain()
+        return True
+
+    def export_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export gallery", "faces-export",
+                                                        "All files (*)")
+        if path:
+            try:
+                self.gallery.export(path)
+            except WorkbenchError as exc:
+                self.report_error(exc)
+                return
+            self.info(f"Exported the gallery to {path}")
+
+    def import_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import gallery", "",
+                                                        "All files (*)")
+        if path:
+            try:
+                summary = self.gallery.import_(path)
+            except WorkbenchError as exc:
+                self.report_error(exc)
+                return
+            self.info(f"Imported: {summary}")
+            self.refresh_people()
+            self.retrain()
+
+    # ----------------------------------------------------------- training
+    def retrain(self) -> Job | None:
+        """Get the recognizer for the gallery as it is now, in the background."""
+        if self.gallery is None:
+            return None
+        if self._train_job is not None:
+            self._retrain_again = True  # the gallery changed while training: once more after
+            return self._train_job
+        gallery = self.gallery
+
+        def work(job: Job):
+            from workbench.errors import WorkbenchError as UserError
+
+            try:
+                return gallery.recognizer(progress=job.report)
+            except UserError as exc:  # e.g. nobody enrolled yet: not an error to shout about
+                return exc
+
+        def done(value) -> None:
+            if isinstance(value, WorkbenchError):
+                self.recognizer = None
+                self.status.setText(f"Not recognising yet: {value}")
+            else:
+                self.recognizer = value
+                self._show_model()
+            if self.image is not None and self.runner is None:
+                self._recognise_still()
+
+        def ended() -> None:
+            self._train_job = None
+            self.progress.hide()
+            if self._retrain_again:
+                self._retrain_again = False
+                self.retrain()
+
+        self.progress.setRange(0, 100)
+        self.progress.show()
+        self._train_job = run_in_background(
+            work, on_done=done, on_error=self.report_error, on_end=ended,
+            on_progress=lambda f, m: (self.progress.setValue(int(100 * f)),
+                                      self.progress.setFormat(f"training: {m}")))
+        return self._train_job
+
+    def _show_model(self) -> None:
+        r = self.recognizer
+        model = r.model
+        faces = [to_display(model.mean_face)]
+        if hasattr(model, "eigenfaces"):
+            faces += [to_display(f) for f in model.eigenfaces()[:15]]
+            ratio = np.asarray(model.explained_variance_ratio_)[:60]
+            x = np.arange(1, len(ratio) + 1)
+            self.scree_bars.setOpts(x=x, height=ratio, width=0.8)
+            self.scree_curve.setData(x, np.cumsum(ratio))
+        self.eigen_view.set_image(tile(faces, 4))
+        cal = r.calibration
+        scale = self._slider_scale()
+        self.identity_slider.blockSignals(True)
+        self.face_slider.blockSignals(True)
+        self.identity_slider.setValue(int(round(r.identity_threshold / scale)))
+        self.face_slider.setValue(int(round(r.face_threshold / scale)))
+        self.identity_slider.blockSignals(False)
+        self.face_slider.blockSignals(False)
+        self._label_thresholds()
+        if cal is not None and cal.genuine.size and cal.impostor.size:
+            fpr, tpr, _ = cal.roc()
+            self.roc_curve.setData(fpr, tpr)
+            top = max(float(cal.impostor.max()), float(cal.genuine.max()))
+            bins = np.linspace(0, top, 40)
+            g, _ = np.histogram(cal.genuine, bins=bins, density=True)
+            i, _ = np.histogram(cal.impostor, bins=bins, density=True)
+            self.hist_genuine.setData(bins, g)
+            self.hist_impostor.setData(bins, i)
+            self._update_operating_point()
+        people = len(model.classes_)
+        self.status.setText(f"{people} people · {type(model).__name__} · thresholds: "
+                            f"{cal.rule if cal else 'set by hand'}")
+        self._sync()
+
+    def _slider_scale(self) -> float:
+        """Slider steps in distance units: 1000 steps over about twice the impostor range."""
+        cal = self.recognizer.calibration if self.recognizer else None
+        top = 100.0
+        if cal is not None and cal.impostor.size:
+            top = float(np.percentile(cal.impostor, 99)) * 2
+        if self.recognizer is not None:
+            top = max(top, self.recognizer.face_threshold * 1.5,
+                      self.recognizer.identity_threshold * 1.5)
+        return top / 1000
+
+    def _label_thresholds(self) -> None:
+        if self.recognizer is None:
+            return
+        self.identity_label.setText(f"unknown above {self.recognizer.identity_threshold:.1f}")
+        self.face_label.setText(f"not a face above {self.recognizer.face_threshold:.1f}")
+
+    def _on_threshold(self, _value: int) -> None:
+        if self.recognizer is None:
+            return
+        scale = self._slider_scale()
+        self.recognizer.identity_threshold = self.identity_slider.value() * scale
+        self.recognizer.face_threshold = self.face_slider.value() * scale
+        self._label_thresholds()
+        self._update_operating_point()
+        if self.image is not None and self.runner is None:
+            self._recognise_still()
+
+    def _update_operating_point(self) -> None:
+        r = self.recognizer
+        if r is None or r.calibration is None or not r.calibration.impostor.size:
+            return
+        far, tar = r.calibration.operating_point(r.identity_threshold)
+        self.roc_point.setData([far], [tar])
+        self.hist_line.setValue(r.identity_threshold)
+        self.roc.setTitle(f"at {r.identity_threshold:.1f}: {tar:.0%} of genuine accepted, "
+                          f"{far:.0%} of impostors", size="9pt")
+
+    def keep_thresholds(self, reset: bool = False) -> None:
+        if self.recognizer is None:
+            return
+        try:
+            if reset:
+                self.gallery.save_thresholds(None, None)
+            else:
+                self.gallery.save_thresholds(self.recognizer.identity_threshold,
+                                             self.recognizer.face_threshold)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return
+        self.info("Thresholds kept with the gallery." if not reset else
+                  "Thresholds back to the tuned values.")
+        if reset:
+            self.recognizer = None
+            self.retrain()
+
+    # --------------------------------------------------------- recognition
+    def _detector(self):
+        if self.detector is None:
+            from workbench.faces.detect import FaceDetector
+
+            self.detector = FaceDetector()
+        return self.detector
+
+    def open_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Recognise faces in a photo", "",
+                                                        image_filter())
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str | Path) -> bool:
+        try:
+            image = read_image(path)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return False
+        self.fileOpened.emit(str(path))
+        self.stop_stream()
+        self.show_photo(image, Path(path).name)
+        return True
+
+    def show_photo(self, image: np.ndarray, name: str) -> None:
+        self.image = image
+        self.view.set_image(image)
+        self._recognise_still()
+
+    def _recognise_still(self) -> None:
+        if self.image is None:
+            return
+        try:
+            if self.recognizer is not None:
+                found = self.recognizer.recognize_image(self.image, self._detector(),
+                                                        include_non_faces=True)
+            else:
+                found = [(f.box, f.aligned) for f in self._detector().detect(self.image)]
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return
+        self._draw(found)
+
+    def _draw(self, found: list) -> None:
+        for item in self._box_items:
+            self.view.view_box.removeItem(item)
+        self._box_items = []
+        self.recognitions = found
+        for entry in found:
+            if isinstance(entry, tuple):  # no model yet: a detection only
+                box, status, text = entry[0], None, "not enrolled yet"
+            else:
+                box, status = entry.box, entry.status
+                text = (f"{entry.name}  {entry.distance:.1f}" if status == "known" else
+                        f"unknown (nearest {entry.nearest} {entry.distance:.1f})"
+                        if status == "unknown" else f"not a face {entry.face_distance:.1f}")
+            if box is None:
+                continue
+            x, y, w, h = box
+            colour = COLOURS[status]
+            rect = QtWidgets.QGraphicsRectItem(x - 0.5, y - 0.5, w, h)
+            rect.setPen(pg.mkPen(colour, width=3))
+            label = pg.TextItem(text, color="w", fill=pg.mkBrush(colour), anchor=(0, 1))
+            label.setPos(x - 0.5, y - 0.5)
+            for item in (rect, label):
+                self.view.view_box.addItem(item, ignoreBounds=True)
+                self._box_items.append(item)
+        self._show_reconstruction()
+
+    def _show_reconstruction(self) -> None:
+        if self.recognizer is None or not self.recognitions:
+            return
+        first = self.recognitions[0]
+        if isinstance(first, tuple) or first.box is None:
+            return
+        source = self.image if self.image is not None else self._last_frame
+        try:
+            face = self._detector().detect(source)[0].aligned
+        except (IndexError, WorkbenchError):
+            return
+        recon = self.recognizer.model.reconstruct(face)
+        self.recon_view.set_image(np.hstack([face, to_display(recon).reshape(face.shape)]))
+
+    # -------------------------------------------------------------- streams
+    def video_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open video", "", "Videos (*.mp4 *.avi *.mkv *.mov *.webm);;All files (*)")
+        if path:
+            self.start_stream(path)
+
+    def start_stream(self, source, *, loop: bool = True) -> bool:
+        from workbench.faces.detect import FaceDetector, check_shot
+
+        self.stop_stream()
+        detector = FaceDetector()  # the stream thread's own (cascades are not shared)
+        panel = self
+
+        def process(frame):
+            recognizer = panel.recognizer
+            if recognizer is not None:
+                found = recognizer.recognize_image(frame, detector, include_non_faces=True)
+            else:
+                found = [(f.box, f.aligned) for f in detector.detect(frame)]
+            shot = check_shot(frame, detector) if panel._capture_left > 0 and \
+                panel._countdown == 0 else None
+            return found, shot
+
+        runner = start_live(self, source, process, self._on_live, self._on_stream_finished,
+                            loop=loop)
+        if runner is None:
+            return False
+        self.runner = runner
+        self.image = None
+        self._sync()
+        return True
+
+    def stop_stream(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
+        self._capture_left = 0
+        self._countdown_timer.stop()
+        self.countdown_label.hide()
+        self._sync()
+
+    def _on_stream_finished(self) -> None:
+        if self.runner is not None and not self.runner.running:
+            self.runner = None
+            self._sync()
+
+    def _on_live(self, item: LiveResult) -> None:
+        found, shot = item.output
+        self._last_frame = item.frame
+        self.view.set_image(item.frame, fit=self.view.image is None)
+        self._draw(found)
+        st = item.stats
+        self.status.setText(f"{st.fps:.1f} fps · {st.process_ms:.0f} ms per frame · "
+                            f"{len(found)} face(s)")
+        if shot is not None and self._capture_left > 0:
+            if shot.ok:
+                self._captured.append(shot.face.aligned)
+                self._capture_left -= 1
+                self.info(f"Shot {len(self._captured)} taken"
+                          f"{' — ' + '; '.join(shot.notes) if shot.notes else ''}.")
+                if self._capture_left == 0:
+                    self._enrol(self._capture_name, self._captured, "camera")
+            else:
+                self.warn("Shot rejected: " + "; ".join(shot.reasons))
+
+    # ------------------------------------------------------------ enrolment
+    def start_capture(self) -> None:
+        name = self.name_edit.text().strip()
+        if not name:
+            self.warn("Type the person's name first.")
+            return
+        if self.runner is None:
+            self.warn("Start the camera (or a video) first — or use Add photos….")
+            return
+        self._capture_name = name
+        self._captured = []
+        self._capture_left = self.shots.value()
+        self._countdown = 3
+        self.countdown_label.setText("3")
+        self.countdown_label.adjustSize()
+        self.countdown_label.move(20, 20)
+        self.countdown_label.show()
+        self._countdown_timer.start()
+
+    def _tick(self) -> None:
+        self._countdown -= 1
+        if self._countdown > 0:
+            self.countdown_label.setText(str(self._countdown))
+        else:
+            self._countdown_timer.stop()
+            self.countdown_label.hide()
+            self.info(f"Capturing {self._capture_left} shots of {self._capture_name}: look at "
+                      "the camera.")
+
+    def add_photos_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Photos of the person", "",
+                                                          image_filter())
+        if paths:
+            self.add_photos(paths)
+
+    def add_photos(self, paths, *, aligned: bool = False) -> Job | None:
+        name = self.name_edit.text().strip()
+        if not name:
+            self.warn("Type the person's name first.")
+            return None
+        from workbench.faces.detect import FaceDetector, check_shot
+
+        crops, sources, rejected = [], [], []
+        detector = FaceDetector()
+        for p in paths:
+            try:
+                check = check_shot(read_image(p), detector, aligned=aligned)
+            except WorkbenchError as exc:
+                rejected.append(f"{Path(p).name}: {exc}")
+                continue
+            if check.ok:
+                crops.append(check.face.aligned)
+                sources.append(str(p))
+            else:
+                rejected.append(f"{Path(p).name}: {'; '.join(check.reasons)}")
+        if rejected:
+            self.warn("Skipped " + " · ".join(rejected[:3]) +
+                      (f" (and {len(rejected) - 3} more)" if len(rejected) > 3 else ""))
+        if not crops:
+            return None
+        return self._enrol(name, crops, sources)
+
+    def _enrol(self, name: str, crops: list[np.ndarray], sources) -> Job:
+        gallery = self.gallery
+        sources = [sources] * len(crops) if isinstance(sources, str) else list(sources)
+
+        def work(job: Job):
+            return gallery.enroll(name, crops, sources=sources, progress=job.report)
+
+        def done(ids) -> None:
+            self.info(f"Enrolled {len(ids)} face(s) of {name}.")
+            self.refresh_people()
+            self.retrain()
+
+        self._enrol_job = run_in_background(work, on_done=done, on_error=self.report_error,
+                                            on_end=lambda: setattr(self, "_enrol_job", None))
+        return self._enrol_job
+
+    def _sync(self) -> None:
+        streaming = self.runner is not None
+        self.stop_button.setVisible(streaming)
+        self.camera_button.setVisible(not streaming)
+        has_people = self.gallery is not None and self.selected_person() is not None
+        self.rename_button.setEnabled(has_people)
+        self.delete_button.setEnabled(has_people)
+        ready = self.recognizer is not None
+        for w in (self.identity_slider, self.face_slider, self.save_thresholds_button,
+                  self.reset_thresholds_button):
+            w.setEnabled(ready)
+
+    def closeEvent(self, event):  # noqa: N802
+        self.stop_stream()
+        super().closeEvent(event)
