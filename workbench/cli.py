@@ -262,6 +262,18 @@ def cmd_info(args) -> int:
     return 0
 
 
+def add_train(sub) -> None:
+    from workbench.colorize.training.cli import add_train_parser
+
+    add_train_parser(sub)
+
+
+def add_eval(sub) -> None:
+    from workbench.colorize.training.cli import add_eval_parser
+
+    add_eval_parser(sub)
+
+
 def add_faces(sub) -> None:
     from workbench.faces.cli import add_faces_parser
 
@@ -273,6 +285,8 @@ COMMANDS: dict[str, Callable] = {
     "colorize": add_colorize,
     "faces": add_faces,
     "pyramid": add_pyramid,
+    "train-colorizer": add_train,
+    "eval-colorizer": add_eval,
     "info": add_info,
 }
 

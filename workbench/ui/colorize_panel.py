@@ -276,6 +276,10 @@ class ColorizePanel(Panel):
             if path:
                 self._remember_model(str(path))
             c = colorizer.contract
+            self.temperature.blockSignals(True)  # start at the model's own default T
+            self.temperature.setValue(int(round(c.temperature * 100)))
+            self.temperature.blockSignals(False)
+            self._on_knobs()
             self.uncertainty.setEnabled(c.output != "ab")
             self.temperature.setEnabled(c.output != "ab")
             self.status.setText(f"{Path(colorizer.model_path).name} · {c.output} · "

