@@ -40,20 +40,26 @@ def enrol_demo_people(panel, app) -> None:
                                borderMode=cv2.BORDER_REFLECT)
         write_image(folder / f"a{i}.png", moved)
         shots.append(folder / f"a{i}.png")
-    rng = np.random.default_rng(3)
-    base = cv2.GaussianBlur(rng.uniform(40, 220, (112, 92)).astype(np.float32), (0, 0), 2)
-    others = []
-    for i in range(4):
-        write_image(folder / f"o{i}.png",
-                    np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8))
-        others.append(folder / f"o{i}.png")
-    for name, files, aligned in (("Other", others, True), ("Eileen", shots, False)):
+    # scikit-image's small LFW faces, enlarged to crop size, as demo people (4 pictures each:
+    # they are not really the same person, which is fine for showing the tool)
+    lfw = data.lfw_subset()[:16]
+    groups = []
+    for g in range(4):
+        files = []
+        for i in range(4):
+            face = cv2.resize((lfw[4 * g + i] * 255).astype(np.uint8), (92, 112),
+                              interpolation=cv2.INTER_CUBIC)
+            write_image(folder / f"lfw{g}_{i}.png", face)
+            files.append(folder / f"lfw{g}_{i}.png")
+        groups.append((f"LFW sample {g + 1}", files, True))
+    for name, files, aligned in (*groups, ("Eileen", shots, False)):
         panel.name_edit.setText(name)
         panel.add_photos(files, aligned=aligned)
         while panel._enrol_job is not None or panel._train_job is not None:
             settle(app, panel, 0.2)
     panel.name_edit.clear()
-    panel.show_photo(astronaut, "astronaut")
+    unseen = cv2.resize(astronaut, None, fx=0.9, fy=0.9, interpolation=cv2.INTER_AREA)
+    panel.show_photo(unseen, "astronaut, smaller than any enrolled shot")
     settle(app, panel, 0.3)
 
 

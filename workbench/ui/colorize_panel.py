@@ -164,6 +164,7 @@ class ColorizePanel(Panel):
         self.divider.hide()
 
         self.status = QtWidgets.QLabel()
+        self.status.setWordWrap(True)  # the provider note can be long: never widen the window
         self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.fps_plot = pg.PlotWidget(background="w")
         self.fps_plot.setFixedHeight(90)

@@ -118,6 +118,7 @@ class FacesPanel(Panel):
             "color: white; background: rgba(0,0,0,150); font-size: 48px; padding: 12px;")
         self.countdown_label.hide()
         self.status = QtWidgets.QLabel()
+        self.status.setWordWrap(True)
 
         # enrol tab
         self.name_edit = QtWidgets.QLineEdit(placeholderText="Name of the person")
@@ -433,8 +434,10 @@ class FacesPanel(Panel):
         scale = self._slider_scale()
         self.identity_slider.blockSignals(True)
         self.face_slider.blockSignals(True)
-        self.identity_slider.setValue(int(round(r.identity_threshold / scale)))
-        self.face_slider.setValue(int(round(r.face_threshold / scale)))
+        for slider, value in ((self.identity_slider, r.identity_threshold),
+                              (self.face_slider, r.face_threshold)):
+            if np.isfinite(value):  # a threshold the calibration could not set stays put
+                slider.setValue(int(round(value / scale)))
         self.identity_slider.blockSignals(False)
         self.face_slider.blockSignals(False)
         self._label_thresholds()
@@ -460,8 +463,9 @@ class FacesPanel(Panel):
         if cal is not None and cal.impostor.size:
             top = float(np.percentile(cal.impostor, 99)) * 2
         if self.recognizer is not None:
-            top = max(top, self.recognizer.face_threshold * 1.5,
-                      self.recognizer.identity_threshold * 1.5)
+            finite = [t * 1.5 for t in (self.recognizer.face_threshold,
+                                        self.recognizer.identity_threshold) if np.isfinite(t)]
+            top = max([top, *finite])
         return top / 1000
 
     def _label_thresholds(self) -> None:
