@@ -421,13 +421,6 @@ class ColorizePanel(Panel):
         view.fit()
 
     # ------------------------------------------------------------- streams
-    def video_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open video", str(self.settings().value("colorize/last_dir", "")),
-            "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v);;All files (*)")
-        if path:
-            self.start_stream(path)
-
     def start_stream(self, source, *, loop: bool = True) -> bool:
         """Colorize a camera (index) or a video file live; frames are dropped, not queued."""
         if self.colorizer is None:

@@ -62,6 +62,22 @@ def to_display(face: np.ndarray) -> np.ndarray:
         np.uint8)
 
 
+def analyse_frame(frame: np.ndarray, detector, recognizer, *, check_enrolment: bool = False):
+    """One face-detection pass per frame, shared by recognition, the enrolment shot check and
+    the reconstruction view: (recognitions or bare (box, crop) detections, ShotCheck or None,
+    the largest face's aligned crop or None)."""
+    from workbench.faces.detect import check_shot
+
+    faces = detector.detect(frame)
+    if recognizer is not None and faces:
+        found = recognizer.recognize_many(np.stack([f.aligned for f in faces]),
+                                          [f.box for f in faces])
+    else:
+        found = [(f.box, f.aligned) for f in faces]
+    shot = check_shot(frame, detector, faces=faces) if check_enrolment else None
+    return found, shot, (faces[0].aligned if faces else None)
+
+
 class FacesPanel(Panel):
     title = "Faces"
     key = "faces"
@@ -84,7 +100,6 @@ class FacesPanel(Panel):
         self._capture_name = ""
         self._countdown = 0
         self._box_items: list = []
-        self._last_frame: np.ndarray | None = None
         self._build()
 
     # ------------------------------------------------------------- layout
@@ -547,17 +562,13 @@ class FacesPanel(Panel):
         if self.image is None:
             return
         try:
-            if self.recognizer is not None:
-                found = self.recognizer.recognize_image(self.image, self._detector(),
-                                                        include_non_faces=True)
-            else:
-                found = [(f.box, f.aligned) for f in self._detector().detect(self.image)]
+            found, _shot, crop = analyse_frame(self.image, self._detector(), self.recognizer)
         except WorkbenchError as exc:
             self.report_error(exc)
             return
-        self._draw(found)
+        self._draw(found, crop)
 
-    def _draw(self, found: list) -> None:
+    def _draw(self, found: list, crop: np.ndarray | None = None) -> None:
         for item in self._box_items:
             self.view.view_box.removeItem(item)
         self._box_items = []
@@ -581,45 +592,26 @@ class FacesPanel(Panel):
             for item in (rect, label):
                 self.view.view_box.addItem(item, ignoreBounds=True)
                 self._box_items.append(item)
-        self._show_reconstruction()
+        self._show_reconstruction(crop)
 
-    def _show_reconstruction(self) -> None:
-        if self.recognizer is None or not self.recognitions:
-            return
-        first = self.recognitions[0]
-        if isinstance(first, tuple) or first.box is None:
-            return
-        source = self.image if self.image is not None else self._last_frame
-        try:
-            face = self._detector().detect(source)[0].aligned
-        except (IndexError, WorkbenchError):
+    def _show_reconstruction(self, face: np.ndarray | None) -> None:
+        """The current face beside its reconstruction from face space (no new detection)."""
+        if self.recognizer is None or face is None:
             return
         recon = self.recognizer.model.reconstruct(face)
         self.recon_view.set_image(np.hstack([face, to_display(recon).reshape(face.shape)]))
 
     # -------------------------------------------------------------- streams
-    def video_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open video", "", "Videos (*.mp4 *.avi *.mkv *.mov *.webm);;All files (*)")
-        if path:
-            self.start_stream(path)
-
     def start_stream(self, source, *, loop: bool = True) -> bool:
-        from workbench.faces.detect import FaceDetector, check_shot
+        from workbench.faces.detect import FaceDetector
 
         self.stop_stream()
         detector = FaceDetector()  # the stream thread's own (cascades are not shared)
         panel = self
 
         def process(frame):
-            recognizer = panel.recognizer
-            if recognizer is not None:
-                found = recognizer.recognize_image(frame, detector, include_non_faces=True)
-            else:
-                found = [(f.box, f.aligned) for f in detector.detect(frame)]
-            shot = check_shot(frame, detector) if panel._capture_left > 0 and \
-                panel._countdown == 0 else None
-            return found, shot
+            capturing = panel._capture_left > 0 and panel._countdown == 0
+            return analyse_frame(frame, detector, panel.recognizer, check_enrolment=capturing)
 
         runner = start_live(self, source, process, self._on_live, self._on_stream_finished,
                             loop=loop)
@@ -645,10 +637,9 @@ class FacesPanel(Panel):
             self._sync()
 
     def _on_live(self, item: LiveResult) -> None:
-        found, shot = item.output
-        self._last_frame = item.frame
+        found, shot, crop = item.output
         self.view.set_image(item.frame, fit=self.view.image is None)
-        self._draw(found)
+        self._draw(found, crop)
         st = item.stats
         self.status.setText(f"{st.fps:.1f} fps · {st.process_ms:.0f} ms per frame · "
                             f"{len(found)} face(s)")

@@ -48,6 +48,22 @@ class Panel(QtWidgets.QWidget):
         label.setStyleSheet("color: #555;")
         return label
 
+    def video_dialog(self) -> None:
+        """Ask for a video file and stream it (panels with ``start_stream``)."""
+        from workbench.video import VIDEO_EXTENSIONS
+
+        key = f"{self.key}/last_video_dir"
+        patterns = " ".join(f"*{e}" for e in VIDEO_EXTENSIONS)
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open video", str(self.settings().value(key, "")),
+            f"Videos ({patterns});;All files (*)")
+        if path:
+            self.settings().setValue(key, str(Path(path).parent))
+            self.start_stream(path)
+
+    def start_stream(self, source, *, loop: bool = True) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
     def settings(self) -> QtCore.QSettings:
         return QtCore.QSettings()
 
