@@ -21,7 +21,6 @@ def test_point_editor_add_is_capped_and_undo_redo_walk_history():
     assert ed.undo() and ed.points == [(1, 2), (3, 4)]
     assert ed.undo() and ed.points == [(1, 2)]
     assert ed.redo() and ed.points == [(1, 2), (3, 4)]
-    ed.add  # noqa: B018 - attribute exists
     ed.move(1, 0, 0)
     assert not ed.can_redo  # a new edit drops the redo branch
 
