@@ -25,3 +25,17 @@ def test_bundled_resources_are_found():
 
     assert (resources_dir() / "models" / "provider_probe.onnx").is_file()
     assert sample_path(RECTIFY_SAMPLE).is_file()
+
+
+def test_every_resources_folder_ships_in_the_wheel():
+    """Each folder the app reads under resources/ is a listed workbench_resources package with
+    package data (README screenshots are documentation, not run-time data)."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    data = config["tool"]["setuptools"]["package-data"]
+    for folder in sorted(p for p in (REPO / "resources").iterdir() if p.is_dir()):
+        if folder.name == "screenshots":
+            continue
+        package = f"workbench_resources.{folder.name}"
+        assert package in listed, f"add {package} to [tool.setuptools] packages"
+        assert package in data, f"add {package} to [tool.setuptools.package-data]"
