@@ -3,6 +3,10 @@
 The Rectify sample is an A4 poster photographed at an angle by a synthetic pinhole camera and lying
 on a wooden table, so there is something to rectify and the true aspect ratio (210:297) is known.
 The poster's photo is scikit-image's ``astronaut`` (NASA, public domain).
+
+The other panels open on photos copied from scikit-image's bundled data (see ``PHOTOS``), so that
+the app, and the frozen bundle in particular, does not need scikit-image at run time:
+:func:`load_sample_photo` reads them.
 """
 
 from __future__ import annotations
@@ -107,15 +111,43 @@ def corners_of(H: np.ndarray) -> list[list[float]]:
     return [[round(float(x), 2), round(float(y), 2)] for x, y in pts]
 
 
+#: Sample photos: file name -> (scikit-image data function, what it is and its licence).
+PHOTOS = {
+    "astronaut.jpg": ("astronaut", "Eileen Collins, NASA; public domain (scikit-image data)"),
+    "chelsea.jpg": ("chelsea", "Chelsea the cat, Stefan van der Walt; CC0 (scikit-image data)"),
+}
+
+
+def load_sample_photo(name: str) -> np.ndarray:
+    """A bundled sample photo as RGB uint8; scikit-image's copy if the bundled file is missing."""
+    from workbench.imaging.io import read_image
+
+    if name not in PHOTOS:
+        raise KeyError(f"no sample photo named {name!r}; known: {', '.join(PHOTOS)}")
+    path = resources_dir() / "samples" / name
+    if path.is_file():
+        return read_image(path)
+    from skimage import data
+
+    return getattr(data, PHOTOS[name][0])()
+
+
 def write_samples(out_dir: Path | None = None) -> list[Path]:
     out_dir = out_dir or resources_dir() / "samples"
     out_dir.mkdir(parents=True, exist_ok=True)
+    from skimage import data
+
+    written = []
+    for name, (function, _credit) in PHOTOS.items():
+        path = out_dir / name
+        cv2.imwrite(str(path), cv2.cvtColor(getattr(data, function)(), cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+        written.append(path)
     poster = make_poster()
     views = [
         (RECTIFY_SAMPLE, camera_homography(40, -20, 9, 1750, 1500, CAMERA_SIZE, (40, 10)), 3),
         (RECTIFY_SAMPLE_B, camera_homography(-25, 28, -5, 1700, 1500, CAMERA_SIZE, (-30, 0)), 5),
     ]
-    written = []
     for name, H, seed in views:
         image = render_view(poster, H, seed)
         path = out_dir / name
