@@ -6,17 +6,45 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
+# QSettings keeps geometry, recent files and panel settings under these names
+# (~/.config/Workbench/Workbench.conf on Linux): changing them would forget users' settings.
 ORGANIZATION = "Workbench"
 APPLICATION = "Workbench"
+# The Linux desktop entry is installed as workbench.desktop; Wayland compositors and docks use
+# this name to find it (and its icon) for the running window.
+DESKTOP_FILE_NAME = "io.github.workbench.Workbench"  # packaging/linux/<this>.desktop
+
+
+def application_icon() -> QtGui.QIcon:
+    """The Workbench icon: the SVG (scalable) plus the hand-rendered PNG sizes, which Qt uses
+    for exact size matches. Files that are missing are skipped; with none the icon is null."""
+    from workbench.resources import ICON_SIZES, icon_files
+
+    icon = QtGui.QIcon()
+    for path in icon_files():  # the SVG first: it picks Qt's scalable icon engine
+        size = next((s for s in ICON_SIZES if path.name == f"workbench-{s}.png"), None)
+        if size is None:
+            icon.addFile(str(path))
+        else:
+            icon.addFile(str(path), QtCore.QSize(size, size))
+    return icon
 
 
 def configure_application(app: QtCore.QCoreApplication) -> None:
-    """Names under which QSettings stores geometry, recent files and panel settings."""
+    """Names (QSettings, desktop entry), version and icon of the application."""
+    from workbench import __version__
+
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName("Workbench")
+    app.setApplicationVersion(__version__)
+    if isinstance(app, QtGui.QGuiApplication):
+        app.setApplicationDisplayName("Workbench")
+        app.setDesktopFileName(DESKTOP_FILE_NAME)
+        icon = application_icon()
+        if not icon.isNull():
+            app.setWindowIcon(icon)
 
 
 def screenshot(window: QtWidgets.QWidget, path: str | Path) -> Path:
@@ -38,8 +66,7 @@ def run_gui(image: str | None = None, panel: str | None = None,
     configure_application(app)
     from workbench.ui.main_window import MainWindow
 
-    window = MainWindow()
-    window.persist = not screenshot_path
+    window = MainWindow(persist=not screenshot_path)
     if screenshot_path and size is None:
         size = (1360, 860)  # documentation screenshots do not depend on a remembered geometry
     if size:

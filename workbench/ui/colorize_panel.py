@@ -20,7 +20,7 @@ from workbench.errors import WorkbenchError
 from workbench.imaging.io import read_image, to_uint8_display, write_image
 from workbench.ui.image_view import ImageView
 from workbench.ui.live import LiveResult, LiveRunner, start_live
-from workbench.ui.panel import Panel
+from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import image_filter
 from workbench.ui.worker import Job, run_in_background
 
@@ -63,6 +63,14 @@ class ColorizePanel(Panel):
     key = "colorize"
     can_open = True
     can_save = True
+    KEYS = (("Esc or F11", "Leave full screen (in the full-screen view)"),)
+
+    @staticmethod
+    def empty_text() -> str:
+        """What the result view says before there is anything to colorize."""
+        return ("Nothing to colorize yet.\n\nOpen a black-and-white photo "
+                f"({native_keys(QtGui.QKeySequence.StandardKey.Open)}) or drop one here, "
+                "colorize a whole Batch folder…, play a Video…, or start the Camera.")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -141,10 +149,10 @@ class ColorizePanel(Panel):
         for w in (self.fullscreen_button, self.save_button, self.record_button):
             row2.addWidget(w)
 
-        self.input_view = ImageView(placeholder="Gray input")
-        self.output_view = ImageView(placeholder="Open a black-and-white photo, a folder, a "
-                                                 "video or start the camera.")
-        self.truth_view = ImageView(placeholder="Ground truth (for colour photos)")
+        self.input_view = ImageView(placeholder="The gray input the model sees appears here.")
+        self.output_view = ImageView(placeholder=self.empty_text())
+        self.truth_view = ImageView(placeholder="The real colours appear here when you open a "
+                                                "colour photo.")
         self.views = QtWidgets.QSplitter()
         for title, view in (("Input (what the model sees)", self.input_view),
                             ("Colorized", self.output_view),
@@ -198,9 +206,9 @@ class ColorizePanel(Panel):
         self.save_button.clicked.connect(self.save_dialog)
         self.record_button.toggled.connect(self._on_record)
         self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
-        sc = QtGui.QShortcut(QtGui.QKeySequence("F11"), self)
-        sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        sc.activated.connect(self.toggle_fullscreen)
+        self.add_shortcut("F11", self.toggle_fullscreen, "Show the result full screen")
+        self.fullscreen_button.setToolTip(f"The result alone, full screen ({native_keys('F11')}; "
+                                          "Esc leaves)")
         self._fill_models()
         self._sync()
 
@@ -309,9 +317,10 @@ class ColorizePanel(Panel):
         if self.colorizer is None and self._load_job is None:
             self.load_model(None)
         if self.image is None:
-            from skimage import data
+            from workbench.samples import load_sample_photo
 
-            self.set_image(data.chelsea(), None)  # a colour photo: ground truth to compare
+            # a colour photo: its real colours are the ground truth to compare with
+            self.set_image(load_sample_photo("chelsea.jpg"), None)
 
     def open_dialog(self) -> None:
         paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
@@ -398,9 +407,15 @@ class ColorizePanel(Panel):
         self._truth_box.setVisible(side and self.truth is not None)
         self.input_view.set_image(self.gray, fit=fit)
         self.truth_view.set_image(self.truth, fit=fit)
-        self.output_view.set_placeholder(
-            "Colorizing…" if self.colorizer is not None else
-            "No model loaded: choose Open model… in the Model list.")
+        if self.gray is None:
+            placeholder = self.empty_text()
+        elif self.colorizer is not None:
+            placeholder = "Colorizing…"
+        elif self._load_job is not None:
+            placeholder = "Loading the model…"
+        else:
+            placeholder = "No model loaded: choose Open model… in the Model list."
+        self.output_view.set_placeholder(placeholder)
         self.output_view.set_image(shown, fit=fit or self.output_view.image is None)
 
     def toggle_fullscreen(self) -> None:

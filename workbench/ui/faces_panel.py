@@ -25,7 +25,7 @@ from workbench.errors import WorkbenchError
 from workbench.imaging.io import read_image
 from workbench.ui.image_view import ImageView
 from workbench.ui.live import LiveResult, LiveRunner, start_live
-from workbench.ui.panel import Panel
+from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import image_filter
 from workbench.ui.worker import Job, run_in_background
 
@@ -127,7 +127,10 @@ class FacesPanel(Panel):
                   self.import_button):
             bar.addWidget(w)
 
-        self.view = ImageView(placeholder="Start the camera or open a video or photo.")
+        self.view = ImageView(placeholder=(
+            "No camera running and no photo open.\n\nStart the Camera, play a Video…, or Recognise "
+            f"photo… ({native_keys(QtGui.QKeySequence.StandardKey.Open)}) — or drop a photo "
+            "here."))
         self.countdown_label = QtWidgets.QLabel(self.view)
         self.countdown_label.setStyleSheet(
             "color: white; background: rgba(0,0,0,150); font-size: 48px; padding: 12px;")
@@ -161,9 +164,11 @@ class FacesPanel(Panel):
         el.addLayout(row)
 
         # insight tab
-        self.eigen_view = ImageView()
+        self.eigen_view = ImageView(placeholder="The mean face and the eigenfaces appear "
+                                                "here once the gallery is trained.")
         self.eigen_view.setMinimumHeight(170)
-        self.recon_view = ImageView()
+        self.recon_view = ImageView(placeholder="The face in view and its reconstruction "
+                                                "appear here.")
         self.recon_view.setMinimumHeight(120)
         self.scree = pg.PlotWidget(background="w")
         self.scree.setLabel("bottom", "component")
@@ -222,8 +227,16 @@ class FacesPanel(Panel):
 
         self.side = QtWidgets.QTabWidget()
         self.side.addTab(enrol, "Enrol")
-        self.side.addTab(insight, "Insight")
-        self.side.addTab(thresholds, "Thresholds")
+        self.insight_stack = self._untrained(
+            insight, "Nothing to show yet.\n\nThe mean face, the eigenfaces and the scree "
+            "plot appear once at least two face pictures are enrolled. On the Enrol tab, type "
+            "a name, then Capture from the camera or use Add photos… to enrol someone.")
+        self.thresholds_stack = self._untrained(
+            thresholds, "No thresholds to tune yet.\n\nThe ROC and the distance histograms "
+            "need a trained gallery — ideally two or more people, one of them with several "
+            "pictures. Enrol them on the Enrol tab.")
+        self.side.addTab(self.insight_stack, "Insight")
+        self.side.addTab(self.thresholds_stack, "Thresholds")
         split = QtWidgets.QSplitter()
         left = QtWidgets.QWidget()
         ll = QtWidgets.QVBoxLayout(left)
@@ -259,15 +272,29 @@ class FacesPanel(Panel):
         self._countdown_timer.timeout.connect(self._tick)
         self._sync()
 
+    @staticmethod
+    def _untrained(page: QtWidgets.QWidget, text: str) -> QtWidgets.QStackedWidget:
+        """``page`` behind a centred "what to do first" note, shown while nothing is trained."""
+        note = QtWidgets.QLabel(text)
+        note.setWordWrap(True)
+        note.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        note.setForegroundRole(QtGui.QPalette.ColorRole.PlaceholderText)
+        note.setContentsMargins(24, 24, 24, 24)
+        stack = QtWidgets.QStackedWidget()
+        stack.addWidget(note)
+        stack.addWidget(page)
+        stack.note = note
+        return stack
+
     # ------------------------------------------------------------ gallery
     def show_default(self) -> None:
         if self.gallery is None:
             path = self.settings().value("faces/gallery", "") or str(default_gallery_path())
             self.open_gallery(path)
         if self.image is None and self.runner is None:
-            from skimage import data
+            from workbench.samples import load_sample_photo
 
-            self.show_photo(data.astronaut(), "scikit-image's astronaut")
+            self.show_photo(load_sample_photo("astronaut.jpg"), "the astronaut sample (NASA)")
 
     def gallery_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
@@ -412,6 +439,7 @@ class FacesPanel(Panel):
         def done(value) -> None:
             if isinstance(value, WorkbenchError):
                 self.recognizer = None
+                self._clear_model()
                 self.status.setText(f"Not recognising yet: {value}")
             else:
                 self.recognizer = value
@@ -433,6 +461,18 @@ class FacesPanel(Panel):
             on_progress=lambda f, m: (self.progress.setValue(int(100 * f)),
                                       self.progress.setFormat(f"training: {m}")))
         return self._train_job
+
+    def _clear_model(self) -> None:
+        """Nothing trained (an empty gallery, everyone deleted): no stale eigenfaces or ROC."""
+        self.eigen_view.set_image(None)
+        self.recon_view.set_image(None)
+        self.scree_bars.setOpts(x=[0], height=[0], width=0.8)
+        self.scree_curve.setData([], [])
+        for curve in (self.roc_curve, self.hist_genuine, self.hist_impostor):
+            curve.setData([], [])
+        self.roc_point.setData([], [])
+        self.roc.setTitle(None)
+        self._sync()
 
     def _show_model(self) -> None:
         r = self.recognizer
@@ -466,6 +506,12 @@ class FacesPanel(Panel):
             self.hist_genuine.setData(bins, g)
             self.hist_impostor.setData(bins, i)
             self._update_operating_point()
+        else:
+            for curve in (self.roc_curve, self.hist_genuine, self.hist_impostor):
+                curve.setData([], [])
+            self.roc_point.setData([], [])
+            self.roc.setTitle("An ROC needs two or more people, one of them with two or more "
+                              "pictures: enrol someone else to tune the thresholds.", size="9pt")
         people = len(model.classes_)
         self.status.setText(f"{people} people · {type(model).__name__} · thresholds: "
                             f"{cal.rule if cal else 'set by hand'}")
@@ -740,6 +786,8 @@ class FacesPanel(Panel):
         self.rename_button.setEnabled(has_people)
         self.delete_button.setEnabled(has_people)
         ready = self.recognizer is not None
+        for stack in (self.insight_stack, self.thresholds_stack):
+            stack.setCurrentIndex(1 if ready else 0)
         for w in (self.identity_slider, self.face_slider, self.save_thresholds_button,
                   self.reset_thresholds_button):
             w.setEnabled(ready)

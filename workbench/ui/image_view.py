@@ -85,7 +85,8 @@ class ImageView(pg.GraphicsView):
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(160, 120)
         self.view_box = _ClickableViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.view_box.setDefaultPadding(0.02)
+        self.fit_padding = 0.02  # margin around a fitted image, as a fraction of the view
+        self.view_box.setDefaultPadding(self.fit_padding)
         self.setCentralItem(self.view_box)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
@@ -142,8 +143,16 @@ class ImageView(pg.GraphicsView):
             self.fit()
 
     def set_placeholder(self, text: str) -> None:
+        """What the view says while it has no image (what to do next)."""
         self._placeholder.setText(text)
         self._placeholder.setVisible(bool(text) and self._image is None)
+
+    def placeholder_text(self) -> str:
+        return self._placeholder.text()
+
+    def placeholder_shown(self) -> bool:
+        """True while the empty-state text is on screen (the view has no image)."""
+        return self._placeholder.isVisible()
 
     def pixel_at(self, x: float, y: float) -> tuple[int, int]:
         """(column, row) of the pixel containing view point (x, y); pixel centres are integers."""
@@ -167,7 +176,7 @@ class ImageView(pg.GraphicsView):
         h, w = self._image.shape[:2]
         sc = self.scale
         self.view_box.setRange(QtCore.QRectF(-0.5 * sc, -0.5 * sc, w * sc, h * sc),
-                               padding=0.02)
+                               padding=self.fit_padding)
 
     def zoom_actual_pixels(self) -> None:
         """1:1 — one image pixel per device pixel, centred where the view is centred now."""

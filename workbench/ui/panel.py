@@ -2,11 +2,110 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
+
+Key = QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str
+
+
+def _is_useful(seq: QtGui.QKeySequence) -> bool:
+    """False for bindings nobody types: dedicated Help/Undo/Open… keys of special keyboards and
+    the legacy Alt+Backspace family."""
+    if seq.isEmpty():
+        return False
+    combo = seq[0]
+    key, mods = combo.key(), combo.keyboardModifiers()
+    if mods == QtCore.Qt.KeyboardModifier.NoModifier and (
+            key == QtCore.Qt.Key.Key_Help or key.value >= QtCore.Qt.Key.Key_Back.value):
+        return False
+    return not (key == QtCore.Qt.Key.Key_Backspace and
+                mods & QtCore.Qt.KeyboardModifier.AltModifier)
+
+
+def key_sequences(key: Key) -> list[QtGui.QKeySequence]:
+    """The sequences a key stands for on this platform (a standard key may have several)."""
+    if isinstance(key, QtGui.QKeySequence.StandardKey):
+        return QtGui.QKeySequence.keyBindings(key)
+    return [QtGui.QKeySequence(key)]
+
+
+def keys_text(sequences, limit: int | None = None) -> str:
+    """Sequences as this platform writes them (``Ctrl+S``, ``⌘S``), joined by " or "."""
+    texts: list[str] = []
+    for seq in sequences:
+        text = seq.toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+        if _is_useful(seq) and text not in texts:
+            texts.append(text)
+    return " or ".join(texts[:limit])
+
+
+def native_keys(key: Key) -> str:
+    """The main sequence for ``key`` on this platform, for text in the interface."""
+    return keys_text(key_sequences(key), limit=1)
+
+
+class Banner(QtWidgets.QFrame):
+    """A slim, dismissable note above a panel's image (the first-run hint).
+
+    Drawn in the palette's highlight colour, faintly, so it fits light and dark themes.
+    ``dismissed`` is emitted when the user closes it.
+    """
+
+    dismissed = QtCore.Signal()
+
+    def __init__(self, text: str = "", button: str = "Got it", parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.active = False  # shown while the panel's state calls for it, until dismissed
+        icon = QtWidgets.QLabel()
+        icon.setPixmap(self.style().standardIcon(
+            QtWidgets.QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(20, 20))
+        icon.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop)
+        self.label = QtWidgets.QLabel(text)
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
+                                 QtWidgets.QSizePolicy.Policy.Preferred)
+        self.button = QtWidgets.QPushButton(button)
+        self.button.setToolTip("Hide this hint; it will not come back")
+        self.button.clicked.connect(self.dismiss)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 8, 6)
+        layout.setSpacing(10)
+        layout.addWidget(icon)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button, 0, QtCore.Qt.AlignmentFlag.AlignVCenter)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        self.label.setText(text)
+
+    def dismiss(self) -> None:
+        self.active = False
+        self.hide()
+        self.dismissed.emit()
+
+    def paintEvent(self, event):  # noqa: N802
+        pal = self.palette()
+        accent = pal.color(QtGui.QPalette.ColorRole.Highlight)
+        base = pal.color(QtGui.QPalette.ColorRole.Window)
+        fill = QtGui.QColor(
+            *(round(b + (a - b) * 0.14) for a, b in zip(accent.getRgb()[:3], base.getRgb()[:3],
+                                                        strict=True)))
+        border = QtGui.QColor(accent)
+        border.setAlpha(150)
+        painter = QtGui.QPainter(self)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        painter.setPen(QtGui.QPen(border, 1))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(QtCore.QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
+        painter.end()
 
 
 class Panel(QtWidgets.QWidget):
@@ -27,6 +126,42 @@ class Panel(QtWidgets.QWidget):
 
     can_open = False
     can_save = False
+    # Keys a view handles itself (keyPressEvent), for Help > Keyboard Shortcuts: (keys, what).
+    # Shortcuts made with add_shortcut() and menu actions are listed from the live objects.
+    KEYS: tuple[tuple[str, str], ...] = ()
+    # A first-run hint shown above the panel's view until dismissed (see MainWindow).
+    welcome_banner: Banner | None = None
+
+    def welcome_text(self) -> str:
+        """The first-run hint for what the panel shows now; empty for none."""
+        return ""
+
+    def show_welcome(self) -> None:
+        """Start showing the first-run hint (the main window decides when)."""
+        if self.welcome_banner is not None:
+            self.welcome_banner.active = True
+            self.update_welcome()
+
+    def update_welcome(self) -> None:
+        """Keep the hint's text in step with what the panel shows (call after changes)."""
+        banner = self.welcome_banner
+        if banner is None or not banner.active:
+            return
+        text = self.welcome_text()
+        if text != banner.text():
+            banner.setText(text)
+        banner.setVisible(bool(text))
+
+    def add_shortcut(self, keys: QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str,
+                     slot: Callable[[], object], description: str) -> QtGui.QShortcut:
+        """A keyboard shortcut active while focus is anywhere in this panel. ``description``
+        is what Help > Keyboard Shortcuts lists for it."""
+        sc = QtGui.QShortcut(keys if not isinstance(keys, str) else QtGui.QKeySequence(keys),
+                             self)
+        sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sc.setWhatsThis(description)
+        sc.activated.connect(slot)
+        return sc
 
     def open_file(self, path: str | Path) -> bool:  # pragma: no cover - overridden
         return False
@@ -45,7 +180,7 @@ class Panel(QtWidgets.QWidget):
         """The panel's one-line "what the mouse and keys do" text at the bottom."""
         label = QtWidgets.QLabel(text)
         label.setWordWrap(True)
-        label.setStyleSheet("color: #555;")
+        label.setForegroundRole(QtGui.QPalette.ColorRole.PlaceholderText)  # muted, any theme
         return label
 
     def video_dialog(self) -> None:

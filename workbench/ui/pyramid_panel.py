@@ -31,7 +31,7 @@ from workbench.pyramid_explorer import (
     match_second_image,
 )
 from workbench.ui.image_view import ImageView
-from workbench.ui.panel import Panel
+from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import image_filter
 from workbench.ui.worker import Job, run_in_background
 
@@ -47,9 +47,9 @@ class _Marks(pg.ScatterPlotItem):
 
 
 def default_image() -> np.ndarray:
-    from skimage import data
+    from workbench.samples import load_sample_photo
 
-    return data.astronaut()
+    return load_sample_photo("astronaut.jpg")
 
 
 class PyramidPanel(Panel):
@@ -57,6 +57,7 @@ class PyramidPanel(Panel):
     key = "pyramid"
     can_open = True
     can_save = True
+    KEYS = (("Page Down", "Next (smaller) level"), ("Page Up", "Previous (larger) level"))
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -125,7 +126,10 @@ class PyramidPanel(Panel):
         bar.addWidget(self.export_button)
         bar.addWidget(self.export_mosaic_button)
 
-        self.level_view = ImageView(placeholder="Open an image to see its pyramid.")
+        self.level_view = ImageView(placeholder=(
+            "No image yet.\n\nOpen an image with Open… "
+            f"({native_keys(QtGui.QKeySequence.StandardKey.Open)}) or drop one here to "
+            "explore its Gaussian, Laplacian and DoG pyramids."))
         self.level_view.key_handler = self._on_key
         self.level_title = QtWidgets.QLabel()
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0, maximum=0)
@@ -139,7 +143,7 @@ class PyramidPanel(Panel):
         ll.addLayout(row)
         ll.addWidget(self.level_view, 1)
 
-        self.mosaic_view = ImageView()
+        self.mosaic_view = ImageView(placeholder="Every level of the pyramid appears here.")
         self.mosaic_view.key_handler = self._on_key
         self.mosaic_view.setMinimumHeight(200)
         self.mosaic_marks = _Marks(symbol="+", size=14,

@@ -34,7 +34,7 @@ from workbench.rectify import (
 from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
 from workbench.ui.image_view import ImageView
 from workbench.ui.overlays import PointsOverlay
-from workbench.ui.panel import Panel
+from workbench.ui.panel import Banner, Panel, native_keys
 from workbench.ui.worker import Job, run_in_background
 
 HINT = (
@@ -160,6 +160,12 @@ class RectifyPanel(Panel):
     key = "rectify"
     can_open = True
     can_save = True
+    KEYS = (
+        ("Arrow keys", "Nudge the selected point by 1 px (Shift: 10 px, Alt: 0.1 px)"),
+        ("Tab", "Select the next point (corner)"),
+        ("F", "Fit the image to the view"),
+        ("1", "Actual pixels (1:1)"),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -170,6 +176,7 @@ class RectifyPanel(Panel):
         self._register_warp: tuple[np.ndarray, np.ndarray] | None = None
         self._save_job: Job | None = None
         self.last_preview: np.ndarray | None = None
+        self.showing_sample = False  # the bundled poster, not the user's photo
         self._build()
         self._sync_enabled()
 
@@ -195,9 +202,7 @@ class RectifyPanel(Panel):
         self.loupe.setChecked(True)
         self.loupe.setToolTip("Magnifier next to the cursor for sub-pixel placement")
         self.undo_button = QtWidgets.QToolButton(text="Undo")
-        self.undo_button.setToolTip("Undo the last point edit (Ctrl+Z)")
         self.redo_button = QtWidgets.QToolButton(text="Redo")
-        self.redo_button.setToolTip("Redo (Ctrl+Shift+Z)")
         self.reset_button = QtWidgets.QToolButton(text="Reset")
         self.reset_button.setToolTip("Remove all points and start again")
         self.save_button = QtWidgets.QPushButton("Save image…")
@@ -233,7 +238,10 @@ class RectifyPanel(Panel):
             eb.addWidget(w)
 
         # rectify page: source | preview
-        self.source_view = ImageView(placeholder="Open a photo (File ▸ Open, or drop it here).")
+        open_keys = native_keys(QtGui.QKeySequence.StandardKey.Open)
+        self.source_view = ImageView(placeholder=(
+            "No photo yet.\n\nOpen a photo of a document, poster or screen with Open… "
+            f"({open_keys}), or drop an image file here; then click its four corners."))
         self.preview_view = ImageView(placeholder="The rectified result appears here once all "
                                                   "four corners are placed.")
         self.corners_ui = EditablePointsView(self.source_view, lambda: self.session.corners,
@@ -248,9 +256,15 @@ class RectifyPanel(Panel):
         rect_split.setSizes([600, 400])
 
         # register page: A | B | overlay
-        self.view_a = ImageView(placeholder="Image A: the image to move.")
-        self.view_b = ImageView(placeholder="Image B: the reference frame.")
-        self.overlay_view = ImageView(placeholder="A over B appears here after four pairs.")
+        self.view_a = ImageView(placeholder="Image A: the image to move.\n\nOpen A…, or drop "
+                                            "an image file here.")
+        self.view_b = ImageView(placeholder="Image B: the reference frame.\n\nOpen B…, or "
+                                            "drop a second image file here.")
+        self.overlay_view = ImageView(placeholder="A warped over B appears here once four pairs "
+                                                  "of matching points are clicked.")
+        for view in (self.source_view, self.view_a, self.view_b):
+            # room for the corner labels, drawn outside points near the image's edges
+            view.fit_padding = 0.05
         self.points_a_ui = EditablePointsView(self.view_a, lambda: self.register.points_a,
                                               closed=False)
         self.points_b_ui = EditablePointsView(self.view_b, lambda: self.register.points_b,
@@ -289,8 +303,12 @@ class RectifyPanel(Panel):
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet("color: #c01818; font-weight: bold;")
 
+        self.welcome_banner = Banner()
+        self.welcome_banner.hide()
+
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.welcome_banner)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.fit_label)
         layout.addWidget(self.warning_label)
@@ -318,11 +336,13 @@ class RectifyPanel(Panel):
         self._on_preset()
         self._on_loupe(True)
 
-        for seq, slot in ((QtGui.QKeySequence.StandardKey.Undo, self.undo),
-                          (QtGui.QKeySequence.StandardKey.Redo, self.redo)):
-            sc = QtGui.QShortcut(seq, self)
-            sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
+        self.add_shortcut(QtGui.QKeySequence.StandardKey.Undo, self.undo,
+                          "Undo the last point edit")
+        self.add_shortcut(QtGui.QKeySequence.StandardKey.Redo, self.redo,
+                          "Redo the point edit undone last")
+        self.undo_button.setToolTip(
+            f"Undo the last point edit ({native_keys(QtGui.QKeySequence.StandardKey.Undo)})")
+        self.redo_button.setToolTip(f"Redo ({native_keys(QtGui.QKeySequence.StandardKey.Redo)})")
 
     @staticmethod
     def _titled(view: QtWidgets.QWidget, title: str, extra: QtWidgets.QWidget | None = None):
@@ -339,11 +359,34 @@ class RectifyPanel(Panel):
         lay.addWidget(view, 1)
         return box
 
+    def welcome_text(self) -> str:
+        if self.mode.currentIndex() != 0:
+            return ""
+        save = native_keys(QtGui.QKeySequence.StandardKey.Save)
+        open_ = native_keys(QtGui.QKeySequence.StandardKey.Open)
+        guide = native_keys(QtGui.QKeySequence.StandardKey.HelpContents)
+        if self.session.image is None:
+            return ("<b>Welcome to Workbench!</b> Open a photo of a document, poster or screen "
+                    f"({open_}) or drop one here, then click its four corners in order: "
+                    f"top-left, top-right, bottom-right, bottom-left. {guide} opens the user "
+                    "guide.")
+        if not self.session.complete:
+            return ("<b>Welcome to Workbench!</b> Click the four corners in order — top-left, "
+                    "top-right, bottom-right, bottom-left — and the rectified result appears on "
+                    f"the right. Drag a corner to adjust it; {save} saves the result.")
+        what = "the poster" if self.showing_sample else "your document"
+        return (f"<b>Welcome to Workbench!</b> Drag the four numbered corner markers onto the "
+                f"corners of {what} — the rectified preview on the right follows live. "
+                f"Arrow keys nudge the selected corner · {save} saves the result · {open_} "
+                f"opens your own photo · {guide} opens the user guide.")
+
     # ------------------------------------------------------------- opening
     def show_default(self) -> None:
         path = sample_path(RECTIFY_SAMPLE)
         if path.exists():
             self.open_file(path, corners=sample_corners(RECTIFY_SAMPLE), remember=False)
+            self.showing_sample = True
+            self.update_welcome()
             self.info("Sample poster opened: drag the corners, or Reset and click your own four.")
         b = sample_path(RECTIFY_SAMPLE_B)
         if path.exists() and b.exists():
@@ -380,6 +423,7 @@ class RectifyPanel(Panel):
             self.report_error(exc)  # the current image and corners stay as they were
             return False
         self.session.load(image, path, corners=corners)
+        self.showing_sample = False
         self.last_preview = None
         self.source_view.set_image(image)
         self.preview_view.set_image(None)
@@ -418,6 +462,7 @@ class RectifyPanel(Panel):
         self.pages.setCurrentIndex(index)
         self.rectify_controls.setVisible(index == 0)
         self.hint.setText(HINT if index == 0 else REGISTER_HINT)
+        self.update_welcome()
         self._refresh_all() if index == 0 else self._refresh_register()
 
     def _on_preset(self, *_args) -> None:
@@ -489,6 +534,7 @@ class RectifyPanel(Panel):
             self._clear_preview()
         self._schedule_preview()
         self._sync_enabled()
+        self.update_welcome()
 
     def _clear_preview(self) -> None:
         self.last_preview = None
