@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
+import importlib.util
 import io
 import platform
 import shutil
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 from workbench import __version__
 from workbench.resources import resources_dir
@@ -26,20 +29,55 @@ PROVIDER_NAMES = {
     "cpu": "CPUExecutionProvider",
 }
 
-GPU_HELP = (
+_PIP_GPU_HELP = (
     "To use an NVIDIA GPU: install the CUDA and cuDNN libraries with "
     "`pip install 'onnxruntime-gpu[cuda,cudnn]'` (or `pip install -e '.[cuda]'`); Workbench then "
     "calls onnxruntime.preload_dlls() so they are found. TensorRT also needs the TensorRT "
-    "libraries "
-    "on LD_LIBRARY_PATH."
+    "libraries on LD_LIBRARY_PATH."
+)
+_BUNDLE_GPU_HELP = (
+    "To use an NVIDIA GPU with this bundle: install NVIDIA's CUDA 13 runtime with cuBLAS and "
+    "cuDNN 9 (and TensorRT 10 for the TensorRT provider) so that their libraries are on the "
+    "loader path (e.g. LD_LIBRARY_PATH), then start Workbench again."
+)
+_CPU_BUNDLE_GPU_HELP = (
+    "This bundle was built without the GPU providers (WORKBENCH_BUNDLE_CPU_ONLY); use the full "
+    "bundle, or the pip-installed Workbench with `pip install 'onnxruntime-gpu[cuda,cudnn]'`."
 )
 
 
-def package_version(name: str) -> str:
+def _gpu_help() -> str:
+    """How to enable the GPU, in the terms of how this Workbench was installed."""
+    if not getattr(sys, "frozen", False):
+        return _PIP_GPU_HELP
+    spec = importlib.util.find_spec("onnxruntime")
+    capi = Path(next(iter(spec.submodule_search_locations))) / "capi" if spec else None
+    if capi is not None and not any(capi.glob("libonnxruntime_providers_cuda*")):
+        return _CPU_BUNDLE_GPU_HELP
+    return _BUNDLE_GPU_HELP
+
+
+GPU_HELP = _gpu_help()
+
+
+def package_version(name: str, module: str | None = None) -> str:
+    """The installed version of distribution *name*; in a frozen bundle, which carries no
+    package metadata, the ``__version__`` of its import *module* instead."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
+        pass
+    if module is None:
         return "not installed"
+    try:
+        return str(getattr(importlib.import_module(module), "__version__", "unknown version"))
+    except ImportError:
+        return "not installed"
+
+
+def onnxruntime_version() -> str:
+    version = package_version("onnxruntime-gpu")
+    return version if version != "not installed" else package_version("onnxruntime", "onnxruntime")
 
 
 def import_onnxruntime():
@@ -113,15 +151,13 @@ def system_report(probe_providers: bool = True) -> dict[str, str]:
         "Workbench": __version__,
         "Python": f"{platform.python_version()} ({sys.executable})",
         "Platform": platform.platform(),
-        "Qt / PySide6": f"{qt} / {package_version('PySide6-Essentials')}",
-        "NumPy": package_version("numpy"),
-        "OpenCV": package_version("opencv-python-headless"),
-        "SciPy": package_version("scipy"),
-        "pyqtgraph": package_version("pyqtgraph"),
-        "scikit-image": package_version("scikit-image"),
-        "ONNX Runtime": package_version("onnxruntime-gpu")
-        if package_version("onnxruntime-gpu") != "not installed"
-        else package_version("onnxruntime"),
+        "Qt / PySide6": f"{qt} / {package_version('PySide6-Essentials', 'PySide6')}",
+        "NumPy": package_version("numpy", "numpy"),
+        "OpenCV": package_version("opencv-python-headless", "cv2"),
+        "SciPy": package_version("scipy", "scipy"),
+        "pyqtgraph": package_version("pyqtgraph", "pyqtgraph"),
+        "scikit-image": package_version("scikit-image", "skimage"),
+        "ONNX Runtime": onnxruntime_version(),
     }
     if probe_providers:
         ort = import_onnxruntime()

@@ -592,14 +592,12 @@ _IR_REFUSED = re.compile(r"Unsupported model IR version: (\d+), max supported IR
 
 def _load_error(path: Path, exc: Exception) -> ModelLoadError:
     """Turn ONNX Runtime's load failure into a message a user can act on."""
-    from workbench.runtime import package_version
+    from workbench.runtime import onnxruntime_version
 
     text = str(exc)
     refused = _IR_REFUSED.search(text)
     if refused:
-        version = package_version("onnxruntime-gpu")
-        if version == "not installed":
-            version = package_version("onnxruntime")
+        version = onnxruntime_version()
         return ModelLoadError(
             f"'{path.name}' uses ONNX IR version {refused.group(1)}, but this ONNX Runtime "
             f"({version}) reads up to IR version {refused.group(2)}. Re-export the model with "
