@@ -109,6 +109,17 @@ def test_bundled_colorize_runs_the_shipped_model(bundle, tmp_path):
     assert saturation.mean() > 3, "the output is coloured, not gray"
 
 
+def test_bundled_faces_finds_and_enrols_a_face(bundle, tmp_path):
+    """Face detection needs OpenCV's Haar cascades inside the bundle."""
+    photo = bundle / "_internal" / "resources" / "samples" / "astronaut.jpg"
+    db = tmp_path / "people.gallery"
+    result = _run(bundle, tmp_path, "faces", "enroll", "--db", str(db), "--name", "Eileen",
+                  str(photo))
+    assert result.returncode == 0, result.stderr
+    listed = _run(bundle, tmp_path, "faces", "list", "--db", str(db))
+    assert listed.returncode == 0 and "Eileen" in listed.stdout, listed.stdout + listed.stderr
+
+
 def test_bundled_gui_starts_and_renders_the_rectify_sample(bundle, tmp_path):
     shot = tmp_path / "shot.png"
     result = _run(bundle, tmp_path, "--screenshot", str(shot), "--size", "1200x800", "--timing")
