@@ -183,7 +183,9 @@ class PyramidPanel(Panel):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # the columns share the panel's width (contents-sized columns left a blank strip)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.recon_label = QtWidgets.QLabel()
 
         right = QtWidgets.QWidget()
@@ -511,7 +513,6 @@ class PyramidPanel(Panel):
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight |
                                           QtCore.Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(k, c, item)
-        self.table.resizeColumnsToContents()
 
     # ------------------------------------------------------------- export
     def save_dialog(self) -> None:
