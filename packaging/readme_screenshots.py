@@ -70,6 +70,8 @@ def main() -> None:
     from workbench.ui.app import configure_application, screenshot
 
     configure_application(app)
+    # the README shows the panels at work, not the one-time welcome hint
+    QtCore.QSettings().setValue("first_run/welcome_dismissed", True)
     from workbench.ui.main_window import MainWindow
 
     window = MainWindow()
