@@ -54,3 +54,12 @@ def drag(view, start: tuple[float, float], end: tuple[float, float], steps: int 
 def hover(view, x: float, y: float) -> None:
     _send(view.viewport(), QtCore.QEvent.Type.MouseMove, image_pos(view, x, y), NONE, NONE)
     QtWidgets.QApplication.processEvents()
+
+
+def shown(qtbot, widget, width: int, height: int):
+    """``widget`` owned by ``qtbot``, resized and shown on the (offscreen) screen."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

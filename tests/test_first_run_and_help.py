@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from gui_util import shown
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench import resources
@@ -123,12 +124,7 @@ def test_screenshot_run_writes_no_first_run_flag(tmp_path):
 
 # ----------------------------------------------------------------------- empty states
 def _panel(qtbot, cls):
-    panel = cls()
-    qtbot.addWidget(panel)
-    panel.resize(1100, 700)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+    return shown(qtbot, cls(), 1100, 700)
 
 
 def test_rectify_empty_state(qtbot, app_settings, photo):

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from gui_util import shown
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.imaging.io import read_image, write_image
@@ -15,11 +16,7 @@ from workbench.ui.main_window import AboutDialog, MainWindow
 
 @pytest.fixture
 def window(qtbot, app_settings):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1100, 750)
-    win.show()
-    qtbot.waitExposed(win)
+    win = shown(qtbot, MainWindow(), 1100, 750)
     win.select_panel("rectify")
     win.activate_current()
     return win
