@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,86 @@ def build(dist: Path, work: Path, cpu_only: bool) -> Path:
     started = time.perf_counter()
     subprocess.run(command, check=True, env=env, cwd=REPO)
     print(f"built in {time.perf_counter() - started:.0f} s")
-    return dist / "workbench"
+    bundle = dist / "workbench"
+    # PyInstaller puts every data file under _internal/; the desktop-entry installer belongs
+    # where a user looks for it, beside the executable.
+    shutil.move(str(bundle / "_internal" / "share"), str(bundle / "share"))
+    collect_licences(bundle, work)
+    return bundle
+
+
+def bundled_distributions(bundle: Path, work: Path) -> list[str]:
+    """The installed distributions whose modules PyInstaller put into the bundle: top-level
+    names from its Python archive and from the extension folders under ``_internal/``."""
+    from importlib import metadata
+
+    from PyInstaller.archive.readers import ZlibArchiveReader
+
+    names = {entry.name.split(".")[0] for entry in (bundle / "_internal").iterdir()}
+    for archive in (work / "workbench").glob("PYZ-*.pyz"):
+        names |= {module.split(".")[0] for module in ZlibArchiveReader(str(archive)).toc}
+    owners = metadata.packages_distributions()
+    found = {dist for name in names for dist in owners.get(name, [])}
+    # one spelling for each (PySide6_Essentials on disk is pyside6-essentials), as pip shows them
+    return sorted({re.sub(r"[-_.]+", "-", d).lower() for d in found} - {"workbench"})
+
+
+def collect_licences(bundle: Path, work: Path) -> list[str]:
+    """Copy the licence files of every bundled distribution, Python's and Workbench's own into
+    ``licenses/`` (Qt's LGPL, ONNX Runtime's MIT, OpenCV's Apache 2 with FFmpeg's notices...)."""
+    from importlib import metadata
+
+    target = bundle / "licenses"
+    target.mkdir(exist_ok=True)
+    shutil.copy(REPO / "packaging" / "LICENSE", target / "Workbench-LICENSE.txt")
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    python_licence = Path(sys.base_prefix) / "lib" / version / "LICENSE.txt"
+    if python_licence.is_file():
+        shutil.copy(python_licence, target / "Python-LICENSE.txt")
+    keys = ("LICENSE", "LICENCE", "COPYING", "NOTICE")
+    index = ["Third-party software in this bundle (distribution, version, licence):", ""]
+    covered = []
+    for name in bundled_distributions(bundle, work):
+        dist = metadata.distribution(name)
+        meta = dist.metadata
+        classifiers = [c.split("::")[-1].strip() for c in meta.get_all("Classifier") or []
+                       if c.startswith("License")]
+        declared = (meta.get("License-Expression") or meta.get("License") or "").strip()
+        # some put the whole text in License: then the classifiers name it
+        short = declared and "\n" not in declared and len(declared) < 120
+        licence = declared if short else ", ".join(classifiers)
+        index.append(f"{name} {dist.version}: {licence or 'see its folder'}")
+        folder = target / name
+        folder.mkdir(exist_ok=True)
+        for file in dist.files or []:
+            if not (any(k in file.name.upper() for k in keys) or "licenses" in file.parts):
+                continue
+            source = Path(dist.locate_file(file))
+            if source.is_file():
+                shutil.copy(source, folder / file.name)
+                covered.append(name)
+        if name not in covered and "LGPL" in licence:
+            # Qt for Python's wheels carry no licence file: add the texts their metadata names
+            for text in ("LGPL-3", "GPL-3"):
+                common = Path("/usr/share/common-licenses") / text
+                if common.is_file():
+                    shutil.copy(common, folder / f"{text}.txt")
+                    covered.append(name)
+    (target / "README.txt").write_text("\n".join(index) + "\n")
+    return sorted(set(covered))
+
+
+def missing_system_libraries(bundle: Path) -> list[str]:
+    """Libraries Qt's X11/Wayland plugins need that are neither bundled nor on this machine:
+    a desktop that lacks them cannot show the window (offscreen runs do not notice)."""
+    plugins = bundle / "_internal" / "PySide6" / "Qt" / "plugins" / "platforms"
+    missing = set()
+    for plugin in sorted(plugins.glob("libq*.so")):
+        if plugin.name.startswith(("libqoffscreen", "libqminimal", "libqvnc", "libqlinuxfb")):
+            continue
+        out = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True).stdout
+        missing |= {line.split()[0] for line in out.splitlines() if "not found" in line}
+    return sorted(missing)
 
 
 def run_timed(args: list[str], **kwargs) -> tuple[subprocess.CompletedProcess, float]:
@@ -140,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bundle: {bundle} ({total / 2**20:.0f} MB)")
     for name, size in largest_parts(bundle):
         print(f"  {size / 2**20:7.1f} MB  {name}")
+    missing = missing_system_libraries(bundle)
+    if missing:
+        print("warning: not bundled and not on this machine, so the window needs them on the "
+              f"user's desktop: {', '.join(missing)} (Debian: libxcb-icccm4 libxcb-keysyms1 "
+              "libwayland-cursor0)")
     if not args.no_check:
         timings = check(bundle)
         print("smoke check passed: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))

@@ -50,11 +50,39 @@ def _run(bundle: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
 def test_bundle_carries_what_the_app_needs_and_not_the_training_stack(bundle):
     internal = bundle / "_internal"
     for needed in ("resources/models/colorizer.onnx", "resources/models/provider_probe.onnx",
-                   "resources/samples/rectify_poster.jpg", "resources/icons/workbench.svg",
-                   "README.md", "share/linux/install-desktop-entry.sh"):
-        assert (internal / needed).exists() or (bundle / needed).exists(), needed
-    for unwanted in ("torch", "onnx", "pytest", "tkinter"):
+                   "resources/samples/rectify_poster.jpg", "resources/samples/astronaut.jpg",
+                   "resources/icons/workbench.svg", "resources/screenshots/rectify.png",
+                   "cv2/data/haarcascade_frontalface_default.xml", "README.md"):
+        assert (internal / needed).is_file(), needed
+    assert (bundle / "share" / "linux" / "install-desktop-entry.sh").is_file()
+    for unwanted in ("torch", "onnx", "pytest", "tkinter", "skimage"):
         assert not (internal / unwanted).exists(), f"{unwanted} should not be in the bundle"
+
+
+def test_bundle_carries_the_licences_of_what_it_bundles(bundle):
+    licences = bundle / "licenses"
+    assert (licences / "Workbench-LICENSE.txt").read_text().startswith("MIT License")
+    assert (licences / "Python-LICENSE.txt").is_file()
+    expected = ["numpy", "scipy", "opencv-python-headless", "onnxruntime-gpu", "pyqtgraph"]
+    if Path("/usr/share/common-licenses/LGPL-3").is_file():  # Qt's wheels carry no text
+        expected.append("pyside6-essentials")
+    for dist in expected:
+        files = list((licences / dist).glob("*"))
+        assert files and all(f.stat().st_size > 100 for f in files), dist
+    index = (licences / "README.txt").read_text()
+    assert "pyside6-essentials" in index and "LGPL" in index
+    assert not (licences / "torch").exists() and "torch" not in index
+
+
+def test_bundled_install_script_puts_the_bundle_in_the_menu(bundle, tmp_path):
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), HOME=str(tmp_path))
+    script = bundle / "share" / "linux" / "install-desktop-entry.sh"
+    result = subprocess.run([str(script)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    entry = (tmp_path / "data" / "applications" / "io.github.workbench.Workbench.desktop")
+    assert f'Exec="{bundle}/workbench" %f' in entry.read_text().splitlines()
+    assert (tmp_path / "data" / "icons" / "hicolor" / "256x256" / "apps"
+            / "io.github.workbench.Workbench.png").is_file()
 
 
 def test_bundled_info_reports_versions_and_the_provider_really_used(bundle, tmp_path):

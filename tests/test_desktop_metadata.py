@@ -118,29 +118,36 @@ def test_icons_are_the_rendered_svg():
     assert np.abs(fresh - shipped).max() <= 2, "run packaging/make_icons.py after editing the SVG"
 
 
-def _fake_bundle(root: Path) -> Path:
-    """The layout PyInstaller gives (workbench, _internal/resources, share/linux)."""
+def _fake_bundle(root: Path, share: str = "share/linux") -> Path:
+    """The layout build_bundle.py leaves (workbench, _internal/resources, share/linux), or with
+    ``share="_internal/share/linux"`` PyInstaller's own, from a hand-run build."""
     bundle = root / "workbench"
     shutil.copytree(ICONS, bundle / "_internal" / "resources" / "icons")
-    shutil.copytree(LINUX, bundle / "share" / "linux")
+    shutil.copytree(LINUX, bundle / share)
     exe = bundle / "workbench"
     exe.write_text("#!/bin/sh\nexit 0\n")
     exe.chmod(0o755)
     return bundle
 
 
-def test_install_script_adds_and_removes_the_menu_entry(tmp_path):
-    bundle = _fake_bundle(tmp_path / "apps dir")  # a space in the path, as in real home folders
-    data = tmp_path / "data"
-    env = dict(os.environ, XDG_DATA_HOME=str(data), HOME=str(tmp_path))
-    script = bundle / "share" / "linux" / "install-desktop-entry.sh"
+def _install(bundle: Path, data: Path, share: str = "share/linux", *args: str):
+    env = dict(os.environ, XDG_DATA_HOME=str(data), HOME=str(data.parent))
+    script = bundle / share / "install-desktop-entry.sh"
+    return subprocess.run([str(script), *args], env=env, capture_output=True, text=True)
 
-    result = subprocess.run([str(script)], env=env, capture_output=True, text=True)
+
+@pytest.mark.parametrize("share", ["share/linux", "_internal/share/linux"])
+def test_install_script_adds_and_removes_the_menu_entry(tmp_path, share):
+    bundle = _fake_bundle(tmp_path / "apps dir", share)  # a space, as in real home folders
+    data = tmp_path / "data"
+
+    result = _install(bundle, data, share)
     assert result.returncode == 0, result.stderr
     installed = data / "applications" / f"{APP_ID}.desktop"
     entry = _entry(installed)
     assert entry["Exec"] == f'"{bundle}/workbench" %f'
     assert entry["TryExec"] == f"{bundle}/workbench"
+    assert entry["Icon"] == APP_ID and entry["Name"] == "Workbench"  # the rest is kept
     for size in ICON_SIZES:
         assert (data / "icons" / "hicolor" / f"{size}x{size}" / "apps" / f"{APP_ID}.png").is_file()
     assert (data / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg").is_file()
@@ -150,10 +157,30 @@ def test_install_script_adds_and_removes_the_menu_entry(tmp_path):
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stdout
 
-    result = subprocess.run([str(script), "--uninstall"], env=env, capture_output=True, text=True)
+    assert _install(bundle, data, share).returncode == 0  # running it again is harmless
+    assert _entry(installed) == entry
+
+    result = _install(bundle, data, share, "--uninstall")
     assert result.returncode == 0, result.stderr
     assert not installed.exists()
     assert not list((data / "icons").rglob(f"{APP_ID}.*"))
+
+
+def test_install_script_escapes_what_a_desktop_entry_would_misread(tmp_path):
+    bundle = _fake_bundle(tmp_path / "R&D | 100% demo")
+    data = tmp_path / "data"
+    assert _install(bundle, data).returncode == 0
+    entry = _entry(data / "applications" / f"{APP_ID}.desktop")
+    assert entry["Exec"] == f'"{tmp_path}/R&D | 100%% demo/workbench/workbench" %f'
+    assert entry["TryExec"] == f"{tmp_path}/R&D | 100% demo/workbench/workbench"
+
+
+def test_install_script_refuses_a_path_it_cannot_quote(tmp_path):
+    bundle = _fake_bundle(tmp_path / "costs $HOME")
+    data = tmp_path / "data"
+    result = _install(bundle, data)
+    assert result.returncode == 2 and "move the bundle" in result.stderr
+    assert not (data / "applications").exists()
 
 
 def test_install_script_refuses_outside_a_bundle(tmp_path):
