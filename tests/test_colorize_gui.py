@@ -144,3 +144,17 @@ def test_ab_model_disables_temperature(qtbot, panel, tmp_path):
         pass
     assert not panel.temperature.isEnabled()
     assert panel.model_combo.currentText() == "ab.onnx"  # remembered among recent models
+
+
+def test_status_line_keeps_gpu_advice_to_the_tooltip(panel):
+    from workbench.runtime import GPU_HELP
+    from workbench.ui.colorize_panel import provider_summary
+
+    note = f"CPU (no GPU provider works here: no NVIDIA GPU or driver was found). {GPU_HELP}"
+    short = provider_summary(note)
+    assert GPU_HELP not in short and short.startswith("CPU (no GPU provider works here")
+    assert "Help ▸ About" in short
+    assert provider_summary("CUDA (NVIDIA H100)") == "CUDA (NVIDIA H100)"
+    # the panel shows the short form and keeps the whole note one hover away
+    assert panel.status.toolTip() == panel.colorizer.provider_note
+    assert provider_summary(panel.colorizer.provider_note) in panel.status.text()

@@ -109,17 +109,31 @@ def test_screenshot_window_shows_the_hint_but_never_saves_the_flag(qtbot, app_se
     assert app_settings.value(WELCOME_DISMISSED_KEY) is None
 
 
-def test_screenshot_run_writes_no_first_run_flag(tmp_path):
+def _files_under(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("panel", ["rectify", "colorize", "faces", "pyramid"])
+def test_screenshot_run_leaves_no_trace(tmp_path, panel):
+    """A --screenshot run reads the user's settings but writes no settings, gallery or file
+    other than the PNG (fontconfig's cache aside)."""
+    home = tmp_path / "home"
+    config, data = home / ".config", home / ".local" / "share"
+    (config / "Workbench").mkdir(parents=True)
+    settings = config / "Workbench" / "Workbench.conf"
+    settings.write_text("[recent]\nfiles=/nowhere/photo.jpg\n")
+    before = settings.read_bytes()
     shot = tmp_path / "shot.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "XDG_DATA_HOME": str(tmp_path / "data")}
-    proc = subprocess.run([sys.executable, "-m", "workbench", "--panel", "rectify",
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home),
+           "XDG_CONFIG_HOME": str(config), "XDG_DATA_HOME": str(data)}
+    proc = subprocess.run([sys.executable, "-m", "workbench", "--panel", panel,
                            "--screenshot", str(shot)], capture_output=True, text=True,
-                          timeout=120, env=env)
+                          timeout=180, env=env)
     assert proc.returncode == 0, proc.stderr
     assert shot.is_file()
-    conf = "".join(p.read_text(errors="ignore") for p in (tmp_path / "cfg").rglob("*.conf"))
-    assert "first_run" not in conf and "welcome" not in conf
+    assert settings.read_bytes() == before
+    assert _files_under(config) == ["Workbench/Workbench.conf"]
+    assert not data.exists() or _files_under(data) == []
 
 
 # ----------------------------------------------------------------------- empty states

@@ -41,7 +41,7 @@ _BUNDLE_GPU_HELP = (
     "loader path (e.g. LD_LIBRARY_PATH), then start Workbench again."
 )
 _CPU_BUNDLE_GPU_HELP = (
-    "This bundle was built without the GPU providers (WORKBENCH_BUNDLE_CPU_ONLY); use the full "
+    "This bundle was built without GPU support (build_bundle.py --cpu-only); use the full "
     "bundle, or the pip-installed Workbench with `pip install 'onnxruntime-gpu[cuda,cudnn]'`."
 )
 
@@ -156,7 +156,8 @@ def system_report(probe_providers: bool = True) -> dict[str, str]:
         "OpenCV": package_version("opencv-python-headless", "cv2"),
         "SciPy": package_version("scipy", "scipy"),
         "pyqtgraph": package_version("pyqtgraph", "pyqtgraph"),
-        "scikit-image": package_version("scikit-image", "skimage"),
+        "scikit-image": package_version("scikit-image", "skimage")
+        if not getattr(sys, "frozen", False) else "not bundled (only tests and tools use it)",
         "ONNX Runtime": onnxruntime_version(),
     }
     if probe_providers:

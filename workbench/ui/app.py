@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,6 +60,20 @@ def screenshot(window: QtWidgets.QWidget, path: str | Path) -> Path:
     return path
 
 
+def _scratch_settings() -> None:
+    """Point QSettings at a throw-away copy of the user's settings: a ``--screenshot`` run shows
+    what the user would see but changes nothing (panels, recent files, galleries...)."""
+    real = Path(QtCore.QSettings().fileName())
+    scratch = Path(tempfile.mkdtemp(prefix="workbench-screenshot-"))
+    copy = scratch / real.parent.name / real.name
+    copy.parent.mkdir(parents=True)
+    if real.is_file():
+        shutil.copy(real, copy)
+    QtCore.QSettings.setPath(QtCore.QSettings.Format.NativeFormat,
+                             QtCore.QSettings.Scope.UserScope, str(scratch))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+
+
 def run_gui(image: str | None = None, panel: str | None = None,
             screenshot_path: str | None = None, size: tuple[int, int] | None = None,
             timing: bool = False) -> int:
@@ -64,6 +81,8 @@ def run_gui(image: str | None = None, panel: str | None = None,
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     configure_application(app)
+    if screenshot_path:
+        _scratch_settings()
     from workbench.ui.main_window import MainWindow
 
     window = MainWindow(persist=not screenshot_path)

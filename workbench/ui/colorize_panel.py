@@ -58,6 +58,16 @@ def wipe(before: np.ndarray, after: np.ndarray, position: float) -> np.ndarray:
     return out
 
 
+def provider_summary(note: str) -> str:
+    """The provider note for a status line: the advice on enabling the GPU (a paragraph) is
+    left to the tooltip and the About dialog."""
+    from workbench.runtime import GPU_HELP
+
+    if GPU_HELP not in note:
+        return note
+    return f"{note.replace(GPU_HELP, '').strip()} · to use a GPU see Help ▸ About"
+
+
 class ColorizePanel(Panel):
     title = "Colorize"
     key = "colorize"
@@ -292,8 +302,9 @@ class ColorizePanel(Panel):
             self.uncertainty.setEnabled(c.output != "ab")
             self.temperature.setEnabled(c.output != "ab")
             self.status.setText(f"{Path(colorizer.model_path).name} · {c.output} · "
-                                f"{colorizer.provider_note} · loaded in "
+                                f"{provider_summary(colorizer.provider_note)} · loaded in "
                                 f"{colorizer.load_seconds * 1000:.0f} ms")
+            self.status.setToolTip(colorizer.provider_note)
             self.info(f"Model ready on {colorizer.provider.upper()}.")
             if self.image is not None:
                 self._predict_still()
@@ -369,7 +380,7 @@ class ColorizePanel(Panel):
         self._recolor()
         t = result.timings.as_ms()
         self.status.setText(" · ".join(f"{k} {v:.1f} ms" for k, v in t.items()) +
-                            f" · {self.colorizer.provider_note}")
+                            f" · {provider_summary(self.colorizer.provider_note)}")
 
     def _on_knobs(self, *_args) -> None:
         self.t_label.setText(f"T {self.temperature_value():.2f}")

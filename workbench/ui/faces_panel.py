@@ -15,6 +15,9 @@ Training runs in the background whenever the gallery changes; the window never w
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -290,6 +293,10 @@ class FacesPanel(Panel):
     def show_default(self) -> None:
         if self.gallery is None:
             path = self.settings().value("faces/gallery", "") or str(default_gallery_path())
+            if not self.persist and not Path(path).exists():  # show an empty one, create none
+                scratch = Path(tempfile.mkdtemp(prefix="workbench-gallery-"))
+                atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+                path = str(scratch / Path(path).name)
             self.open_gallery(path)
         if self.image is None and self.runner is None:
             from workbench.samples import load_sample_photo
@@ -440,7 +447,7 @@ class FacesPanel(Panel):
             if isinstance(value, WorkbenchError):
                 self.recognizer = None
                 self._clear_model()
-                self.status.setText(f"Not recognising yet: {value}")
+                self.status.setText(f"Not recognising yet — {value}")
             else:
                 self.recognizer = value
                 self._show_model()

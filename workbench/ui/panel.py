@@ -202,6 +202,11 @@ class Panel(QtWidgets.QWidget):
     def settings(self) -> QtCore.QSettings:
         return QtCore.QSettings()
 
+    @property
+    def persist(self) -> bool:
+        """False in a window that must leave no trace (``--screenshot`` runs)."""
+        return bool(getattr(self.window(), "persist", True))
+
     def info(self, text: str) -> None:
         self.message.emit(text, "info")
 
