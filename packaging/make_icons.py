@@ -4,8 +4,9 @@ Run from the repository root after editing the SVG::
 
     .venv/bin/python packaging/make_icons.py
 
-Writes resources/icons/workbench-<size>.png for 16…512 px (freedesktop hicolor sizes). Qt's
-own SVG renderer draws them, so no extra tool is needed.
+Writes resources/icons/workbench-<size>.png for 16…512 px (freedesktop hicolor sizes); sizes up
+to 24 px come from workbench-small.svg, a simplified drawing that stays legible there. Qt's own
+SVG renderer draws them, so no extra tool is needed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+SMALL = 24  # this size and below use the simplified drawing
 ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
 
 
@@ -39,8 +41,8 @@ def main() -> int:
     from PySide6 import QtGui
 
     app = QtGui.QGuiApplication.instance() or QtGui.QGuiApplication(sys.argv[:1])  # noqa: F841
-    svg = ICONS / "workbench.svg"
     for size in SIZES:
+        svg = ICONS / ("workbench-small.svg" if size <= SMALL else "workbench.svg")
         target = ICONS / f"workbench-{size}.png"
         render(svg, size, target)
         print(f"wrote {target.relative_to(ICONS.parent.parent)}")

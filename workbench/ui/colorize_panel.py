@@ -73,7 +73,8 @@ class ColorizePanel(Panel):
     key = "colorize"
     can_open = True
     can_save = True
-    KEYS = (("Esc or F11", "Leave full screen (in the full-screen view)"),)
+    KEYS = (("Esc or F11", "Leave full screen"),)
+    KEYS_WHERE = "In the full-screen presentation:"
 
     @staticmethod
     def empty_text() -> str:

@@ -343,7 +343,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 keys = keys_text(sc.keys())
                 if keys and sc.whatsThis():
                     rows.append((keys, sc.whatsThis()))
-            groups.append(ShortcutGroup(spec.title, rows, "In the image view (click it first):",
+            groups.append(ShortcutGroup(spec.title, rows, panel.KEYS_WHERE,
                                         list(panel.KEYS)))
         return groups
 

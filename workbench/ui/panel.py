@@ -129,6 +129,8 @@ class Panel(QtWidgets.QWidget):
     # Keys a view handles itself (keyPressEvent), for Help > Keyboard Shortcuts: (keys, what).
     # Shortcuts made with add_shortcut() and menu actions are listed from the live objects.
     KEYS: tuple[tuple[str, str], ...] = ()
+    #: Where the KEYS work (the heading of their list in Help > Keyboard Shortcuts).
+    KEYS_WHERE = "In the image view (click it first):"
     # A first-run hint shown above the panel's view until dismissed (see MainWindow).
     welcome_banner: Banner | None = None
 
