@@ -825,3 +825,49 @@ def test_unknown_interpolation_is_rejected():
     with pytest.raises(ValueError, match="interpolation"):
         warp_perspective(np.zeros((10, 10), np.uint8), np.eye(3), (10, 10),
                          interpolation="cubic")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_warp_reports_progress_per_tile_and_gives_the_same_image(monkeypatch, threads):
+    from workbench.imaging import homography as hg
+
+    monkeypatch.setattr(hg, "_TILE_PIXELS", 4096)  # many small tiles
+    image = np.random.default_rng(3).integers(0, 255, (120, 160, 3), np.uint8)
+    H = np.array([[0.9, 0.1, 5.0], [-0.05, 1.1, 2.0], [1e-4, 2e-4, 1.0]])
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(threads)
+    try:
+        seen: list[float] = []
+        out = warp_perspective(image, H, (200, 150), progress=seen.append)
+    finally:
+        cv2.setNumThreads(before)
+    assert len(seen) == len(hg._tiles(200, 150)) > 5
+    assert seen == sorted(seen) and seen[-1] == 1.0 and seen[0] > 0
+    assert np.array_equal(out, warp_perspective(image, H, (200, 150)))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_exception_from_progress_stops_the_warp(monkeypatch, threads):
+    from workbench.imaging import homography as hg
+
+    monkeypatch.setattr(hg, "_TILE_PIXELS", 2048)
+    runs = []
+    original = hg._Warp.run
+    monkeypatch.setattr(hg._Warp, "run", lambda self, tile: (runs.append(tile),
+                                                             original(self, tile)))
+
+    class Stop(Exception):
+        pass
+
+    def stop(_fraction):
+        raise Stop
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(threads)
+    try:
+        with pytest.raises(Stop):
+            warp_perspective(np.zeros((100, 100), np.uint8), np.eye(3), (400, 400),
+                             progress=stop)
+    finally:
+        cv2.setNumThreads(before)
+    assert len(runs) < len(hg._tiles(400, 400)) // 2  # the rest was dropped, not computed

@@ -324,3 +324,34 @@ def test_twelve_bit_data_in_a_16_bit_image_is_visible(qtbot, panel):
     panel.source_view.set_image(twelve)
     shown = panel.source_view.image_item.image
     assert shown.dtype == np.uint8 and shown.max() == 255  # stretched by its bit depth
+
+
+def test_cancel_stops_a_save_inside_the_warp(qtbot, window, panel, tmp_path, monkeypatch):
+    """Cancelling a long render stops it between tiles and writes nothing."""
+    import time
+
+    from workbench.imaging import homography as hg
+
+    monkeypatch.setattr(hg, "_TILE_PIXELS", 8192)
+    runs = []
+    original = hg._Warp.run
+
+    def slow_run(self, tile):
+        runs.append(tile)
+        time.sleep(0.002)
+        return original(self, tile)
+
+    monkeypatch.setattr(hg._Warp, "run", slow_run)
+    place_sample_corners(qtbot, panel)
+    target = tmp_path / "cancelled.png"
+    job = panel.save_to(target)
+    assert job is not None and panel.cancel_button.isVisible()
+    job.progress.connect(lambda fraction, _m: fraction > 0.02 and qtbot.mouseClick(
+        panel.cancel_button, QtCore.Qt.MouseButton.LeftButton))
+    with qtbot.waitSignal(job.cancelled, timeout=30000):
+        pass
+    size = panel.session.render_plan().size
+    assert 0 < len(runs) < len(hg._tiles(*size)) // 2
+    assert not target.exists()
+    assert "nothing written" in window.message_label.text()
+    qtbot.waitUntil(lambda: not panel.cancel_button.isVisible())

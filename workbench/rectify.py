@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,9 +90,10 @@ class RenderPlan:
     interpolation: str
     fill: object = 0
 
-    def run(self) -> np.ndarray:
+    def run(self, progress: Callable[[float], None] | None = None) -> np.ndarray:
+        """The warp at full resolution; ``progress`` as in :func:`warp_perspective`."""
         return warp_perspective(self.image, self.H, self.size, interpolation=self.interpolation,
-                                fill=self.fill)
+                                fill=self.fill, progress=progress)
 
 
 class PointEditor:

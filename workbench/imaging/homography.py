@@ -67,8 +67,8 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Literal
 
@@ -1060,7 +1060,8 @@ def _tiles(width: int, height: int) -> list[tuple[int, int, int, int]]:
 
 
 def warp_perspective(image: ArrayLike, H: ArrayLike, output_size: tuple[int, int],
-                     interpolation: Interpolation = "bilinear", fill: Fill = 0) -> NDArray:
+                     interpolation: Interpolation = "bilinear", fill: Fill = 0,
+                     progress: Callable[[float], None] | None = None) -> NDArray:
     """Warp an image by a homography into an output of a given size.
 
     Inverse mapping: the centre of each output pixel ``(u, v)`` is mapped back through
@@ -1095,6 +1096,10 @@ def warp_perspective(image: ArrayLike, H: ArrayLike, output_size: tuple[int, int
         gray and RGB inputs become RGBA (gray copied to R, G and B, alpha the warped coverage,
         opaque = dtype maximum, or 1.0 for floats); an RGBA input keeps its own alpha, warped.
         Colours are straight (not premultiplied); pixels with alpha 0 are 0 in every channel.
+    progress : callable, optional
+        Called in the calling thread with the fraction of the output done (0 < f <= 1) as
+        tiles finish. An exception it raises stops the warp (tiles not yet started are dropped)
+        and propagates: a background job cancels a long warp this way.
 
     Returns
     -------
@@ -1143,11 +1148,20 @@ def warp_perspective(image: ArrayLike, H: ArrayLike, output_size: tuple[int, int
     warp = _Warp(src, Hinv, out, _INTERPOLATION_FLAGS[interpolation], fill_values)
     tiles = _tiles(width, height)
     workers = min(len(tiles), max(1, cv2.getNumThreads()))
+    report = progress or (lambda _fraction: None)
     if workers <= 1:
-        for tile in tiles:
+        for done, tile in enumerate(tiles, 1):
             warp.run(tile)
+            report(done / len(tiles))
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="warp") as pool:
-            for _ in pool.map(warp.run, tiles):
-                pass
+            futures = [pool.submit(warp.run, tile) for tile in tiles]
+            try:
+                for done, future in enumerate(as_completed(futures), 1):
+                    future.result()
+                    report(done / len(tiles))
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
     return out

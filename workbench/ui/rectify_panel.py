@@ -671,9 +671,10 @@ class RectifyPanel(Panel):
         path = Path(path)
 
         def work(job: Job):  # reads only the frozen plan, never the live session
-            job.report(0.05, "rendering")
-            image = plan.run()
-            job.report(0.6, "writing")
+            job.report(0.02, "rendering")
+            # report() raises Cancelled once the user cancels: the warp stops between tiles
+            image = plan.run(progress=lambda done: job.report(0.02 + 0.6 * done, "rendering"))
+            job.report(0.65, "writing")
             write_image(path, image)
             return path
 
