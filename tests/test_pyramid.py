@@ -20,6 +20,7 @@ from scipy.stats import norm
 from skimage import data
 from skimage.transform import pyramid_gaussian
 
+import workbench.imaging.pyramid as pyramid_module
 from workbench.errors import WorkbenchError
 from workbench.imaging.pyramid import (
     BURT_ADELSON_TAPS,
@@ -278,6 +279,162 @@ def test_burt_adelson_taps_reproduce_pyrdown_and_the_general_path_agrees() -> No
         assert np.abs(ours.astype(np.int16) - theirs).max() <= 1
     floats = gaussian_pyramid(image.astype(np.float32), 3, kernel=nudged)
     np.testing.assert_allclose(floats[1], cv2.pyrDown(image.astype(np.float32)), atol=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# REDUCE routes: one fused call, row strips on threads, two-pass uint8 (see pyramid._Reducer)
+# ---------------------------------------------------------------------------------------------
+
+ROUTE_SHAPES = [
+    (1, 1),
+    (1, 6),
+    (7, 1),
+    (2, 2),
+    (5, 8),
+    (16, 9),
+    (37, 22),
+    (24, 31),
+    (38, 23, 3),
+    (21, 18, 4),
+    (17, 9, 1),
+    (11, 14, 2),
+]
+
+
+@pytest.fixture(params=["one call", "strips", "two-pass"])
+def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Force one REDUCE route whatever the level size (production picks by size and taps)."""
+    if request.param == "strips":  # three strips even where OpenCV has fewer threads
+        monkeypatch.setattr(pyramid_module, "_strip_count", lambda samples: 3)
+    else:
+        monkeypatch.setattr(pyramid_module, "_strip_count", lambda samples: 1)
+    if request.param == "two-pass":  # every uint8 level, every kernel
+        monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 0)
+        monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_TAPS", 3)
+    else:
+        monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 10**18)
+    return request.param
+
+
+def _fixed_point(taps: np.ndarray) -> np.ndarray:
+    """The uint8 taps: multiples of 1/256 (checked in the test below), as float64."""
+    return pyramid_module._fixed_point_taps(taps).astype(np.float64)
+
+
+def _round_half_up(values: np.ndarray) -> np.ndarray:
+    return np.floor(values + 0.5)
+
+
+def _uint8_fused_reference(image: np.ndarray, taps8: np.ndarray) -> np.ndarray:
+    """Fixed-point taps, exact sums (float64 holds them exactly), one rounding, half up."""
+    return _round_half_up(_filter_reference(image, taps8))[::2, ::2]
+
+
+def _uint8_two_pass_reference(image: np.ndarray, taps8: np.ndarray) -> np.ndarray:
+    """Vertical pass rounded (ties to even), even rows; horizontal pass rounded, even columns."""
+    vertical = np.rint(correlate1d(image.astype(np.float64), taps8, axis=0, mode="mirror"))
+    across = correlate1d(vertical[::2], taps8, axis=1, mode="mirror")
+    return np.rint(across)[:, ::2]
+
+
+@pytest.mark.parametrize("size", range(3, 43, 2))
+def test_uint8_taps_are_multiples_of_1_256_symmetric_and_sum_to_one(size: int) -> None:
+    for sigma in (0.3, size / 5, size / 2, 50.0):
+        taps = gaussian_kernel_1d(size, sigma)
+        units = pyramid_module._fixed_point_taps(taps).astype(np.float64) * 256
+        np.testing.assert_array_equal(units, np.round(units))
+        np.testing.assert_array_equal(units, units[::-1])
+        assert units.sum() == 256 and units.min() >= 0
+        assert np.abs(units - taps * 256).max() <= 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+@pytest.mark.parametrize("size", range(3, 23, 2))
+def test_reduce_is_the_reference_filter_then_even_samples_on_every_route(
+    route: str, dtype: type, size: int
+) -> None:
+    # The reference is the plain definition: full separable correlation with reflect-101
+    # (scipy's "mirror") in float64, then [::2, ::2]; odd/even sizes, 1-pixel axes, 1-4
+    # channels and kernels longer than the image (repeated reflection) included.
+    sigma = max(0.6, size / 5)
+    taps = gaussian_kernel_1d(size, sigma)
+    rng = np.random.default_rng(size)
+    for shape in ROUTE_SHAPES:
+        if dtype in (np.uint8, np.uint16):
+            top = 255 if dtype == np.uint8 else 65535
+            image = rng.integers(0, top, shape, endpoint=True).astype(dtype)
+        else:
+            image = rng.random(shape).astype(dtype)
+        got = pyramid_reduce(image, sigma=sigma, kernel_size=size)
+        expected_shape = ((shape[0] + 1) // 2, (shape[1] + 1) // 2) + shape[2:]
+        assert got.shape == expected_shape and got.dtype == dtype, shape
+        if dtype == np.uint8:
+            taps8 = _fixed_point(taps)
+            if route == "two-pass":
+                expected = _uint8_two_pass_reference(image, taps8)
+            else:
+                expected = _uint8_fused_reference(image, taps8)
+            np.testing.assert_array_equal(got, expected, err_msg=str(shape))
+        else:
+            error = np.abs(got - _reduce_reference(image, taps)).max()
+            tolerance = {np.uint16: 0.53, np.float32: 2e-6, np.float64: 1e-12}[dtype]
+            assert error <= tolerance, (shape, error)
+
+
+@pytest.mark.parametrize("size", [3, 15, 21, 41])
+def test_every_route_keeps_a_flat_uint8_image_flat(route: str, size: int) -> None:
+    image = np.full((45, 38, 3), 137, np.uint8)
+    for level in gaussian_pyramid(image, 10, sigma=size / 4, kernel_size=size):
+        assert np.all(level == 137)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+@pytest.mark.parametrize("kernel_size, sigma", [(5, DEFAULT_SIGMA), (11, 2.5), (21, 5.0)])
+def test_row_strips_give_exactly_the_levels_of_one_call(
+    monkeypatch: pytest.MonkeyPatch, dtype: type, kernel_size: int, sigma: float
+) -> None:
+    image = data.astronaut()[:301, :267].astype(dtype)
+    monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 10**18)
+    whole = gaussian_pyramid(image, 6, sigma=sigma, kernel_size=kernel_size)
+    for count in (2, 3, 7):
+        monkeypatch.setattr(pyramid_module, "_strip_count", lambda samples, c=count: c)
+        strips = gaussian_pyramid(image, 6, sigma=sigma, kernel_size=kernel_size)
+        for ours, theirs in zip(strips, whole, strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("kernel_size, sigma", [(15, 3.5), (21, 5.0)])
+def test_two_pass_stays_within_one_gray_level_of_the_fused_filter(
+    monkeypatch: pytest.MonkeyPatch, kernel_size: int, sigma: float
+) -> None:
+    # The intermediate rounding costs at most 1 gray level against the fused fixed-point
+    # filter and leaves the error against the exact filter as small as the uint8 test above.
+    image = data.astronaut()
+    taps = gaussian_kernel_1d(kernel_size, sigma)
+    monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 0)
+    two_pass = pyramid_reduce(image, sigma=sigma, kernel_size=kernel_size)
+    monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 10**18)
+    fused = pyramid_reduce(image, sigma=sigma, kernel_size=kernel_size)
+    assert np.abs(two_pass.astype(np.int16) - fused).max() <= 1
+    assert 0 < np.mean(two_pass != fused) < 0.1
+    error = np.abs(two_pass - _reduce_reference(image, taps))
+    assert error.max() <= 1.5
+    assert error.mean() <= 0.3
+
+
+def test_route_choice_by_dtype_taps_and_level_size() -> None:
+    reducer = pyramid_module._Reducer
+    assert reducer(gaussian_kernel_1d(15, 3.5), np.dtype(np.uint8)).two_pass
+    assert not reducer(gaussian_kernel_1d(13, 3.0), np.dtype(np.uint8)).two_pass
+    for dtype in (np.uint16, np.float32, np.float64):
+        assert not reducer(gaussian_kernel_1d(21, 5.0), np.dtype(dtype)).two_pass
+    # Row strips only where OpenCV filters on one thread (and not for tiny levels).
+    assert pyramid_module._strip_count(6_220_800) == 1  # 1080p RGB: OpenCV is parallel there
+    assert pyramid_module._strip_count(1_555_200) == cv2.getNumThreads()  # its level 1
+    assert pyramid_module._strip_count(10_000) == 1
+    assert pyramid_module._row_strips(1, 4) == [(0, 1)]
+    assert pyramid_module._row_strips(7, 2) == [(0, 2), (2, 7)]
+    assert pyramid_module._row_strips(100, 3) == [(0, 32), (32, 66), (66, 100)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,28 +29,42 @@ Conventions
 
 Speed (measured; ``tests/benchmarks/test_bench_pyramid.py`` prints the table)
 ---------------------------------------------------------------------------
-REDUCE is one fused ``cv2.sepFilter2D`` call over the level (both directions, multi-threaded,
-SIMD) followed by ``cv2.resize(INTER_NEAREST)`` at a scale of exactly 2, which copies every
-other row and column. It computes four times the samples decimation keeps; "filter only what
-decimation keeps" was measured and lost with every OpenCV/numpy formulation tried, on the 2-core
-development machine (24 MP RGB uint8, times relative to one ``cv2.pyrDown``):
+REDUCE (``_Reducer``) is one fused ``cv2.sepFilter2D`` call over the level (both directions,
+SIMD, multi-threaded above ~1 MP) followed by ``cv2.resize(INTER_NEAREST)`` at a scale of
+exactly 2, which copies every other row and column. Levels of 60 k to 3 M samples, where
+``sepFilter2D`` runs on one thread but ``cv2.pyrDown`` on all, are filtered in row strips on
+OpenCV's thread count (same numbers). uint8 kernels of 15 taps or more on levels of 12 M
+samples or more (~4 MP RGB) take a two-pass route, vertical pass, transpose, vertical pass,
+transpose, that rounds once more (at most 1 gray level from the fused result).
 
-* fused ``sepFilter2D``: ~1.3x, decimation ~0.1x more;
-* even rows only, as the even/odd polyphase parts of the vertical filter on strided row views:
-  two calls over half the rows plus a sum, which needs a float32 or int16 (7-bit taps)
-  intermediate, more memory traffic than the whole fused pass: ~1.3-2x for that pass alone;
-* even columns only is not expressible: OpenCV takes no column stride, a channel-pair view
-  needs cross-channel sums, and ``cv2.transpose`` alone costs ~0.4x;
-* weighted sums of strided views (``cv2.addWeighted``, numpy): one pass per tap, 3-5x.
+The fused filter computes four times the samples decimation keeps. "Filter only what
+decimation keeps" was measured again and loses with OpenCV/numpy on the 2-core development
+machine (24 MP RGB uint8, times relative to one ``cv2.pyrDown``, which costs ~40 ms there):
 
-Six levels of a 24 MP RGB uint8 image, default kernel: ~1.6x the ``cv2.pyrDown`` loop on quiet
-runs (1.4-1.7x over all runs), so short of the 1.5x goal; 1080p: ~1.9x, because below ~1 MP
-``sepFilter2D`` runs on one thread where ``pyrDown`` uses two. 7 taps (sigma 1.6): ~2.1x
-(1080p 2.4x); 11 taps (sigma 2.5): ~2.8x (1080p 3.2x); skimage's
-``pyramid_gaussian``: ~100-150x. (The machine was shared; runs vary by ~10 %.) Ratios depend
-on the OpenCV build: in this one ``cv2.pyrDown`` is ~3-4x slower per sample on 3-channel than on
-1-channel images, so where its 3-channel path is faster the ratios grow. Explicit taps equal to
-:data:`BURT_ADELSON_TAPS` dispatch to ``cv2.pyrDown`` (same filter, borders and sizes).
+* fused 5-tap ``sepFilter2D`` ~1.25x, decimation ~0.15x; 11 taps ~2.6x, 21 taps ~4.7x (the
+  8-bit horizontal filter costs ~2x the vertical one per tap);
+* OpenCV's only fast path is 8-bit in, 8-bit out with taps summing to 1. The polyphase parts of
+  the kernel do not sum to 1 and must be added in a wider intermediate: even and odd rows as
+  two strided views with exact int16 outputs (offset by -128) plus the sum cost ~1.5x for the
+  vertical half alone at 21 taps, float32 outputs ~2.5x; int16 input to the horizontal half
+  is slower still;
+* even columns only: OpenCV takes no column stride, pixel pairs as channels need cross-channel
+  sums, and ``cv2.transpose`` costs ~1x for a whole 8-bit level (~0.45x for half of one,
+  ~0.8x for half an int16 level);
+* banded matrix products (float32 BLAS, exact): ~10-30 GFLOP/s here, slower than the fused
+  filter even at 21 taps; ``scipy.signal.upfirdn`` (float, one thread): ~10-25x for one axis;
+  weighted sums of strided views: one pass per tap.
+
+Six levels of an RGB uint8 image, medians over interleaved runs in shuffled order, relative to
+the ``cv2.pyrDown`` loop, quiet machine. 24 MP: default kernel ~1.55x (short of the 1.5x goal:
+level 0's fused filter alone is ~1.25x and its decimation ~0.15x), 7 taps ~2.0x, 11 taps
+~2.8x, 15 taps ~3.3x, 21 taps ~4.0x. 1080p: default ~1.65x, 7 taps ~2.15x, 11 taps ~2.9x,
+15 taps ~3.7x, 21 taps ~5.0x (the row strips gain nothing when another process already keeps
+the second core busy). skimage's ``pyramid_gaussian``: ~80-150x. The machine is shared; runs
+vary by ~10 %. Ratios depend on the OpenCV build: in this one ``cv2.pyrDown`` is ~3-4x slower
+per sample on 3-channel than on 1-channel images, so where its 3-channel path is faster the
+ratios grow. Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to ``cv2.pyrDown`` (same
+filter, borders and sizes).
 
 For uint8 the taps are rounded to multiples of 1/256, kept symmetric and summing to exactly 1:
 OpenCV's own 8-bit fixed-point smoothing path (as in ``cv2.GaussianBlur``), ~5-10 % faster than
@@ -71,7 +85,10 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -116,6 +133,14 @@ BURT_ADELSON_TAPS.setflags(write=False)
 _BORDER = cv2.BORDER_REFLECT_101
 _DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
 _FIXED_POINT_ONE = 256  # OpenCV's 8-bit smoothing uses 8 fractional bits per direction
+#: uint8 levels of at least this many samples (pixels x channels) filtered with at least this
+#: many taps take the two-pass REDUCE (see `_Reducer`).
+_TWO_PASS_MIN_TAPS = 15
+_TWO_PASS_MIN_SAMPLES = 12_000_000  # ~4 MP RGB; measured: no gain at 1080p, 8-20 % at 6 MP+
+#: Levels of `_STRIP_MIN_SAMPLES` up to `_STRIP_MAX_SAMPLES` samples (pixels x channels) are
+#: filtered in row strips on several threads (see `_strip_count`).
+_STRIP_MIN_SAMPLES = 60_000
+_STRIP_MAX_SAMPLES = 3_000_000
 
 
 class PyramidInputError(WorkbenchError, ValueError):
@@ -343,11 +368,15 @@ def _like(result: NDArray, reference: NDArray) -> NDArray:
     return result
 
 
-def _decimate(blurred: NDArray) -> NDArray:
-    """Every other row and column, starting at 0; ``ceil(n / 2)`` samples per axis."""
+def _decimate(blurred: NDArray, out: NDArray | None = None) -> NDArray:
+    """Every other row and column, starting at 0; ``ceil(n / 2)`` samples per axis.
+
+    Writes into ``out`` (shape ``(ceil(H / 2), ceil(W / 2)[, C])``) when given.
+    """
     height, width = blurred.shape[:2]
     h2, w2 = height // 2, width // 2
-    out = np.empty(((height + 1) // 2, (width + 1) // 2) + blurred.shape[2:], blurred.dtype)
+    if out is None:
+        out = np.empty(((height + 1) // 2, (width + 1) // 2) + blurred.shape[2:], blurred.dtype)
     if h2 and w2:
         # At a scale of exactly 2, INTER_NEAREST picks source index 2 * i: a fast strided copy.
         cv2.resize(
@@ -363,30 +392,130 @@ def _decimate(blurred: NDArray) -> NDArray:
     return out
 
 
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _strip_pool() -> ThreadPoolExecutor:
+    """Helper threads for filtering a level in row strips (created on first use, then kept).
+
+    A forked child gets a fresh pool: the parent's worker threads do not exist there.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            workers = max(1, cv2.getNumThreads() - 1)
+            _pool = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pyramid-reduce"),
+            )
+        return _pool[1]
+
+
+def _strip_count(samples: int) -> int:
+    """How many row strips to filter a level of ``samples`` (pixels x channels) in, side by side.
+
+    OpenCV's ``sepFilter2D`` runs on one thread below roughly a megapixel, where ``cv2.pyrDown``
+    still uses all of OpenCV's threads; there a level is cut into one strip per thread. Larger
+    levels are already parallel inside OpenCV; tiny ones cost more to hand over than to filter.
+    """
+    if not _STRIP_MIN_SAMPLES <= samples < _STRIP_MAX_SAMPLES:
+        return 1
+    return cv2.getNumThreads()
+
+
+def _row_strips(height: int, count: int) -> list[tuple[int, int]]:
+    """``count`` (or fewer) ``[start, stop)`` row ranges covering ``height``; inner cuts even."""
+    count = max(1, min(count, height // 2))
+    cuts = [2 * ((height * i // count) // 2) for i in range(count)] + [height]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
 class _Reducer:
-    """REDUCE with one kernel for one dtype; taps prepared once, scratch reused down a pyramid."""
+    """REDUCE with one kernel for one dtype; taps prepared once, scratch reused down a pyramid.
+
+    Three routes, all with reflect-101 borders and ``ceil(n / 2)`` outputs per axis:
+
+    * taps equal to :data:`BURT_ADELSON_TAPS`: ``cv2.pyrDown`` (the same filter);
+    * **fused** (the default): one ``cv2.sepFilter2D`` over the level, then every other row and
+      column is kept. For uint8 the taps are multiples of 1/256 and OpenCV keeps the product
+      sums exact (int32), so the result is the fixed-point filter rounded once, half up; for
+      uint16 and floats it is the float32 (float64 for float64 images) filter, rounded for
+      uint16. Levels of ``_STRIP_MIN_SAMPLES`` to ``_STRIP_MAX_SAMPLES`` samples are cut into
+      row strips filtered on several threads (`_strip_count`), each with ``radius`` rows of
+      context, which gives the same numbers as one call;
+    * **two-pass** (uint8 with at least ``_TWO_PASS_MIN_TAPS`` taps, on levels of at least
+      ``_TWO_PASS_MIN_SAMPLES`` samples): the vertical pass alone (same fixed-point taps, sums
+      exact, rounded to uint8 with ties to even) keeps the even rows; the horizontal pass runs
+      as a vertical pass on the transpose of those rows (rounded the same way), keeps the even
+      rows of that, and is transposed back. OpenCV's 8-bit horizontal filter costs about twice
+      its vertical one per tap, and the fused route runs it over every row; here only vertical
+      passes run, the second over half the samples. The price is the intermediate rounding:
+      at most 1 gray level from the fused result (about 5 % of samples differ), mean error
+      against the exact filter up by ~0.01 gray level.
+    """
 
     def __init__(self, taps: NDArray, dtype: np.dtype) -> None:
         self.use_pyrdown = _is_burt_adelson(taps)
+        self.radius = taps.size // 2
+        self.two_pass = dtype == np.uint8 and taps.size >= _TWO_PASS_MIN_TAPS
         if dtype == np.uint8:
             self.taps = _fixed_point_taps(taps)
         else:
             self.taps = taps.astype(np.float64 if dtype == np.float64 else np.float32)
+        self.identity = np.ones(1, self.taps.dtype)
         self._scratch: NDArray | None = None
 
-    def _blur_target(self, source: NDArray) -> NDArray:
-        # The blurred level is dropped right after decimation, so one buffer serves every level.
-        if self._scratch is None or self._scratch.size < source.size:
-            self._scratch = np.empty(source.size, source.dtype)
-        return self._scratch[: source.size].reshape(source.shape)
+    def _blur_target(self, rows: int, source: NDArray) -> NDArray:
+        # The blurred rows are dropped right after decimation, so one buffer serves every level.
+        shape = (rows,) + source.shape[1:]
+        size = math.prod(shape)
+        if self._scratch is None or self._scratch.size < size:
+            self._scratch = np.empty(size, source.dtype)
+        return self._scratch[:size].reshape(shape)
 
     def __call__(self, image: NDArray) -> NDArray:
         source = _as_cv(image)
         if self.use_pyrdown:
             return _like(cv2.pyrDown(source, borderType=_BORDER), image)
-        blurred = self._blur_target(source)
-        cv2.sepFilter2D(source, -1, self.taps, self.taps, dst=blurred, borderType=_BORDER)
-        return _like(_decimate(blurred), image)
+        if self.two_pass and source.size >= _TWO_PASS_MIN_SAMPLES:
+            return _like(self._two_pass(source), image)
+        return _like(self._fused(source), image)
+
+    def _two_pass(self, source: NDArray) -> NDArray:
+        vertical = cv2.sepFilter2D(source, -1, self.identity, self.taps, borderType=_BORDER)
+        across = cv2.sepFilter2D(
+            cv2.transpose(vertical[::2]), -1, self.identity, self.taps, borderType=_BORDER
+        )
+        return cv2.transpose(across[::2])
+
+    def _fused(self, source: NDArray) -> NDArray:
+        height, width = source.shape[:2]
+        out = np.empty(((height + 1) // 2, (width + 1) // 2) + source.shape[2:], source.dtype)
+        strips = _row_strips(height, _strip_count(source.size))
+        if len(strips) == 1:
+            blurred = self._blur_target(height, source)
+            cv2.sepFilter2D(source, -1, self.taps, self.taps, dst=blurred, borderType=_BORDER)
+            return _decimate(blurred, out)
+        # Each strip is filtered with `radius` rows of context on both sides (reflect-101 then
+        # only touches rows that are thrown away, except at the image's own top and bottom).
+        spans = [(max(a - self.radius, 0), min(b + self.radius, height)) for a, b in strips]
+        blurred = self._blur_target(sum(hi - lo for lo, hi in spans), source)
+        offsets = np.cumsum([0] + [hi - lo for lo, hi in spans])
+
+        def strip(index: int) -> None:
+            (a, b), (lo, hi) = strips[index], spans[index]
+            target = blurred[offsets[index] : offsets[index] + hi - lo]
+            cv2.sepFilter2D(source[lo:hi], -1, self.taps, self.taps, dst=target, borderType=_BORDER)
+            _decimate(target[a - lo : b - lo], out[a // 2 : (b + 1) // 2])
+
+        helpers = [_strip_pool().submit(strip, index) for index in range(1, len(strips))]
+        try:
+            strip(0)
+        finally:  # never leave a helper writing into buffers we no longer watch
+            for helper in helpers:
+                helper.result()
+        return out
 
 
 def _phase_taps(taps: NDArray) -> NDArray[np.float64]:
