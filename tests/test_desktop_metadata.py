@@ -42,14 +42,16 @@ def test_desktop_entry_launches_workbench_with_its_icon():
 
 def test_desktop_entry_mime_types_are_files_the_app_opens():
     from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
+    from workbench.video import VIDEO_EXTENSIONS
 
     by_mime = {
         "image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif", "image/bmp": ".bmp",
-        "image/webp": ".webp",
+        "image/webp": ".webp", "video/mp4": ".mp4", "video/x-msvideo": ".avi",
+        "video/x-matroska": ".mkv", "video/quicktime": ".mov", "video/webm": ".webm",
     }
     mimes = [m for m in _entry(DESKTOP)["MimeType"].split(";") if m]
     assert mimes
-    opens = {e.lower() for e in SUPPORTED_READ_EXTENSIONS}
+    opens = {e.lower() for e in SUPPORTED_READ_EXTENSIONS + VIDEO_EXTENSIONS}  # videos: Colorize
     for mime in mimes:
         assert mime in by_mime, f"no known extension for {mime}"
         assert by_mime[mime] in opens, f"{mime} listed, but Workbench does not open {by_mime[mime]}"

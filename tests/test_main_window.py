@@ -94,3 +94,46 @@ def test_command_line_image_and_panel_with_screenshot(tmp_path):
     # and the screenshot run did not remember its panel for the next start
     conf = "".join(p.read_text(errors="ignore") for p in (tmp_path / "cfg").rglob("*.conf"))
     assert "panel=" not in conf and "geometry=" not in conf
+
+
+def _drop(window, paths):
+    """Drag files over the window and drop them, as a file manager does."""
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QtCore.QPointF(window.width() / 2, window.height() / 2)
+    buttons, mods = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier
+    enter = QtGui.QDragEnterEvent(pos.toPoint(), QtCore.Qt.DropAction.CopyAction, mime,
+                                  buttons, mods)
+    QtWidgets.QApplication.sendEvent(window, enter)
+    accepted = enter.isAccepted()
+    if accepted:
+        drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, buttons, mods)
+        QtWidgets.QApplication.sendEvent(window, drop)
+    return accepted
+
+
+def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, window, tmp_path):
+    from workbench.video import write_test_video
+
+    clip = write_test_video(tmp_path / "clip.mp4", frames=40)
+    assert window.open_path(clip)  # from Rectify, at once: the model is still loading
+    panel = window.current_panel()
+    assert panel.key == "colorize"
+    qtbot.waitUntil(lambda: panel.output is not None and panel.runner is not None, timeout=30000)
+    assert panel.output.shape[:2] == (120, 160)  # a colorized frame of the clip is shown
+    panel.stop_stream()
+
+
+def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tmp_path):
+    from workbench.video import write_test_video
+
+    clip = write_test_video(tmp_path / "clip.avi", frames=40)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    assert not _drop(window, [notes])
+    assert window.current_panel().key == "rectify"
+    assert _drop(window, [clip])
+    panel = window.current_panel()
+    assert panel.key == "colorize"
+    qtbot.waitUntil(lambda: panel.runner is not None and panel.output is not None, timeout=30000)
+    panel.stop_stream()

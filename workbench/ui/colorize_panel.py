@@ -95,6 +95,7 @@ class ColorizePanel(Panel):
         self.runner: LiveRunner | None = None
         self.recorder = None
         self._load_job: Job | None = None
+        self._pending_video: str | None = None  # opened before the model was ready
         self._predict_job: Job | None = None
         self._batch_job: Job | None = None
         self._fullscreen: QtWidgets.QWidget | None = None
@@ -311,6 +312,9 @@ class ColorizePanel(Panel):
                 self._predict_still()
             if was_streaming:
                 self.warn("The stream stopped while the model changed; start it again.")
+            if self._pending_video is not None:
+                video, self._pending_video = self._pending_video, None
+                self.start_stream(video)
 
         def failed(exc) -> None:
             self.report_error(exc)
@@ -448,6 +452,14 @@ class ColorizePanel(Panel):
         view.fit()
 
     # ------------------------------------------------------------- streams
+    def play_video(self, path: str | Path) -> bool:
+        """Stream a video file, now or as soon as the model that is loading is ready."""
+        if self.colorizer is None and self._load_job is not None:
+            self._pending_video = str(path)
+            self.info(f"{Path(path).name} plays once the model has loaded.")
+            return True
+        return self.start_stream(str(path))
+
     def start_stream(self, source, *, loop: bool = True) -> bool:
         """Colorize a camera (index) or a video file live; frames are dropped, not queued."""
         if self.colorizer is None:

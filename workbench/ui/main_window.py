@@ -72,7 +72,7 @@ class ShortcutGroup(NamedTuple):
 MOUSE = [
     ("Wheel", "Zoom about the cursor"),
     ("Drag the background", "Pan"),
-    ("Drop an image file", "Open it in the current panel"),
+    ("Drop an image file", "Open it in the current panel (a video plays in Colorize)"),
 ]
 
 
@@ -239,6 +239,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.current_panel().save_dialog()
 
     def open_path(self, path: str | Path) -> bool:
+        """Open a file in the current panel (Rectify if it opens no files); a video file plays
+        in Colorize."""
+        from workbench.video import VIDEO_EXTENSIONS
+
+        if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
+            self.select_panel("colorize")
+            return self.activate_current().play_video(path)
         panel = self.current_panel()
         if not panel.can_open:
             self.select_panel("rectify")
@@ -277,12 +284,15 @@ class MainWindow(QtWidgets.QMainWindow):
     # ----------------------------------------------------- drag and drop
     @staticmethod
     def _dropped_images(event) -> list[str]:
+        """Dropped files the window opens: images, and videos (they play in Colorize)."""
         from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
+        from workbench.video import VIDEO_EXTENSIONS
 
         if not event.mimeData().hasUrls():
             return []
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        return [p for p in paths if Path(p).suffix.lower() in SUPPORTED_READ_EXTENSIONS]
+        opens = SUPPORTED_READ_EXTENSIONS + VIDEO_EXTENSIONS
+        return [p for p in paths if Path(p).suffix.lower() in opens]
 
     def dragEnterEvent(self, event):  # noqa: N802
         if self._dropped_images(event):
