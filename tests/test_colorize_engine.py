@@ -471,3 +471,19 @@ def test_inspect_eccv16_shape(tmp_path):
     assert info.inputs[0].shape == (1, 1, 256, 256) and info.outputs[0].shape == (1, 2, 256, 256)
     assert info.parameter_count == 4 and info.metadata == {}
     assert info.contract.output == "ab" and info.contract.notes
+
+
+def test_uncertainty_is_computed_once_per_result(tmp_path, monkeypatch):
+    q = len(ab_gamut_bins())
+    colorizer = Colorizer(models.bins_model(tmp_path / "u.onnx", q,
+                                            slopes=RNG.normal(0, 0.1, q)), provider="cpu")
+    result = colorizer.predict(_photo(50, 70))
+    first = result.uncertainty()
+    calls = []
+    original = type(result)._scores
+    monkeypatch.setattr(type(result), "_scores", lambda self: (calls.append(1),
+                                                               original(self))[1])
+    result.recolor(0.2)  # a new temperature decodes again ...
+    calls.clear()
+    assert result.uncertainty() is first  # ... but the entropy does not depend on it
+    assert not calls and not first.flags.writeable

@@ -308,7 +308,8 @@ def gui_parser() -> argparse.ArgumentParser:
         description="Workbench: a computer-vision workbench. Without a command, starts the GUI. "
         f"Commands: {', '.join(COMMANDS)} (workbench COMMAND --help).",
     )
-    parser.add_argument("image", nargs="?", metavar="IMAGE", help="image to open (a video file plays in Colorize)")
+    parser.add_argument("image", nargs="?", metavar="IMAGE",
+                        help="image to open (a video file plays in Colorize)")
     parser.add_argument("--panel", choices=PANELS, help="panel to show first")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="render the window after start-up to PNG and exit")

@@ -181,6 +181,7 @@ class ColorizeResult:
         self.output = output
         self.contract = contract
         self.timings = timings
+        self._uncertainty: NDArray[np.float32] | None = None  # computed on first request
         self.gamut = gamut
         self._log_scores: NDArray[np.float32] | None = None  # (Q, h*w); see _scores
         self._peak = 0.0
@@ -286,7 +287,8 @@ class ColorizeResult:
         """Per-pixel entropy of the predicted bin distribution, 0 (one bin) .. 1 (uniform).
 
         Normalised by log Q and upsampled to the input's size. Independent of the
-        temperature (it describes the network's distribution itself).
+        temperature (it describes the network's distribution itself), so it is computed once
+        per result and the same (read-only) array is returned after that.
 
         Raises
         ------
@@ -298,6 +300,8 @@ class ColorizeResult:
                 "This model predicts ab directly; an uncertainty map needs a model that "
                 "predicts a distribution over ab bins."
             )
+        if self._uncertainty is not None:
+            return self._uncertainty
         scores, _ = self._scores()
         q = scores.shape[0]
         z = scores - scores.max(axis=0, keepdims=True)
@@ -309,10 +313,12 @@ class ColorizeResult:
         np.clip(entropy, 0.0, 1.0, out=entropy)
         h, w = self.output.shape[1:]
         height, width = self.size
-        return cv2.resize(
+        self._uncertainty = cv2.resize(
             entropy.reshape(h, w).astype(np.float32), (width, height),
             interpolation=cv2.INTER_LINEAR,
         )
+        self._uncertainty.setflags(write=False)
+        return self._uncertainty
 
 
 def _exp_affine(values: NDArray[np.float32], scale: float, offset: float) -> NDArray[np.float32]:
