@@ -158,17 +158,3 @@ def test_enrolment_shot_checks(detector, astronaut):
     with pytest.raises(FaceQualityError) as caught:
         two.raise_if_rejected("group.jpg")
     assert "group.jpg" in str(caught.value) and caught.value.reasons == two.reasons
-
-
-def test_live_search_on_a_shrunk_frame_finds_the_same_face():
-    """The Faces panel searches live frames shrunk to LIVE_SEARCH_SIDE: same face, same place."""
-    from workbench.samples import load_sample_photo
-    from workbench.ui.faces_panel import LIVE_SEARCH_SIDE
-
-    frame = cv2.resize(load_sample_photo("astronaut.jpg"), (640, 480))
-    full = FaceDetector().detect(frame)
-    live = FaceDetector(max_side=LIVE_SEARCH_SIDE).detect(frame)
-    assert len(full) == len(live) == 1
-    assert np.abs(np.subtract(full[0].box, live[0].box)).max() <= 6
-    assert live[0].eyes is not None  # eyes are searched in the full-resolution frame
-    assert live[0].aligned.shape == full[0].aligned.shape

@@ -38,12 +38,6 @@ HINT = ("Enrol: type a name, start the camera (or a video) and Capture, or Add p
         "when a face is called unknown.")
 
 
-#: Longest side live frames are shrunk to for the face search (boxes are scaled back; the
-#: crops are cut from the full frame). At 640x480 the search takes ~40 ms instead of ~85 ms
-#: here. A face must be at least 40 px (the detector's min_face) and 1/16 of the longest side.
-LIVE_SEARCH_SIDE = 320
-
-
 def default_gallery_path() -> Path:
     base = QtCore.QStandardPaths.writableLocation(
         QtCore.QStandardPaths.StandardLocation.AppDataLocation)
@@ -665,9 +659,7 @@ class FacesPanel(Panel):
         from workbench.faces.detect import FaceDetector
 
         self.stop_stream()
-        # the stream thread's own (cascades are not shared); it searches a frame shrunk to
-        # LIVE_SEARCH_SIDE, which halves the search at 640x480 with the same smallest face
-        detector = FaceDetector(max_side=LIVE_SEARCH_SIDE)
+        detector = FaceDetector()  # the stream thread's own (cascades are not shared)
         panel = self
 
         def process(frame):
