@@ -675,6 +675,7 @@ class RectifyPanel(Panel):
             # report() raises Cancelled once the user cancels: the warp stops between tiles
             image = plan.run(progress=lambda done: job.report(0.02 + 0.6 * done, "rendering"))
             job.report(0.65, "writing")
+            job.commit()  # Cancel no longer applies: the (atomic) write finishes and is reported
             write_image(path, image)
             return path
 

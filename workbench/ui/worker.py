@@ -38,6 +38,8 @@ class Job(QtCore.QObject):
     def __init__(self) -> None:
         super().__init__()
         self._cancel = threading.Event()
+        self._commit_lock = threading.Lock()
+        self.committed = False
         self.done = False
         self._progress_raw.connect(self._relay_progress)
         self._outcome_raw.connect(self._relay_outcome)
@@ -59,7 +61,18 @@ class Job(QtCore.QObject):
         self.ended.emit()
 
     def cancel(self) -> None:
-        self._cancel.set()
+        """Ask the job to stop; ignored once it has committed (see :meth:`commit`)."""
+        with self._commit_lock:
+            if not self.committed:
+                self._cancel.set()
+
+    def commit(self) -> None:
+        """Call from the job function just before a step that cannot be taken back (replacing
+        the user's file): raises :class:`Cancelled` if cancelled by now, else makes any later
+        cancel a no-op, so the job is reported finished, never "cancelled" after the fact."""
+        with self._commit_lock:
+            self.check()
+            self.committed = True
 
     @property
     def is_cancelled(self) -> bool:
