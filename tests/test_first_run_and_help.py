@@ -116,12 +116,22 @@ def _files_under(folder):
 @pytest.mark.parametrize("panel", ["rectify", "colorize", "faces", "pyramid"])
 def test_screenshot_run_leaves_no_trace(tmp_path, panel):
     """A --screenshot run reads the user's settings but writes no settings, gallery or file
-    other than the PNG (fontconfig's cache aside)."""
+    other than the PNG (fontconfig's cache aside); the user's existing gallery stays as it was."""
+    from workbench.faces.gallery import Gallery
+
     home = tmp_path / "home"
     config, data = home / ".config", home / ".local" / "share"
     (config / "Workbench").mkdir(parents=True)
+    people = tmp_path / "people.gallery"
+    gallery = Gallery(people)  # two people, so opening it trains (and would cache) a model
+    rng = np.random.default_rng(0)
+    width, height = gallery.face_size
+    for name in ("Ada", "Bo"):
+        gallery.enroll(name, [rng.integers(0, 255, (height, width), np.uint8) for _ in range(3)])
+    gallery.close()
+    gallery_before = people.read_bytes()
     settings = config / "Workbench" / "Workbench.conf"
-    settings.write_text("[recent]\nfiles=/nowhere/photo.jpg\n")
+    settings.write_text(f"[recent]\nfiles=/nowhere/photo.jpg\n\n[faces]\ngallery={people}\n")
     before = settings.read_bytes()
     shot = tmp_path / "shot.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home),
@@ -134,6 +144,8 @@ def test_screenshot_run_leaves_no_trace(tmp_path, panel):
     assert settings.read_bytes() == before
     assert _files_under(config) == ["Workbench/Workbench.conf"]
     assert not data.exists() or _files_under(data) == []
+    assert people.read_bytes() == gallery_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "people.gallery", "shot.png"]
 
 
 # ----------------------------------------------------------------------- empty states

@@ -137,3 +137,39 @@ def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tm
     assert panel.key == "colorize"
     qtbot.waitUntil(lambda: panel.runner is not None and panel.output is not None, timeout=30000)
     panel.stop_stream()
+
+
+def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
+        qtbot, window, tmp_path):
+    from workbench.video import write_test_video
+
+    clip = write_test_video(tmp_path / "clip.mp4", frames=20)
+    window.select_panel("colorize")
+    panel = window.activate_current()
+    qtbot.waitUntil(lambda: panel._load_job is None and panel._predict_job is None,
+                    timeout=30000)  # the shipped model has loaded and colorized the sample
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    panel.colorizer = None  # as on a machine where no model has loaded yet
+    job = panel.load_model(str(broken))
+    assert panel.play_video(clip)  # queued behind the failing load
+    with qtbot.waitSignal(job.ended, timeout=30000):
+        pass
+    assert "clip.mp4 was not played" in window.message_label.text()
+    assert panel._pending_video is None and panel.runner is None
+
+
+def test_closing_the_window_stops_a_running_stream(qtbot, app_settings, tmp_path):
+    from workbench.video import write_test_video
+
+    clip = write_test_video(tmp_path / "clip.mp4", frames=200)
+    win = shown(qtbot, MainWindow(), 1100, 750)
+    assert win.open_path(clip)
+    panel = win.current_panel()
+    qtbot.waitUntil(lambda: panel.runner is not None and panel.output is not None,
+                    timeout=30000)
+    threads = list(panel.runner._threads)
+    assert threads and all(t.is_alive() for t in threads)
+    win.close()
+    assert panel.runner is None
+    assert not any(t.is_alive() for t in threads)

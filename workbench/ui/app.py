@@ -113,8 +113,10 @@ def run_gui(image: str | None = None, panel: str | None = None,
             print(screenshot(window, screenshot_path))
         except OSError as exc:
             print(f"workbench: error: {exc}", file=sys.stderr)
+            window.close()
             app.exit(2)
             return
+        window.close()  # stops streams (a video given on the command line) before exiting
         app.exit(0)
 
     QtCore.QTimer.singleShot(0, finish_start)

@@ -96,6 +96,7 @@ class ColorizePanel(Panel):
         self.recorder = None
         self._load_job: Job | None = None
         self._pending_video: str | None = None  # opened before the model was ready
+        self._knobs = (0.38, 1.0)  # (T, saturation) as plain floats, set by _on_knobs
         self._predict_job: Job | None = None
         self._batch_job: Job | None = None
         self._fullscreen: QtWidgets.QWidget | None = None
@@ -318,6 +319,10 @@ class ColorizePanel(Panel):
 
         def failed(exc) -> None:
             self.report_error(exc)
+            if self._pending_video is not None:
+                self.warn(f"{Path(self._pending_video).name} was not played: no model could be "
+                          f"loaded ({exc}).")
+                self._pending_video = None
             if self.colorizer is None:
                 self.status.setText(f"No model loaded: {exc}")
             self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(
@@ -355,6 +360,7 @@ class ColorizePanel(Panel):
             return False
         self.settings().setValue("colorize/last_dir", str(Path(path).parent))
         self.fileOpened.emit(str(path))
+        self._pending_video = None  # the newest request wins
         self.stop_stream()
         self.set_image(image, Path(path))
         return True
@@ -388,6 +394,7 @@ class ColorizePanel(Panel):
                             f" · {provider_summary(self.colorizer.provider_note)}")
 
     def _on_knobs(self, *_args) -> None:
+        self._knobs = (self.temperature_value(), self.saturation_value())  # for stream threads
         self.t_label.setText(f"T {self.temperature_value():.2f}")
         self.s_label.setText(f"S {self.saturation_value():.2f}")
         if self.runner is None or not self.runner.running:
@@ -462,6 +469,7 @@ class ColorizePanel(Panel):
 
     def start_stream(self, source, *, loop: bool = True) -> bool:
         """Colorize a camera (index) or a video file live; frames are dropped, not queued."""
+        self._pending_video = None  # the newest request wins
         if self.colorizer is None:
             self.warn("No model is loaded yet.")
             return False
@@ -469,9 +477,9 @@ class ColorizePanel(Panel):
         colorizer = self.colorizer
         panel = self
 
-        def process(frame):
+        def process(frame):  # on the stream's thread: reads plain floats, never the sliders
             result = colorizer.predict(frame)
-            return result, result.recolor(panel.temperature_value(), panel.saturation_value())
+            return result, result.recolor(panel._knobs[0], panel._knobs[1])
 
         runner = start_live(self, source, process, self._on_live_result,
                             self._on_stream_finished, loop=loop)
@@ -657,6 +665,10 @@ class ColorizePanel(Panel):
         for w in (self.open_button, self.folder_button):
             w.setEnabled(not batch)
 
-    def closeEvent(self, event):  # noqa: N802
+    def shutdown(self) -> None:
+        self._pending_video = None
         self.stop_stream()
+
+    def closeEvent(self, event):  # noqa: N802
+        self.shutdown()
         super().closeEvent(event)

@@ -293,10 +293,13 @@ class FacesPanel(Panel):
     def show_default(self) -> None:
         if self.gallery is None:
             path = self.settings().value("faces/gallery", "") or str(default_gallery_path())
-            if not self.persist and not Path(path).exists():  # show an empty one, create none
+            if not self.persist:  # a copy (or a new empty one): the user's file stays untouched
                 scratch = Path(tempfile.mkdtemp(prefix="workbench-gallery-"))
                 atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-                path = str(scratch / Path(path).name)
+                copy = scratch / Path(path).name
+                if Path(path).is_file():
+                    shutil.copy(path, copy)
+                path = str(copy)
             self.open_gallery(path)
         if self.image is None and self.runner is None:
             from workbench.samples import load_sample_photo
@@ -799,6 +802,9 @@ class FacesPanel(Panel):
                   self.reset_thresholds_button):
             w.setEnabled(ready)
 
-    def closeEvent(self, event):  # noqa: N802
+    def shutdown(self) -> None:
         self.stop_stream()
+
+    def closeEvent(self, event):  # noqa: N802
+        self.shutdown()
         super().closeEvent(event)

@@ -372,6 +372,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event):  # noqa: N802
         if self.persist:
             QtCore.QSettings().setValue("window/geometry", self.saveGeometry())
+        for slot in self._slots:  # live streams read widgets from their threads: stop them first
+            if slot.panel is not None:
+                slot.panel.shutdown()
         super().closeEvent(event)
 
 

@@ -204,6 +204,9 @@ class Panel(QtWidgets.QWidget):
     def settings(self) -> QtCore.QSettings:
         return QtCore.QSettings()
 
+    def shutdown(self) -> None:
+        """Stop streams and threads before the window goes (child widgets get no closeEvent)."""
+
     @property
     def persist(self) -> bool:
         """False in a window that must leave no trace (``--screenshot`` runs)."""
