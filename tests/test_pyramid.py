@@ -771,3 +771,18 @@ def test_shape_helpers_reject_bad_shapes(shape: tuple, message: str) -> None:
     for helper in (max_levels, lambda s: pyramid_shapes(s, 3), lambda s: upsample_to([[1.0]], s)):
         with pytest.raises(PyramidInputError, match=message):
             helper(shape)
+
+
+def test_strip_pool_follows_opencvs_thread_count():
+    from workbench.imaging import pyramid as pyr_module
+
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        first = pyr_module._strip_pool()
+        assert first is pyr_module._strip_pool()  # kept between calls
+        cv2.setNumThreads(4)
+        second = pyr_module._strip_pool()
+        assert second is not first and second._max_workers == 3
+    finally:
+        cv2.setNumThreads(before)

@@ -203,8 +203,8 @@ class ColorizeResult:
                     scores = np.log(np.maximum(scores, np.float32(1e-30)))
                 else:  # OpenCV's log measured several times faster than numpy's here
                     scores = cv2.log(cv2.max(scores, 1e-30))
-            self._log_scores = scores
-            self._peak = float(scores.max())
+            self._peak = float(scores.max())  # before _log_scores: another thread reading
+            self._log_scores = scores          # the result sees both or neither
         return self._log_scores, self._peak
 
     def ab(self, temperature: float | None = None, saturation: float = 1.0) -> NDArray[np.float32]:
@@ -489,8 +489,8 @@ class Colorizer:
 
     def uncertainty(self, image: NDArray) -> NDArray[np.float32]:
         """Per-pixel entropy (0..1) of the bin distribution for ``image``; see
-        :meth:`ColorizeResult.uncertainty`."""
-        return self.predict(image).uncertainty()
+        :meth:`ColorizeResult.uncertainty`; a writable array of the caller's own."""
+        return self.predict(image).uncertainty().copy()
 
     def close(self) -> None:
         """Release the ONNX Runtime session (GPU memory) now rather than at garbage collection."""

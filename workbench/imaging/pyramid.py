@@ -392,8 +392,17 @@ def _decimate(blurred: NDArray, out: NDArray | None = None) -> NDArray:
     return out
 
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, pool)
 _pool_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()  # the parent's threads and lock state stay behind
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _strip_pool() -> ThreadPoolExecutor:
@@ -402,14 +411,17 @@ def _strip_pool() -> ThreadPoolExecutor:
     A forked child gets a fresh pool: the parent's worker threads do not exist there.
     """
     global _pool
+    workers = max(1, cv2.getNumThreads() - 1)
     with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            workers = max(1, cv2.getNumThreads() - 1)
+        if _pool is None or _pool[:2] != (os.getpid(), workers):  # new process or thread count
+            if _pool is not None and _pool[0] == os.getpid():
+                _pool[2].shutdown(wait=False)
             _pool = (
                 os.getpid(),
+                workers,
                 ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pyramid-reduce"),
             )
-        return _pool[1]
+        return _pool[2]
 
 
 def _strip_count(samples: int) -> int:
@@ -512,9 +524,12 @@ class _Reducer:
         helpers = [_strip_pool().submit(strip, index) for index in range(1, len(strips))]
         try:
             strip(0)
-        finally:  # never leave a helper writing into buffers we no longer watch
-            for helper in helpers:
-                helper.result()
+        except BaseException:
+            for helper in helpers:  # never leave a helper writing into buffers we drop
+                helper.exception()
+            raise
+        for helper in helpers:
+            helper.result()
         return out
 
 
