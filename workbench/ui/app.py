@@ -60,6 +60,10 @@ def screenshot(window: QtWidgets.QWidget, path: str | Path) -> Path:
     return path
 
 
+#: Longest a --screenshot run waits for the panel to settle (model loaded, first frame shown).
+SCREENSHOT_PATIENCE = 20.0
+
+
 def _scratch_settings() -> None:
     """Point QSettings at a throw-away copy of the user's settings: a ``--screenshot`` run shows
     what the user would see but changes nothing (panels, recent files, galleries...)."""
@@ -108,7 +112,13 @@ def run_gui(image: str | None = None, panel: str | None = None,
         if screenshot_path:
             QtCore.QTimer.singleShot(400, shoot)
 
+    settle_until = time.monotonic() + SCREENSHOT_PATIENCE
+
     def shoot() -> None:
+        # a panel still loading its model or waiting for a first frame gets a little longer
+        if not window.current_panel().settled() and time.monotonic() < settle_until:
+            QtCore.QTimer.singleShot(100, shoot)
+            return
         try:
             print(screenshot(window, screenshot_path))
         except OSError as exc:

@@ -97,6 +97,7 @@ class ColorizePanel(Panel):
         self._load_job: Job | None = None
         self._pending_video: str | None = None  # opened before the model was ready
         self._knobs = (0.38, 1.0)  # (T, saturation) as plain floats, set by _on_knobs
+        self._first_frame_pending = False  # a stream started and has shown nothing yet
         self._predict_job: Job | None = None
         self._batch_job: Job | None = None
         self._fullscreen: QtWidgets.QWidget | None = None
@@ -487,6 +488,7 @@ class ColorizePanel(Panel):
             return False
         self.runner = runner
         self.image = None
+        self._first_frame_pending = True
         self.fps_plot.show()
         name = f"camera {source}" if isinstance(source, int) else Path(source).name
         self.info(f"Streaming {name}.")
@@ -497,6 +499,7 @@ class ColorizePanel(Panel):
         if self.runner is not None:
             self.runner.stop()
             self.runner = None
+        self._first_frame_pending = False
         self._stop_recording()
         self._sync()
 
@@ -507,6 +510,7 @@ class ColorizePanel(Panel):
             self._sync()
 
     def _on_live_result(self, item: LiveResult) -> None:
+        self._first_frame_pending = False
         result, colour = item.output
         self.result = result
         self.output = colour
@@ -664,6 +668,11 @@ class ColorizePanel(Panel):
         self.fps_plot.setVisible(streaming)
         for w in (self.open_button, self.folder_button):
             w.setEnabled(not batch)
+
+    def settled(self) -> bool:
+        loading = self._load_job is not None or self._predict_job is not None
+        waiting = self._pending_video is not None or self._first_frame_pending
+        return not (loading or waiting)
 
     def shutdown(self) -> None:
         self._pending_video = None

@@ -204,6 +204,11 @@ class Panel(QtWidgets.QWidget):
     def settings(self) -> QtCore.QSettings:
         return QtCore.QSettings()
 
+    def settled(self) -> bool:
+        """Nothing is on its way that would change what the panel shows (a --screenshot run
+        waits for this, up to a limit)."""
+        return True
+
     def shutdown(self) -> None:
         """Stop streams and threads before the window goes (child widgets get no closeEvent)."""
 
