@@ -175,28 +175,39 @@ def test_closing_the_window_stops_a_running_stream(qtbot, app_settings, tmp_path
     assert not any(t.is_alive() for t in threads)
 
 
-def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(
-        qtbot, app_settings, tmp_path, monkeypatch):
+SLOW_MODEL_RUN = """
+import sys, time
+from workbench.colorize import engine
+original = engine.Colorizer.__init__
+def slow_load(self, *args, **kwargs):
+    time.sleep(1.5)  # a big model on a slow disk
+    original(self, *args, **kwargs)
+engine.Colorizer.__init__ = slow_load
+from workbench.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(tmp_path):
     """``workbench clip.mp4 --screenshot`` shows the clip colorized, not the sample photo, even
     when the model takes longer to load than the screenshot's usual delay."""
-    import time
+    import os
+    import subprocess
+    import sys
 
     import cv2
 
-    from workbench.colorize import engine
-    from workbench.ui.app import run_gui
     from workbench.video import write_test_video
 
-    original = engine.Colorizer.__init__
-
-    def slow_load(self, *args, **kwargs):
-        time.sleep(1.5)  # a big model on a slow disk
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(engine.Colorizer, "__init__", slow_load)
     clip = write_test_video(tmp_path / "clip.mp4", frames=400, size=(320, 240))
     shot = tmp_path / "shot.png"
-    assert run_gui(str(clip), None, str(shot), (1200, 800), False) == 0
+    home = tmp_path / "home"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home),
+           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / "data")}
+    proc = subprocess.run([sys.executable, "-c", SLOW_MODEL_RUN, str(clip), "--screenshot",
+                           str(shot), "--size", "1200x800"], capture_output=True, text=True,
+                          timeout=180, env=env)
+    assert proc.returncode == 0, proc.stderr
     image = cv2.cvtColor(cv2.imread(str(shot)), cv2.COLOR_BGR2RGB)
     # the ground-truth view (right third) shows the clip's saturated colour gradients: over a
     # third of it is this saturated, against 4 % of the cat photo shown before a stream
