@@ -122,6 +122,15 @@ def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, windo
     qtbot.waitUntil(lambda: panel.output is not None and panel.runner is not None, timeout=30000)
     assert panel.output.shape[:2] == (120, 160)  # a colorized frame of the clip is shown
     panel.stop_stream()
+    # it is in Open Recent, and reopening it from there plays it again
+    assert window.recent_files()[0] == str(clip.resolve())
+    window.select_panel("pyramid")
+    window.recent_menu.actions()[0].trigger()
+    assert window.current_panel().key == "colorize"
+    qtbot.waitUntil(lambda: panel.runner is not None, timeout=30000)
+    panel.stop_stream()
+    assert not window.open_path(tmp_path / "gone.mp4")
+    assert "No such video" in window.message_label.text()
 
 
 def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tmp_path):

@@ -461,7 +461,12 @@ class ColorizePanel(Panel):
 
     # ------------------------------------------------------------- streams
     def play_video(self, path: str | Path) -> bool:
-        """Stream a video file, now or as soon as the model that is loading is ready."""
+        """Stream a video file, now or as soon as the model that is loading is ready; the file
+        goes into Open Recent."""
+        if not Path(path).is_file():
+            self.warn(f"No such video: {path}")
+            return False
+        self.fileOpened.emit(str(path))
         if self.colorizer is None and self._load_job is not None:
             self._pending_video = str(path)
             self.info(f"{Path(path).name} plays once the model has loaded.")
