@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from PySide6 import QtCore
@@ -17,8 +18,13 @@ def test_emitting_a_bool_signal_keeps_python_bools_alive():
     emitter = _Emitter()
     received = []
     emitter.flag.connect(received.append)
-    before = sys.getrefcount(True), sys.getrefcount(False)
-    for i in range(100):
-        emitter.flag.emit(i % 2 == 0)
-    received.clear()
-    assert (sys.getrefcount(True), sys.getrefcount(False)) == before
+    gc.disable()  # a collection in between would release unrelated references to True
+    try:
+        before = sys.getrefcount(True), sys.getrefcount(False)
+        for i in range(100):
+            emitter.flag.emit(i % 2 == 0)
+        received.clear()
+        after = sys.getrefcount(True), sys.getrefcount(False)
+    finally:
+        gc.enable()
+    assert after == before
