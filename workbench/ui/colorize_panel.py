@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
-from workbench.imaging.io import read_image, to_uint8_display, write_image
+from workbench.imaging.io import to_uint8_display, write_image
 from workbench.ui.image_view import ImageView
 from workbench.ui.live import LiveResult, LiveRunner, start_live
 from workbench.ui.panel import Panel, native_keys
@@ -65,7 +65,7 @@ def provider_summary(note: str) -> str:
 
     if GPU_HELP not in note:
         return note
-    return f"{note.replace(GPU_HELP, '').strip()} · to use a GPU see Help ▸ About"
+    return f"{note.replace(GPU_HELP, '').strip().rstrip('.')} · to use a GPU see Help ▸ About"
 
 
 class ColorizePanel(Panel):
@@ -109,12 +109,7 @@ class ColorizePanel(Panel):
         self.open_button.setToolTip("Open photos (several at once: the first is shown, "
                                     "use Batch for a whole folder)")
         self.folder_button = QtWidgets.QPushButton("Batch folder…")
-        self.video_button = QtWidgets.QPushButton("Video…")
-        self.camera_index = QtWidgets.QSpinBox(minimum=0, maximum=9)
-        self.camera_index.setToolTip("Camera index (OpenCV)")
-        self.camera_button = QtWidgets.QPushButton("Camera")
-        self.stop_button = QtWidgets.QPushButton("Stop")
-        self.stop_button.hide()
+        sources = self.source_controls()
         self.model_combo = QtWidgets.QComboBox()
         self.model_combo.setMinimumContentsLength(16)
         self.model_combo.setSizeAdjustPolicy(
@@ -146,8 +141,7 @@ class ColorizePanel(Panel):
         self.cancel_button.hide()
 
         row1 = QtWidgets.QHBoxLayout()
-        for w in (self.open_button, self.folder_button, self.video_button, self.camera_index,
-                  self.camera_button, self.stop_button):
+        for w in (self.open_button, self.folder_button, *sources):
             row1.addWidget(w)
         row1.addSpacing(10)
         row1.addWidget(QtWidgets.QLabel("Model"))
@@ -194,21 +188,10 @@ class ColorizePanel(Panel):
         self.fps_plot.setTitle("frame time (recent frames)", size="8pt")
         self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("#4a90d9", width=2))
         self.fps_plot.hide()
-        hint = self.hint_label(HINT)
-
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(row1)
-        layout.addLayout(row2)
-        layout.addWidget(self.views, 1)
-        layout.addWidget(self.fps_plot)
-        layout.addWidget(self.status)
-        layout.addWidget(hint)
+        self.lay_out(row1, row2, body=self.views, below=(self.fps_plot, self.status), hint=HINT)
 
         self.open_button.clicked.connect(self.open_dialog)
         self.folder_button.clicked.connect(self.batch_dialog)
-        self.video_button.clicked.connect(self.video_dialog)
-        self.camera_button.clicked.connect(lambda: self.start_stream(self.camera_index.value()))
-        self.stop_button.clicked.connect(self.stop_stream)
         self.cancel_button.clicked.connect(self._cancel_batch)
         self.model_combo.activated.connect(self._on_model_chosen)
         self.provider_combo.activated.connect(lambda _i: self.load_model(self.current_model()))
@@ -354,13 +337,9 @@ class ColorizePanel(Panel):
                 self.info(f"Showing {Path(paths[0]).name}; use Batch folder… to colorize many.")
 
     def open_file(self, path: str | Path) -> bool:
-        try:
-            image = read_image(path)
-        except WorkbenchError as exc:
-            self.report_error(exc)
+        image = self.read_opened(path)
+        if image is None:
             return False
-        self.settings().setValue("colorize/last_dir", str(Path(path).parent))
-        self.fileOpened.emit(str(path))
         self._pending_video = None  # the newest request wins
         self.stop_stream()
         self.set_image(image, Path(path))

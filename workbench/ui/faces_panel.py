@@ -113,20 +113,14 @@ class FacesPanel(Panel):
         self.export_button = QtWidgets.QPushButton("Export…")
         self.import_button = QtWidgets.QPushButton("Import…")
         self.photo_button = QtWidgets.QPushButton("Recognise photo…")
-        self.video_button = QtWidgets.QPushButton("Video…")
-        self.camera_index = QtWidgets.QSpinBox(minimum=0, maximum=9)
-        self.camera_index.setToolTip("Camera index (OpenCV)")
-        self.camera_button = QtWidgets.QPushButton("Camera")
-        self.stop_button = QtWidgets.QPushButton("Stop")
-        self.stop_button.hide()
+        sources = self.source_controls()
         self.progress = QtWidgets.QProgressBar(maximumWidth=150)
         self.progress.hide()
         bar = QtWidgets.QHBoxLayout()
         for w in (self.gallery_button, self.gallery_label):
             bar.addWidget(w)
         bar.addStretch(1)
-        for w in (self.progress, self.photo_button, self.video_button, self.camera_index,
-                  self.camera_button, self.stop_button, self.export_button,
+        for w in (self.progress, self.photo_button, *sources, self.export_button,
                   self.import_button):
             bar.addWidget(w)
 
@@ -249,19 +243,12 @@ class FacesPanel(Panel):
         split.addWidget(left)
         split.addWidget(self.side)
         split.setSizes([760, 440])
-        hint = self.hint_label(HINT)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(split, 1)
-        layout.addWidget(hint)
+        self.lay_out(bar, body=split, hint=HINT)
 
         self.gallery_button.clicked.connect(self.gallery_dialog)
         self.export_button.clicked.connect(self.export_dialog)
         self.import_button.clicked.connect(self.import_dialog)
         self.photo_button.clicked.connect(self.open_dialog)
-        self.video_button.clicked.connect(self.video_dialog)
-        self.camera_button.clicked.connect(lambda: self.start_stream(self.camera_index.value()))
-        self.stop_button.clicked.connect(self.stop_stream)
         self.capture_button.clicked.connect(self.start_capture)
         self.add_photos_button.clicked.connect(self.add_photos_dialog)
         self.rename_button.clicked.connect(self.rename_dialog)
@@ -599,12 +586,9 @@ class FacesPanel(Panel):
             self.open_file(path)
 
     def open_file(self, path: str | Path) -> bool:
-        try:
-            image = read_image(path)
-        except WorkbenchError as exc:
-            self.report_error(exc)
+        image = self.read_opened(path)
+        if image is None:
             return False
-        self.fileOpened.emit(str(path))
         self.stop_stream()
         self.show_photo(image, Path(path).name)
         return True

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:  # numpy is imported with the panels, not with the window shell
+    import numpy as np
 
 Key = QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str
 
@@ -184,6 +188,46 @@ class Panel(QtWidgets.QWidget):
         label.setWordWrap(True)
         label.setForegroundRole(QtGui.QPalette.ColorRole.PlaceholderText)  # muted, any theme
         return label
+
+    def read_opened(self, path: str | Path) -> np.ndarray | None:
+        """Read a file the user opened: on success remember its folder and announce it (Recent
+        files); on failure say why and return None, leaving what is shown as it was."""
+        from workbench.imaging.io import read_image
+
+        try:
+            image = read_image(path)
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return None
+        self.settings().setValue(f"{self.key}/last_dir", str(Path(path).parent))
+        self.fileOpened.emit(str(path))
+        return image
+
+    def lay_out(self, *bars: QtWidgets.QLayout, body: QtWidgets.QWidget,
+                below: tuple[QtWidgets.QWidget, ...] = (), hint: str) -> None:
+        """The usual panel: tool bars on top, the body taking the room, then ``below`` and the
+        muted hint line at the bottom."""
+        layout = QtWidgets.QVBoxLayout(self)
+        for bar in bars:
+            layout.addLayout(bar)
+        layout.addWidget(body, 1)
+        for widget in below:
+            layout.addWidget(widget)
+        layout.addWidget(self.hint_label(hint))
+
+    def source_controls(self) -> list[QtWidgets.QWidget]:
+        """Video…, the camera index, Camera and Stop (hidden until streaming), wired to
+        :meth:`video_dialog`, :meth:`start_stream` and :meth:`stop_stream`; for streaming panels."""
+        self.video_button = QtWidgets.QPushButton("Video…")
+        self.camera_index = QtWidgets.QSpinBox(minimum=0, maximum=9)
+        self.camera_index.setToolTip("Camera index (OpenCV)")
+        self.camera_button = QtWidgets.QPushButton("Camera")
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.stop_button.hide()
+        self.video_button.clicked.connect(self.video_dialog)
+        self.camera_button.clicked.connect(lambda: self.start_stream(self.camera_index.value()))
+        self.stop_button.clicked.connect(self.stop_stream)
+        return [self.video_button, self.camera_index, self.camera_button, self.stop_button]
 
     def video_dialog(self) -> None:
         """Ask for a video file and stream it (panels with ``start_stream``)."""

@@ -201,11 +201,7 @@ class PyramidPanel(Panel):
         split.addWidget(left)
         split.addWidget(right)
         split.setSizes([700, 520])
-        hint = self.hint_label(HINT)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(split, 1)
-        layout.addWidget(hint)
+        self.lay_out(bar, body=split, hint=HINT)
 
         self.open_button.clicked.connect(self.open_dialog)
         self.open_b.clicked.connect(self.open_second_dialog)
@@ -239,13 +235,9 @@ class PyramidPanel(Panel):
             self.open_file(path)
 
     def open_file(self, path: str | Path) -> bool:
-        try:
-            image = read_image(path)
-        except WorkbenchError as exc:
-            self.report_error(exc)
+        image = self.read_opened(path)
+        if image is None:
             return False
-        self.settings().setValue("pyramid/last_dir", str(Path(path).parent))
-        self.fileOpened.emit(str(path))
         self.set_image(image, Path(path))
         return True
 
