@@ -97,6 +97,11 @@ def test_bundled_info_reports_versions_and_the_provider_really_used(bundle, tmp_
     for package in ("NumPy", "OpenCV", "SciPy", "ONNX Runtime"):
         assert report[package][0].isdigit(), f"{package}: {report[package]}"
     assert report["ORT providers usable"].endswith("CPUExecutionProvider")
+    # the bundle carries the compiled pyramid REDUCE built by this checkout's install
+    from workbench.imaging import pyramid
+
+    if pyramid._compiled is not None:
+        assert report["Pyramid REDUCE"].startswith("compiled"), report["Pyramid REDUCE"]
     assert "frozen" not in result.stderr.lower() and "Traceback" not in result.stderr
 
 

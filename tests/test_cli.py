@@ -106,6 +106,10 @@ def test_info_lists_the_cpu_provider(capsys):
     report = json.loads(capsys.readouterr().out)
     assert "CPUExecutionProvider" in report["ORT providers usable"]
     assert report["Workbench"]
+    from workbench.imaging import pyramid
+
+    compiled = pyramid._compiled is not None
+    assert report["Pyramid REDUCE"].startswith("compiled" if compiled else "OpenCV route")
 
 
 def test_screenshot_renders_the_window(tmp_path):

@@ -8,6 +8,8 @@ the integrated taps, cv2.getGaussianKernel for the large-sigma limit, skimage fo
 from __future__ import annotations
 
 import math
+import shutil
+import sysconfig
 
 import cv2
 import numpy as np
@@ -301,9 +303,22 @@ ROUTE_SHAPES = [
 ]
 
 
-@pytest.fixture(params=["one call", "strips", "two-pass"])
+COMPILED_ROUTES = ["compiled", "compiled bands", "compiled plain loops"]
+NO_COMPILER = "workbench.imaging._reduce was not built (no C compiler at install time)"
+
+
+@pytest.fixture(params=COMPILED_ROUTES + ["one call", "strips", "two-pass"])
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Force one REDUCE route whatever the level size (production picks by size and taps)."""
+    if request.param in COMPILED_ROUTES:
+        if pyramid_module._compiled is None:
+            pytest.skip(NO_COMPILER)
+        # three bands of output rows even where OpenCV has fewer threads
+        bands = 3 if request.param == "compiled bands" else 1
+        monkeypatch.setattr(pyramid_module, "_band_count", lambda samples: bands)
+        monkeypatch.setattr(pyramid_module, "_SIMD", request.param != "compiled plain loops")
+        return request.param
+    monkeypatch.setattr(pyramid_module, "_compiled", None)  # the OpenCV routes
     if request.param == "strips":  # three strips even where OpenCV has fewer threads
         monkeypatch.setattr(pyramid_module, "_strip_count", lambda samples: 3)
     else:
@@ -368,7 +383,13 @@ def test_reduce_is_the_reference_filter_then_even_samples_on_every_route(
         got = pyramid_reduce(image, sigma=sigma, kernel_size=size)
         expected_shape = ((shape[0] + 1) // 2, (shape[1] + 1) // 2) + shape[2:]
         assert got.shape == expected_shape and got.dtype == dtype, shape
-        if dtype == np.uint8:
+        if dtype == np.uint8 and route in COMPILED_ROUTES:
+            # exact taps summed in float32, rounded half up: within float error of the exact
+            # result, so off by one only where the exact value is a hair from a tie
+            exact = _reduce_reference(image, taps)
+            assert np.abs(got - exact).max() <= 0.5 + 1e-4, shape
+            assert np.mean(got != _round_half_up(exact)) < 1e-3, shape
+        elif dtype == np.uint8:
             taps8 = _fixed_point(taps)
             if route == "two-pass":
                 expected = _uint8_two_pass_reference(image, taps8)
@@ -388,16 +409,23 @@ def test_every_route_keeps_a_flat_uint8_image_flat(route: str, size: int) -> Non
         assert np.all(level == 137)
 
 
+@pytest.mark.parametrize("splitter", ["_strip_count", "_band_count"])
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
 @pytest.mark.parametrize("kernel_size, sigma", [(5, DEFAULT_SIGMA), (11, 2.5), (21, 5.0)])
 def test_row_strips_give_exactly_the_levels_of_one_call(
-    monkeypatch: pytest.MonkeyPatch, dtype: type, kernel_size: int, sigma: float
+    monkeypatch: pytest.MonkeyPatch, dtype: type, kernel_size: int, sigma: float, splitter: str
 ) -> None:
+    # _strip_count: the OpenCV route's row strips; _band_count: the compiled route's bands.
+    if splitter == "_band_count" and pyramid_module._compiled is None:
+        pytest.skip(NO_COMPILER)
+    if splitter == "_strip_count":
+        monkeypatch.setattr(pyramid_module, "_compiled", None)
     image = data.astronaut()[:301, :267].astype(dtype)
     monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 10**18)
+    monkeypatch.setattr(pyramid_module, splitter, lambda samples: 1)
     whole = gaussian_pyramid(image, 6, sigma=sigma, kernel_size=kernel_size)
     for count in (2, 3, 7):
-        monkeypatch.setattr(pyramid_module, "_strip_count", lambda samples, c=count: c)
+        monkeypatch.setattr(pyramid_module, splitter, lambda samples, c=count: c)
         strips = gaussian_pyramid(image, 6, sigma=sigma, kernel_size=kernel_size)
         for ours, theirs in zip(strips, whole, strict=True):
             np.testing.assert_array_equal(ours, theirs)
@@ -411,6 +439,7 @@ def test_two_pass_stays_within_one_gray_level_of_the_fused_filter(
     # filter and leaves the error against the exact filter as small as the uint8 test above.
     image = data.astronaut()
     taps = gaussian_kernel_1d(kernel_size, sigma)
+    monkeypatch.setattr(pyramid_module, "_compiled", None)
     monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 0)
     two_pass = pyramid_reduce(image, sigma=sigma, kernel_size=kernel_size)
     monkeypatch.setattr(pyramid_module, "_TWO_PASS_MIN_SAMPLES", 10**18)
@@ -435,6 +464,54 @@ def test_route_choice_by_dtype_taps_and_level_size() -> None:
     assert pyramid_module._row_strips(1, 4) == [(0, 1)]
     assert pyramid_module._row_strips(7, 2) == [(0, 2), (2, 7)]
     assert pyramid_module._row_strips(100, 3) == [(0, 32), (32, 66), (66, 100)]
+    # The compiled route splits all but small levels between OpenCV's threads.
+    assert pyramid_module._band_count(6_220_800) == cv2.getNumThreads()
+    assert pyramid_module._band_count(10_000) == 1
+
+
+def test_the_compiled_reduce_is_built_where_a_c_compiler_is() -> None:
+    # pyproject.toml builds it as an optional extension: an install without a compiler uses
+    # the OpenCV route, but one with a compiler that failed to build it would be a silent 2-4x.
+    if pyramid_module._compiled is None:
+        compiler = sysconfig.get_config_var("CC") or "cc"
+        if shutil.which(compiler.split()[0]) is None:
+            pytest.skip(f"{NO_COMPILER}; {compiler!r} is not on PATH")
+        pytest.fail(f"{compiler!r} is on PATH but {NO_COMPILER.split(' was')[0]} is missing")
+    assert pyramid_module._compiled.SIMD in ("avx2", "baseline")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"height": 11}, "buffer sizes"),
+        ({"dst": np.empty((5, 3, 3), np.uint8)}, "buffer sizes"),
+        ({"taps": np.ones(4) / 4}, "odd number"),
+        ({"taps": np.ones(5, np.float32) / 5}, "odd number"),
+        ({"stop": 6}, "row range"),
+        ({"start": 3, "stop": 2}, "row range"),
+        ({"kind": 7}, "kind"),
+    ],
+)
+def test_the_compiled_reduce_refuses_inconsistent_arguments(change: dict, message: str) -> None:
+    # The Python side always passes consistent arguments; the C side still checks, since a
+    # mismatch would read or write outside the buffers.
+    if pyramid_module._compiled is None:
+        pytest.skip(NO_COMPILER)
+    args = {
+        "src": np.zeros((10, 7, 3), np.uint8),
+        "dst": np.empty((5, 4, 3), np.uint8),
+        "taps": gaussian_kernel_1d(5, 1.0),
+        "height": 10,
+        "width": 7,
+        "channels": 3,
+        "start": 0,
+        "stop": 5,
+        "kind": 0,
+    }
+    pyramid_module._compiled.reduce_rows(*args.values())  # consistent: no error
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        pyramid_module._compiled.reduce_rows(*args.values())
 
 
 # ---------------------------------------------------------------------------------------------

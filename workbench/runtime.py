@@ -141,6 +141,8 @@ def gpu_name() -> str | None:
 
 def system_report(probe_providers: bool = True) -> dict[str, str]:
     """What ``workbench info`` and the About dialog show."""
+    from workbench.imaging.pyramid import reduce_backend
+
     try:  # the headless commands need no Qt; report it when it is there
         from PySide6 import QtCore
 
@@ -159,6 +161,7 @@ def system_report(probe_providers: bool = True) -> dict[str, str]:
         "scikit-image": package_version("scikit-image", "skimage")
         if not getattr(sys, "frozen", False) else "not bundled (only tests and tools use it)",
         "ONNX Runtime": onnxruntime_version(),
+        "Pyramid REDUCE": reduce_backend(),
     }
     if probe_providers:
         ort = import_onnxruntime()

@@ -5,9 +5,9 @@ Run with::
     .venv/bin/python -m pytest -m bench -s tests/benchmarks/test_bench_pyramid.py
 
 Six levels (level 0 plus five reductions) of an RGB uint8 photograph (scikit-image's astronaut,
-resized) at 1080p and 24 MP, with the default kernel and 7, 11, 15 and 21 taps (at 24 MP the
-15- and 21-tap rows take the two-pass REDUCE on levels 0 and 1, see
-``workbench.imaging.pyramid._Reducer``).
+resized) at 1080p and 24 MP, and of its gray version at 24 MP, with the default kernel and 7,
+11, 15 and 21 taps on the compiled REDUCE, plus the default and 21 taps on the OpenCV route
+that runs where the C module was not built (see ``workbench.imaging.pyramid._Reducer``).
 Candidates run interleaved, in a new order each round, so that load from other processes (and
 OpenCV's thread pool still busy from the previous candidate) hits them alike; the table gives
 the median and the minimum over the rounds and their ratios to the cv2.pyrDown loop. skimage
@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -27,6 +28,7 @@ import pytest
 from skimage import data
 from skimage.transform import pyramid_gaussian
 
+import workbench.imaging.pyramid as pyramid_module
 from workbench.imaging.pyramid import (
     BURT_ADELSON_TAPS,
     DEFAULT_SIGMA,
@@ -38,11 +40,30 @@ from workbench.imaging.pyramid import (
 pytestmark = pytest.mark.bench
 
 LEVELS = 6
-SIZES = {"1080p": ((1920, 1080), 21), "24 MP": ((6000, 4000), 9)}
+SIZES = {"1080p": ((1920, 1080), 21), "24 MP": ((6000, 4000), 9), "24 MP gray": ((6000, 4000), 9)}
 
 
-def _photo(size: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(data.astronaut(), size, interpolation=cv2.INTER_CUBIC)
+def _photo(size: tuple[int, int], gray: bool = False) -> np.ndarray:
+    photo = cv2.resize(data.astronaut(), size, interpolation=cv2.INTER_CUBIC)
+    return cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY) if gray else photo
+
+
+@contextmanager
+def _opencv_route():
+    compiled = pyramid_module._compiled
+    pyramid_module._compiled = None
+    try:
+        yield
+    finally:
+        pyramid_module._compiled = compiled
+
+
+def _on_opencv_route(run: Callable[[], list[np.ndarray]]) -> Callable[[], list[np.ndarray]]:
+    def wrapped() -> list[np.ndarray]:
+        with _opencv_route():
+            return run()
+
+    return wrapped
 
 
 def _pyrdown_loop(image: np.ndarray) -> list[np.ndarray]:
@@ -53,7 +74,8 @@ def _pyrdown_loop(image: np.ndarray) -> list[np.ndarray]:
 
 
 def _skimage(image: np.ndarray) -> list[np.ndarray]:
-    return list(pyramid_gaussian(image, max_layer=LEVELS - 1, channel_axis=-1))
+    channels = -1 if image.ndim == 3 else None
+    return list(pyramid_gaussian(image, max_layer=LEVELS - 1, channel_axis=channels))
 
 
 def _candidates(image: np.ndarray) -> dict[str, Callable[[], list[np.ndarray]]]:
@@ -71,6 +93,10 @@ def _candidates(image: np.ndarray) -> dict[str, Callable[[], list[np.ndarray]]]:
         "ours kernel=[1,4,6,4,1]/16 (-> pyrDown)": lambda: gaussian_pyramid(
             image, LEVELS, kernel=BURT_ADELSON_TAPS
         ),
+        "OpenCV route default": _on_opencv_route(lambda: gaussian_pyramid(image, LEVELS)),
+        "OpenCV route sigma 5, 21 taps": _on_opencv_route(
+            lambda: gaussian_pyramid(image, LEVELS, sigma=5.0, kernel_size=21)
+        ),
     }
 
 
@@ -83,7 +109,7 @@ def _seconds(run: Callable[[], object]) -> float:
 @pytest.mark.parametrize("label", list(SIZES))
 def test_bench_gaussian_pyramid(label: str) -> None:
     size, rounds = SIZES[label]
-    image = _photo(size)
+    image = _photo(size, gray="gray" in label)
     candidates = _candidates(image)
     for run in candidates.values():  # warm-up: imports, first-touch allocations, thread pool
         run()
@@ -105,8 +131,8 @@ def test_bench_gaussian_pyramid(label: str) -> None:
     base_median = float(np.median(times["cv2.pyrDown loop"]))
     base_min = min(times["cv2.pyrDown loop"])
     print(
-        f"\n{label} RGB uint8 {image.shape}, {LEVELS} Gaussian levels, {rounds} rounds, "
-        f"cv2 threads {cv2.getNumThreads()}"
+        f"\n{label} uint8 {image.shape}, {LEVELS} Gaussian levels, {rounds} rounds, "
+        f"cv2 threads {cv2.getNumThreads()}, REDUCE {pyramid_module.reduce_backend()}"
     )
     print(f"{'method':44s} {'median ms':>10s} {'min ms':>9s} {'x cv2 med':>10s} {'x cv2 min':>10s}")
     for name, samples in times.items():

@@ -29,47 +29,42 @@ Conventions
 
 Speed (measured; ``tests/benchmarks/test_bench_pyramid.py`` prints the table)
 ---------------------------------------------------------------------------
-REDUCE (``_Reducer``) is one fused ``cv2.sepFilter2D`` call over the level (both directions,
-SIMD, multi-threaded above ~1 MP) followed by ``cv2.resize(INTER_NEAREST)`` at a scale of
-exactly 2, which copies every other row and column. Levels of 60 k to 3 M samples, where
-``sepFilter2D`` runs on one thread but ``cv2.pyrDown`` on all, are filtered in row strips on
-OpenCV's thread count (same numbers). uint8 kernels of 15 taps or more on levels of 12 M
-samples or more (~4 MP RGB) take a two-pass route, vertical pass, transpose, vertical pass,
-transpose, that rounds once more (at most 1 gray level from the fused result).
-
-The fused filter computes four times the samples decimation keeps. "Filter only what
-decimation keeps" was measured again and loses with OpenCV/numpy on the 2-core development
-machine (24 MP RGB uint8, times relative to one ``cv2.pyrDown``, which costs ~40 ms there):
-
-* fused 5-tap ``sepFilter2D`` ~1.25x, decimation ~0.15x; 11 taps ~2.6x, 21 taps ~4.7x (the
-  8-bit horizontal filter costs ~2x the vertical one per tap);
-* OpenCV's only fast path is 8-bit in, 8-bit out with taps summing to 1. The polyphase parts of
-  the kernel do not sum to 1 and must be added in a wider intermediate: even and odd rows as
-  two strided views with exact int16 outputs (offset by -128) plus the sum cost ~1.5x for the
-  vertical half alone at 21 taps, float32 outputs ~2.5x; int16 input to the horizontal half
-  is slower still;
-* even columns only: OpenCV takes no column stride, pixel pairs as channels need cross-channel
-  sums, and ``cv2.transpose`` costs ~1x for a whole 8-bit level (~0.45x for half of one,
-  ~0.8x for half an int16 level);
-* banded matrix products (float32 BLAS, exact): ~10-30 GFLOP/s here, slower than the fused
-  filter even at 21 taps; ``scipy.signal.upfirdn`` (float, one thread): ~10-25x for one axis;
-  weighted sums of strided views: one pass per tap.
+REDUCE runs in C (``_reduce.c``, built at install, see ``pyproject.toml``): it computes only the
+samples decimation keeps. Each output row sums the 2m + 1 input rows around its source row
+(using the kernel's symmetry), splits that row into even and odd pixels, and sums the horizontal
+taps over those two phases, so both passes run at the kept positions on unit-stride data, with
+AVX2 + FMA where the CPU has them (chosen at run time) and portable loops elsewhere. A level of
+100 k samples or more is split into bands of output rows, one per OpenCV thread
+(``cv2.setNumThreads`` governs both); the C code releases the GIL. Sums are float32 (float64 for
+float64 images) with the exact taps, integers rounded half up: within float rounding of the
+exact result (uint8: off by one from the exactly rounded value for ~1 sample in 10^4, where the
+exact value lies a hair from a tie).
 
 Six levels of an RGB uint8 image, medians over interleaved runs in shuffled order, relative to
-the ``cv2.pyrDown`` loop, quiet machine. 24 MP: default kernel ~1.55x (short of the 1.5x goal:
-level 0's fused filter alone is ~1.25x and its decimation ~0.15x), 7 taps ~2.0x, 11 taps
-~2.8x, 15 taps ~3.3x, 21 taps ~4.0x. 1080p: default ~1.65x, 7 taps ~2.15x, 11 taps ~2.9x,
-15 taps ~3.7x, 21 taps ~5.0x (the row strips gain nothing when another process already keeps
-the second core busy). skimage's ``pyramid_gaussian``: ~80-150x. The machine is shared; runs
-vary by ~10 %. Ratios depend on the OpenCV build: in this one ``cv2.pyrDown`` is ~3-4x slower
-per sample on 3-channel than on 1-channel images, so where its 3-channel path is faster the
-ratios grow. Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to ``cv2.pyrDown`` (same
-filter, borders and sizes).
+the ``cv2.pyrDown`` loop in the same run, 2-core development machine. 24 MP: default kernel
+0.61x, 7 taps 0.76x, 11 taps 1.06x, 15 taps 1.36x, 21 taps 1.86x. 1080p: 0.73x, 0.87x, 1.21x,
+1.50x, 1.92x. skimage's ``pyramid_gaussian``: ~130-145x. OpenCV's pyrDown is much faster per
+sample on 1- and 4-channel images in this build, so there the ratios are larger (24 MP gray:
+default 2.2x, 21 taps 7.0x; RGBA 2.3x and 5.4x) though still well ahead of the OpenCV route
+below (gray 8.0x and 18.9x). Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to
+``cv2.pyrDown`` (same filter, borders and sizes).
 
-For uint8 the taps are rounded to multiples of 1/256, kept symmetric and summing to exactly 1:
-OpenCV's own 8-bit fixed-point smoothing path (as in ``cv2.GaussianBlur``), ~5-10 % faster than
-float taps and within ~1 gray level of the exact result (mean error unchanged, ~0.23). uint16
-and float images use float taps. EXPAND filters a zero-inserted float grid (simple, exact to the
+Without the compiled module (an install that found no C compiler; ``workbench info`` says which
+REDUCE runs) the **OpenCV route** is used: one fused ``cv2.sepFilter2D`` call over the level
+followed by ``cv2.resize(INTER_NEAREST)`` at a scale of exactly 2, which copies every other row
+and column. It computes four times the samples decimation keeps: 24 MP RGB default kernel
+~1.6x, 11 taps ~2.9x, 21 taps ~4.0x. Levels of 60 k to 3 M samples, where ``sepFilter2D`` runs
+on one thread, are filtered in row strips on OpenCV's thread count; uint8 kernels of 15 taps or
+more on levels of 12 M samples or more take a two-pass route (vertical pass, transpose,
+vertical pass, transpose) that rounds once more (at most 1 gray level from the fused result).
+Polyphase forms built from OpenCV and numpy calls (strided views, transposes, banded BLAS
+products, ``scipy.signal.upfirdn``) were measured and all lost to the fused filter; it takes a
+loop that visits only the kept samples, which is why the C module exists.
+
+On the OpenCV route, uint8 taps are rounded to multiples of 1/256, kept symmetric and summing
+to exactly 1: OpenCV's own 8-bit fixed-point smoothing path (as in ``cv2.GaussianBlur``),
+~5-10 % faster than float taps and within ~1 gray level of the exact result. uint16 and float
+images use float taps. EXPAND filters a zero-inserted float grid (simple, exact to the
 definition); a polyphase EXPAND would roughly halve the Laplacian's time if it ever matters.
 
 References
@@ -99,6 +94,11 @@ from scipy.special import ndtr
 
 from workbench.errors import WorkbenchError
 
+try:  # built from _reduce.c at install; absent where the install found no C compiler
+    from workbench.imaging import _reduce as _compiled
+except ImportError:  # pragma: no cover - exercised by forcing _compiled = None in the tests
+    _compiled = None
+
 __all__ = [
     "BURT_ADELSON_TAPS",
     "DEFAULT_KERNEL_SIZE",
@@ -120,6 +120,7 @@ __all__ = [
     "pyramid_reduce",
     "pyramid_shapes",
     "reconstruct_from_laplacian",
+    "reduce_backend",
     "upsample_to",
 ]
 
@@ -141,6 +142,11 @@ _TWO_PASS_MIN_SAMPLES = 12_000_000  # ~4 MP RGB; measured: no gain at 1080p, 8-2
 #: filtered in row strips on several threads (see `_strip_count`).
 _STRIP_MIN_SAMPLES = 60_000
 _STRIP_MAX_SAMPLES = 3_000_000
+#: The compiled REDUCE splits levels of at least this many samples between OpenCV's threads.
+_BAND_MIN_SAMPLES = 100_000
+_KINDS = {np.dtype(t): kind for kind, t in enumerate(_DTYPES)}  # _reduce.c's sample kinds
+#: Let the compiled REDUCE use its AVX2 loops where the CPU has them (tests turn it off).
+_SIMD = True
 
 
 class PyramidInputError(WorkbenchError, ValueError):
@@ -436,6 +442,22 @@ def _strip_count(samples: int) -> int:
     return cv2.getNumThreads()
 
 
+def reduce_backend() -> str:
+    """Which REDUCE runs here, in words (``workbench info``, About)."""
+    if _compiled is None:
+        return (
+            "OpenCV route: the compiled REDUCE was not built (no C compiler at install time; "
+            "install one and reinstall Workbench for 2-4x faster pyramids)"
+        )
+    simd = "AVX2 + FMA" if _compiled.SIMD == "avx2" else "portable loops"
+    return f"compiled ({simd}, {cv2.getNumThreads()} threads)"
+
+
+def _band_count(samples: int) -> int:
+    """How many bands of output rows the compiled REDUCE splits a level of ``samples`` into."""
+    return cv2.getNumThreads() if samples >= _BAND_MIN_SAMPLES else 1
+
+
 def _row_strips(height: int, count: int) -> list[tuple[int, int]]:
     """``count`` (or fewer) ``[start, stop)`` row ranges covering ``height``; inner cuts even."""
     count = max(1, min(count, height // 2))
@@ -446,29 +468,32 @@ def _row_strips(height: int, count: int) -> list[tuple[int, int]]:
 class _Reducer:
     """REDUCE with one kernel for one dtype; taps prepared once, scratch reused down a pyramid.
 
-    Three routes, all with reflect-101 borders and ``ceil(n / 2)`` outputs per axis:
+    Routes, all with reflect-101 borders and ``ceil(n / 2)`` outputs per axis:
 
     * taps equal to :data:`BURT_ADELSON_TAPS`: ``cv2.pyrDown`` (the same filter);
-    * **fused** (the default): one ``cv2.sepFilter2D`` over the level, then every other row and
-      column is kept. For uint8 the taps are multiples of 1/256 and OpenCV keeps the product
-      sums exact (int32), so the result is the fixed-point filter rounded once, half up; for
-      uint16 and floats it is the float32 (float64 for float64 images) filter, rounded for
-      uint16. Levels of ``_STRIP_MIN_SAMPLES`` to ``_STRIP_MAX_SAMPLES`` samples are cut into
-      row strips filtered on several threads (`_strip_count`), each with ``radius`` rows of
-      context, which gives the same numbers as one call;
-    * **two-pass** (uint8 with at least ``_TWO_PASS_MIN_TAPS`` taps, on levels of at least
-      ``_TWO_PASS_MIN_SAMPLES`` samples): the vertical pass alone (same fixed-point taps, sums
-      exact, rounded to uint8 with ties to even) keeps the even rows; the horizontal pass runs
-      as a vertical pass on the transpose of those rows (rounded the same way), keeps the even
-      rows of that, and is transposed back. OpenCV's 8-bit horizontal filter costs about twice
-      its vertical one per tap, and the fused route runs it over every row; here only vertical
-      passes run, the second over half the samples. The price is the intermediate rounding:
-      at most 1 gray level from the fused result (about 5 % of samples differ), mean error
-      against the exact filter up by ~0.01 gray level.
+    * **compiled** (the default wherever ``_reduce`` was built): only the kept samples, exact
+      taps in float32 (float64 for float64 images), integers rounded half up; levels of
+      ``_BAND_MIN_SAMPLES`` or more in bands of output rows on several threads (`_band_count`),
+      which gives the same numbers as one call.
+    * the OpenCV route otherwise, **fused**: one ``cv2.sepFilter2D`` over the level, then every
+      other row and column is kept. For uint8 the taps are multiples of 1/256 and OpenCV keeps
+      the product sums exact (int32), so the result is the fixed-point filter rounded once,
+      half up; for uint16 and floats it is the float32 (float64 for float64 images) filter,
+      rounded for uint16. Levels of ``_STRIP_MIN_SAMPLES`` to ``_STRIP_MAX_SAMPLES`` samples
+      are cut into row strips filtered on several threads (`_strip_count`), each with
+      ``radius`` rows of context, which gives the same numbers as one call;
+    * the OpenCV route's **two-pass** variant (uint8 with at least ``_TWO_PASS_MIN_TAPS`` taps,
+      on levels of at least ``_TWO_PASS_MIN_SAMPLES`` samples): the vertical pass alone (same
+      fixed-point taps, sums exact, rounded to uint8 with ties to even) keeps the even rows;
+      the horizontal pass runs as a vertical pass on the transpose of those rows (rounded the
+      same way), keeps the even rows of that, and is transposed back. OpenCV's 8-bit
+      horizontal filter costs about twice its vertical one per tap. The price is the
+      intermediate rounding: at most 1 gray level from the fused result.
     """
 
     def __init__(self, taps: NDArray, dtype: np.dtype) -> None:
         self.use_pyrdown = _is_burt_adelson(taps)
+        self.exact_taps = np.ascontiguousarray(taps, np.float64)
         self.radius = taps.size // 2
         self.two_pass = dtype == np.uint8 and taps.size >= _TWO_PASS_MIN_TAPS
         if dtype == np.uint8:
@@ -487,12 +512,41 @@ class _Reducer:
         return self._scratch[:size].reshape(shape)
 
     def __call__(self, image: NDArray) -> NDArray:
-        source = _as_cv(image)
         if self.use_pyrdown:
-            return _like(cv2.pyrDown(source, borderType=_BORDER), image)
+            return _like(cv2.pyrDown(_as_cv(image), borderType=_BORDER), image)
+        if _compiled is not None:
+            return self._compiled(np.ascontiguousarray(image))
+        source = _as_cv(image)
         if self.two_pass and source.size >= _TWO_PASS_MIN_SAMPLES:
             return _like(self._two_pass(source), image)
         return _like(self._fused(source), image)
+
+    def _compiled(self, source: NDArray) -> NDArray:
+        height, width = source.shape[:2]
+        channels = source.shape[2] if source.ndim == 3 else 1
+        rows = (height + 1) // 2
+        out = np.empty((rows, (width + 1) // 2) + source.shape[2:], source.dtype)
+        kind = _KINDS[source.dtype]
+
+        def band(start: int, stop: int) -> None:
+            _compiled.reduce_rows(
+                source, out, self.exact_taps, height, width, channels, start, stop, kind, _SIMD
+            )
+
+        count = max(1, min(_band_count(source.size), rows))
+        cuts = [rows * i // count for i in range(count + 1)]
+        helpers = [
+            _strip_pool().submit(band, a, b) for a, b in zip(cuts[1:-1], cuts[2:], strict=True)
+        ]
+        try:
+            band(cuts[0], cuts[1])
+        except BaseException:
+            for helper in helpers:  # never leave a helper writing into a buffer we drop
+                helper.exception()
+            raise
+        for helper in helpers:
+            helper.result()
+        return out
 
     def _two_pass(self, source: NDArray) -> NDArray:
         vertical = cv2.sepFilter2D(source, -1, self.identity, self.taps, borderType=_BORDER)

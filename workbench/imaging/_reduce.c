@@ -1,0 +1,419 @@
+/*
+ * REDUCE for workbench.imaging.pyramid: blur with a symmetric 1-D kernel along both axes and keep
+ * every other row and column, computing only the samples decimation keeps.
+ *
+ * Output row i, in three steps over contiguous memory:
+ *   1. vertical: the 2m + 1 input rows around row 2i (reflect-101 borders) summed with the
+ *      kernel's symmetry, k[m] * row(2i) + sum_t k[m + t] * (row(2i - t) + row(2i + t));
+ *   2. that row padded by m pixels on each side (reflect-101) and split into its even and odd
+ *      pixels ("phases");
+ *   3. horizontal at the kept columns only: output pixel j = sum_s k[s] * padded[2j + s], where
+ *      padded[2j + s] is phase s & 1 at slot j + s / 2, so each tap is one unit-stride pass.
+ * So each output sample costs 2m + 1 multiply-adds per axis and nothing is computed that
+ * decimation throws away. The loops are written twice: plain C that any compiler vectorises for
+ * its baseline, and AVX2 + FMA (x86-64, GCC or clang), chosen at run time from the CPU.
+ *
+ * uint8, uint16 and float32 accumulate in float32, float64 in float64; integers round half up and
+ * saturate. The caller splits the output rows between threads: the GIL is released.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define WB_HAVE_AVX2 1
+#include <immintrin.h>
+#define WB_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define WB_HAVE_AVX2 0
+#endif
+
+#if defined(_MSC_VER)
+#define WB_RESTRICT __restrict
+#else
+#define WB_RESTRICT restrict
+#endif
+
+/* Columns per block in the plain loops: a block of accumulators stays in L1. */
+#define WB_BLOCK 2048
+
+static inline Py_ssize_t reflect101(Py_ssize_t i, Py_ssize_t n)
+{
+    if (n == 1)
+        return 0;
+    while (i < 0 || i >= n)
+        i = i < 0 ? -i : 2 * n - 2 - i;
+    return i;
+}
+
+/* Row steps, all with the same shape so that the driver can take either version:
+ *   vertical(rows, k, m, x0, len, out): out[x] for x in [x0, len) from rows[0 .. 2m];
+ *   horizontal(phase, k, m, x0, olen, acc, out): out[x] for x in [x0, olen) from phase[0 .. 2m]
+ *   (phase[s] already offset by slot s / 2), acc is scratch of WB_BLOCK accumulators. */
+typedef void (*vertical_fn)(const void *const *rows, const void *k, int m, Py_ssize_t x0,
+                            Py_ssize_t len, void *out);
+typedef void (*horizontal_fn)(const void *const *phase, const void *k, int m, Py_ssize_t x0,
+                              Py_ssize_t olen, void *acc, void *out);
+
+static inline uint8_t put_u8(float v)
+{
+    v += 0.5f;
+    v = v < 0.0f ? 0.0f : v;
+    v = v > 255.0f ? 255.0f : v;
+    return (uint8_t)(int32_t)v;
+}
+static inline uint16_t put_u16(float v)
+{
+    v += 0.5f;
+    v = v < 0.0f ? 0.0f : v;
+    v = v > 65535.0f ? 65535.0f : v;
+    return (uint16_t)(int32_t)v;
+}
+static inline float put_f32(float v) { return v; }
+static inline double put_f64(double v) { return v; }
+
+#define DEFINE_PLAIN(TAG, T, A)                                                               \
+    static void vertical_##TAG(const void *const *rows_, const void *k_, int m, Py_ssize_t x0, \
+                               Py_ssize_t len, void *out_)                                    \
+    {                                                                                         \
+        const T *const *rows = (const T *const *)rows_;                                       \
+        const A *k = (const A *)k_;                                                           \
+        A *WB_RESTRICT out = (A *)out_;                                                       \
+        for (Py_ssize_t b0 = x0; b0 < len; b0 += WB_BLOCK) {                                  \
+            const Py_ssize_t b1 = len - b0 < WB_BLOCK ? len : b0 + WB_BLOCK;                  \
+            const T *WB_RESTRICT mid = rows[m];                                               \
+            const A k0 = k[m];                                                                \
+            for (Py_ssize_t x = b0; x < b1; x++)                                              \
+                out[x] = k0 * (A)mid[x];                                                      \
+            for (int t = 1; t <= m; t++) {                                                    \
+                const T *WB_RESTRICT up = rows[m - t];                                        \
+                const T *WB_RESTRICT dn = rows[m + t];                                        \
+                const A kt = k[m + t];                                                        \
+                for (Py_ssize_t x = b0; x < b1; x++)                                          \
+                    out[x] += kt * ((A)up[x] + (A)dn[x]);                                     \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+    static void horizontal_##TAG(const void *const *phase_, const void *k_, int m,            \
+                                 Py_ssize_t x0, Py_ssize_t olen, void *acc_, void *out_)      \
+    {                                                                                         \
+        const A *const *phase = (const A *const *)phase_;                                     \
+        const A *k = (const A *)k_;                                                           \
+        A *WB_RESTRICT acc = (A *)acc_;                                                       \
+        T *WB_RESTRICT out = (T *)out_;                                                       \
+        for (Py_ssize_t b0 = x0; b0 < olen; b0 += WB_BLOCK) {                                 \
+            const Py_ssize_t n = olen - b0 < WB_BLOCK ? olen - b0 : WB_BLOCK;                 \
+            const A *WB_RESTRICT mid = phase[m] + b0;                                         \
+            const A km = k[m];                                                                \
+            for (Py_ssize_t x = 0; x < n; x++)                                                \
+                acc[x] = km * mid[x];                                                         \
+            for (int s = 0; s < m; s++) {                                                     \
+                const A *WB_RESTRICT a = phase[s] + b0;                                       \
+                const A *WB_RESTRICT b = phase[2 * m - s] + b0;                               \
+                const A ks = k[s];                                                            \
+                for (Py_ssize_t x = 0; x < n; x++)                                            \
+                    acc[x] += ks * (a[x] + b[x]);                                             \
+            }                                                                                 \
+            for (Py_ssize_t x = 0; x < n; x++)                                                \
+                out[b0 + x] = put_##TAG(acc[x]);                                              \
+        }                                                                                     \
+    }
+
+DEFINE_PLAIN(u8, uint8_t, float)
+DEFINE_PLAIN(u16, uint16_t, float)
+DEFINE_PLAIN(f32, float, float)
+DEFINE_PLAIN(f64, double, double)
+
+#if WB_HAVE_AVX2
+/* Eight samples as float32; PAIR is row a + row b, summed exactly before the conversion. */
+#define ONE_u8(p) _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+#define PAIR_u8(a, b)                                                                         \
+    _mm256_cvtepi32_ps(                                                                       \
+        _mm256_add_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(a))),         \
+                         _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b)))))
+#define ONE_u16(p)                                                                            \
+    _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))))
+#define PAIR_u16(a, b)                                                                        \
+    _mm256_cvtepi32_ps(                                                                       \
+        _mm256_add_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(a))),        \
+                         _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(b)))))
+#define ONE_f32(p) _mm256_loadu_ps(p)
+#define PAIR_f32(a, b) _mm256_add_ps(_mm256_loadu_ps(a), _mm256_loadu_ps(b))
+
+/* Eight float32 results stored as samples (integers: + 0.5, saturate, truncate = half up). */
+WB_AVX2 static inline __m256i round_clamp(__m256 v, float hi)
+{
+    v = _mm256_add_ps(v, _mm256_set1_ps(0.5f));
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(hi));
+    return _mm256_cvttps_epi32(v);
+}
+WB_AVX2 static inline void store_u8(uint8_t *p, __m256 v)
+{
+    const __m256i i = round_clamp(v, 255.0f);
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(w, w));
+}
+WB_AVX2 static inline void store_u16(uint16_t *p, __m256 v)
+{
+    const __m256i i = round_clamp(v, 65535.0f);
+    _mm_storeu_si128((__m128i *)p, _mm_packus_epi32(_mm256_castsi256_si128(i),
+                                                    _mm256_extracti128_si256(i, 1)));
+}
+WB_AVX2 static inline void store_f32(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
+
+/* Four vectors (32 samples) in flight per step hide the multiply-add latency. */
+#define DEFINE_AVX2(TAG, T)                                                                   \
+    WB_AVX2 static void vertical_##TAG##_avx2(const void *const *rows_, const void *k_,       \
+                                              int m, Py_ssize_t x0, Py_ssize_t len,           \
+                                              void *out_)                                     \
+    {                                                                                         \
+        const T *const *rows = (const T *const *)rows_;                                       \
+        const float *k = (const float *)k_;                                                   \
+        float *out = (float *)out_;                                                           \
+        Py_ssize_t x = x0;                                                                    \
+        for (; x + 32 <= len; x += 32) {                                                      \
+            const __m256 k0 = _mm256_set1_ps(k[m]);                                           \
+            __m256 a0 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x));                            \
+            __m256 a1 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 8));                        \
+            __m256 a2 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 16));                       \
+            __m256 a3 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 24));                       \
+            for (int t = 1; t <= m; t++) {                                                    \
+                const T *up = rows[m - t] + x, *dn = rows[m + t] + x;                         \
+                const __m256 kt = _mm256_set1_ps(k[m + t]);                                   \
+                a0 = _mm256_fmadd_ps(kt, PAIR_##TAG(up, dn), a0);                             \
+                a1 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 8, dn + 8), a1);                     \
+                a2 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 16, dn + 16), a2);                   \
+                a3 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 24, dn + 24), a3);                   \
+            }                                                                                 \
+            _mm256_storeu_ps(out + x, a0);                                                    \
+            _mm256_storeu_ps(out + x + 8, a1);                                                \
+            _mm256_storeu_ps(out + x + 16, a2);                                               \
+            _mm256_storeu_ps(out + x + 24, a3);                                               \
+        }                                                                                     \
+        vertical_##TAG(rows_, k_, m, x, len, out_);                                           \
+    }                                                                                         \
+    WB_AVX2 static void horizontal_##TAG##_avx2(const void *const *phase_, const void *k_,    \
+                                                int m, Py_ssize_t x0, Py_ssize_t olen,        \
+                                                void *acc_, void *out_)                       \
+    {                                                                                         \
+        const float *const *phase = (const float *const *)phase_;                             \
+        const float *k = (const float *)k_;                                                   \
+        T *out = (T *)out_;                                                                   \
+        Py_ssize_t x = x0;                                                                    \
+        for (; x + 32 <= olen; x += 32) {                                                     \
+            const __m256 km = _mm256_set1_ps(k[m]);                                           \
+            const float *mid = phase[m] + x;                                                  \
+            __m256 a0 = _mm256_mul_ps(km, _mm256_loadu_ps(mid));                              \
+            __m256 a1 = _mm256_mul_ps(km, _mm256_loadu_ps(mid + 8));                          \
+            __m256 a2 = _mm256_mul_ps(km, _mm256_loadu_ps(mid + 16));                         \
+            __m256 a3 = _mm256_mul_ps(km, _mm256_loadu_ps(mid + 24));                         \
+            for (int s = 0; s < m; s++) {                                                     \
+                const float *a = phase[s] + x, *b = phase[2 * m - s] + x;                     \
+                const __m256 ks = _mm256_set1_ps(k[s]);                                       \
+                a0 = _mm256_fmadd_ps(ks, PAIR_f32(a, b), a0);                                 \
+                a1 = _mm256_fmadd_ps(ks, PAIR_f32(a + 8, b + 8), a1);                         \
+                a2 = _mm256_fmadd_ps(ks, PAIR_f32(a + 16, b + 16), a2);                       \
+                a3 = _mm256_fmadd_ps(ks, PAIR_f32(a + 24, b + 24), a3);                       \
+            }                                                                                 \
+            store_##TAG(out + x, a0);                                                         \
+            store_##TAG(out + x + 8, a1);                                                     \
+            store_##TAG(out + x + 16, a2);                                                    \
+            store_##TAG(out + x + 24, a3);                                                    \
+        }                                                                                     \
+        horizontal_##TAG(phase_, k_, m, x, olen, acc_, out_);                                 \
+    }
+
+DEFINE_AVX2(u8, uint8_t)
+DEFINE_AVX2(u16, uint16_t)
+DEFINE_AVX2(f32, float)
+
+static int use_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#define WB_SIMD_NAME (use_avx2() ? "avx2" : "baseline")
+#else
+#define WB_SIMD_NAME "baseline"
+static int use_avx2(void) { return 0; }
+#endif
+
+/* Split the vertical result into even and odd pixels of the row padded by m on each side:
+ * padded pixel q (= input pixel q - m, reflected at the borders) goes to phase q & 1, slot q / 2. */
+#define DEFINE_SPLIT(A)                                                                       \
+    static void split_##A(const A *WB_RESTRICT row, Py_ssize_t w, Py_ssize_t c, int m,        \
+                          A *WB_RESTRICT even, A *WB_RESTRICT odd)                            \
+    {                                                                                         \
+        for (Py_ssize_t q = 0; q < w + 2 * m; q++) {                                          \
+            if (q == m && w > 0) {                                                            \
+                q = w + m - 1; /* the interior is copied below */                             \
+                continue;                                                                     \
+            }                                                                                 \
+            const A *from = row + reflect101(q - m, w) * c;                                   \
+            A *to = ((q & 1) ? odd : even) + (q >> 1) * c;                                    \
+            for (Py_ssize_t ch = 0; ch < c; ch++)                                             \
+                to[ch] = from[ch];                                                            \
+        }                                                                                     \
+        for (int parity = 0; parity < 2; parity++) {                                          \
+            A *WB_RESTRICT to = parity ? odd : even;                                          \
+            Py_ssize_t p = ((m + parity) & 1); /* first p with (p + m) & 1 == parity */       \
+            Py_ssize_t slot = (p + m) >> 1;                                                   \
+            switch (c) {                                                                      \
+            case 1:                                                                           \
+                for (; p < w; p += 2, slot++)                                                 \
+                    to[slot] = row[p];                                                        \
+                break;                                                                        \
+            case 3:                                                                           \
+                for (; p < w; p += 2, slot++) {                                               \
+                    to[3 * slot] = row[3 * p];                                                \
+                    to[3 * slot + 1] = row[3 * p + 1];                                        \
+                    to[3 * slot + 2] = row[3 * p + 2];                                        \
+                }                                                                             \
+                break;                                                                        \
+            default:                                                                          \
+                for (; p < w; p += 2, slot++)                                                 \
+                    for (Py_ssize_t ch = 0; ch < c; ch++)                                     \
+                        to[c * slot + ch] = row[c * p + ch];                                  \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+DEFINE_SPLIT(float)
+DEFINE_SPLIT(double)
+
+/* Output rows [r0, r1) of an (h, w, c) image of itemsize-byte samples. scratch holds
+ * w*c + (wo + m)*c + (w/2 + m)*c + WB_BLOCK accumulators; ptrs holds 2 (2m + 1) pointers. */
+#define DEFINE_DRIVER(A)                                                                      \
+    static void drive_##A(const char *src, Py_ssize_t itemsize, Py_ssize_t h, Py_ssize_t w,   \
+                          Py_ssize_t c, char *dst, const A *k, int m, Py_ssize_t r0,          \
+                          Py_ssize_t r1, A *scratch, const void **ptrs, vertical_fn vertical, \
+                          horizontal_fn horizontal)                                           \
+    {                                                                                         \
+        const Py_ssize_t len = w * c, wo = (w + 1) / 2, olen = wo * c;                        \
+        A *row = scratch, *even = row + len, *odd = even + (wo + m) * c;                      \
+        A *acc = odd + (w / 2 + m) * c;                                                       \
+        const void **rows = ptrs, **phase = ptrs + 2 * m + 1;                                 \
+        for (int s = 0; s <= 2 * m; s++)                                                      \
+            phase[s] = ((s & 1) ? odd : even) + (s >> 1) * c;                                 \
+        for (Py_ssize_t i = r0; i < r1; i++) {                                                \
+            for (int t = -m; t <= m; t++)                                                     \
+                rows[t + m] = src + reflect101(2 * i + t, h) * len * itemsize;                \
+            vertical(rows, k, m, 0, len, row);                                                \
+            split_##A(row, w, c, m, even, odd);                                               \
+            horizontal(phase, k, m, 0, olen, acc, dst + i * olen * itemsize);                 \
+        }                                                                                     \
+    }
+
+DEFINE_DRIVER(float)
+DEFINE_DRIVER(double)
+
+enum { KIND_U8, KIND_U16, KIND_F32, KIND_F64 };
+static const Py_ssize_t ITEMSIZE[] = {1, 2, 4, 8};
+
+static PyObject *reduce_rows(PyObject *self, PyObject *args)
+{
+    Py_buffer src = {0}, dst = {0}, taps = {0};
+    Py_ssize_t h, w, c, r0, r1;
+    int kind, simd = 1;
+    PyObject *result = NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*w*y*nnnnni|p", &src, &dst, &taps, &h, &w, &c, &r0, &r1,
+                          &kind, &simd))
+        return NULL;
+    const Py_ssize_t ntaps = taps.len / (Py_ssize_t)sizeof(double);
+    const Py_ssize_t ho = (h + 1) / 2, wo = (w + 1) / 2;
+    if (kind < KIND_U8 || kind > KIND_F64) {
+        PyErr_SetString(PyExc_ValueError, "unknown sample kind");
+        goto done;
+    }
+    if (h < 1 || w < 1 || c < 1 || src.len != h * w * c * ITEMSIZE[kind] ||
+        dst.len != ho * wo * c * ITEMSIZE[kind]) {
+        PyErr_SetString(PyExc_ValueError, "buffer sizes do not match the image shape");
+        goto done;
+    }
+    if (taps.len % (Py_ssize_t)sizeof(double) != 0 || ntaps % 2 != 1 || ntaps > 4095 || ntaps < 1) {
+        PyErr_SetString(PyExc_ValueError, "taps must be an odd number of float64 values");
+        goto done;
+    }
+    if (r0 < 0 || r1 > ho || r0 > r1) {
+        PyErr_SetString(PyExc_ValueError, "row range outside the output");
+        goto done;
+    }
+    const int m = (int)(ntaps / 2);
+    const Py_ssize_t accs = w * c + (wo + m) * c + (w / 2 + m) * c + WB_BLOCK + ntaps;
+    const double *k64 = (const double *)taps.buf;
+    const int wide = kind == KIND_F64;
+    void *scratch = malloc((size_t)accs * (wide ? sizeof(double) : sizeof(float)));
+    const void **ptrs = malloc((size_t)(2 * ntaps) * sizeof(void *));
+    if (scratch == NULL || ptrs == NULL) {
+        free(scratch);
+        free(ptrs);
+        PyErr_NoMemory();
+        goto done;
+    }
+    const int avx2 = simd && use_avx2();
+    Py_BEGIN_ALLOW_THREADS;
+    if (wide) {
+        double *k = (double *)scratch + accs - ntaps;
+        memcpy(k, k64, (size_t)ntaps * sizeof(double));
+        drive_double(src.buf, 8, h, w, c, dst.buf, k, m, r0, r1, scratch, ptrs, vertical_f64,
+                     horizontal_f64);
+    } else {
+        float *k = (float *)scratch + accs - ntaps;
+        for (Py_ssize_t t = 0; t < ntaps; t++)
+            k[t] = (float)k64[t];
+        vertical_fn vertical = kind == KIND_U8 ? vertical_u8 : kind == KIND_U16 ? vertical_u16 : vertical_f32;
+        horizontal_fn horizontal = kind == KIND_U8    ? horizontal_u8
+                                   : kind == KIND_U16 ? horizontal_u16
+                                                      : horizontal_f32;
+#if WB_HAVE_AVX2
+        if (avx2) {
+            vertical = kind == KIND_U8    ? vertical_u8_avx2
+                       : kind == KIND_U16 ? vertical_u16_avx2
+                                          : vertical_f32_avx2;
+            horizontal = kind == KIND_U8    ? horizontal_u8_avx2
+                         : kind == KIND_U16 ? horizontal_u16_avx2
+                                            : horizontal_f32_avx2;
+        }
+#endif
+        drive_float(src.buf, ITEMSIZE[kind], h, w, c, dst.buf, k, m, r0, r1, scratch, ptrs,
+                    vertical, horizontal);
+    }
+    Py_END_ALLOW_THREADS;
+    (void)avx2;
+    free(ptrs);
+    free(scratch);
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&src);
+    PyBuffer_Release(&dst);
+    PyBuffer_Release(&taps);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"reduce_rows", reduce_rows, METH_VARARGS,
+     "reduce_rows(src, dst, taps, height, width, channels, row_begin, row_end, kind, simd=True)\n\n"
+     "Blur and decimate output rows [row_begin, row_end) of a C-contiguous image into dst;\n"
+     "taps are float64, kind 0..3 = uint8, uint16, float32, float64. simd=False runs the\n"
+     "plain loops even where AVX2 is available. Releases the GIL."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_reduce",
+    "Compiled REDUCE (blur + decimate by 2) for workbench.imaging.pyramid.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__reduce(void)
+{
+    PyObject *mod = PyModule_Create(&module);
+    if (mod != NULL && PyModule_AddStringConstant(mod, "SIMD", WB_SIMD_NAME) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}
