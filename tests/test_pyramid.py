@@ -300,6 +300,12 @@ ROUTE_SHAPES = [
     (21, 18, 4),
     (17, 9, 1),
     (11, 14, 2),
+    # rows of 32 samples or more: the AVX2 steps' whole blocks plus a tail, 1 to 4 channels
+    (9, 71),
+    (6, 33, 1),
+    (13, 45, 2),
+    (7, 40, 3),
+    (10, 19, 4),
 ]
 
 
@@ -467,6 +473,17 @@ def test_route_choice_by_dtype_taps_and_level_size() -> None:
     # The compiled route splits all but small levels between OpenCV's threads.
     assert pyramid_module._band_count(6_220_800) == cv2.getNumThreads()
     assert pyramid_module._band_count(10_000) == 1
+
+
+def test_big_endian_and_read_only_inputs_reduce_like_native_ones() -> None:
+    image = data.astronaut()[:101, :67].astype(np.uint16) * 257
+    expected = pyramid_reduce(image)
+    frozen = image.copy()
+    frozen.setflags(write=False)
+    np.testing.assert_array_equal(pyramid_reduce(image.astype(">u2")), expected)
+    np.testing.assert_array_equal(pyramid_reduce(frozen), expected)
+    levels = gaussian_pyramid(image.astype(">u2"), 3)
+    assert all(level.dtype == np.uint16 and level.dtype.isnative for level in levels)
 
 
 def test_the_compiled_reduce_is_built_where_a_c_compiler_is() -> None:

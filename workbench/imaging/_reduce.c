@@ -6,7 +6,8 @@
  *   1. vertical: the 2m + 1 input rows around row 2i (reflect-101 borders) summed with the
  *      kernel's symmetry, k[m] * row(2i) + sum_t k[m + t] * (row(2i - t) + row(2i + t));
  *   2. that row padded by m pixels on each side (reflect-101) and split into its even and odd
- *      pixels ("phases");
+ *      pixels ("phases"); for 1, 2 and 4 channels the AVX2 vertical step writes its results
+ *      straight into the phases (a shuffle per 16 floats) instead of into a row to be split;
  *   3. horizontal at the kept columns only: output pixel j = sum_s k[s] * padded[2j + s], where
  *      padded[2j + s] is phase s & 1 at slot j + s / 2, so each tap is one unit-stride pass.
  * So each output sample costs 2m + 1 multiply-adds per axis and nothing is computed that
@@ -55,6 +56,8 @@ static inline Py_ssize_t reflect101(Py_ssize_t i, Py_ssize_t n)
  *   (phase[s] already offset by slot s / 2), acc is scratch of WB_BLOCK accumulators. */
 typedef void (*vertical_fn)(const void *const *rows, const void *k, int m, Py_ssize_t x0,
                             Py_ssize_t len, void *out);
+typedef Py_ssize_t (*vsplit_fn)(const void *const *rows, const void *k, int m, Py_ssize_t len,
+                                Py_ssize_t c, void *even, void *odd);
 typedef void (*horizontal_fn)(const void *const *phase, const void *k, int m, Py_ssize_t x0,
                               Py_ssize_t olen, void *acc, void *out);
 
@@ -164,7 +167,47 @@ WB_AVX2 static inline void store_u16(uint16_t *p, __m256 v)
 }
 WB_AVX2 static inline void store_f32(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
 
+/* Sixteen floats (two vectors, 16 / c pixels of c = 1, 2 or 4 channels) split into their even
+ * and odd pixels, eight floats each. */
+WB_AVX2 static inline void store_split(__m256 a, __m256 b, Py_ssize_t c, float *even,
+                                       float *odd)
+{
+    __m256 e, o;
+    if (c == 1) { /* floats: shuffle within lanes, then order the 64-bit pairs */
+        e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+        e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+        o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+    } else if (c == 2) { /* 64-bit pixels */
+        const __m256d da = _mm256_castps_pd(a), db = _mm256_castps_pd(b);
+        e = _mm256_castpd_ps(
+            _mm256_permute4x64_pd(_mm256_unpacklo_pd(da, db), _MM_SHUFFLE(3, 1, 2, 0)));
+        o = _mm256_castpd_ps(
+            _mm256_permute4x64_pd(_mm256_unpackhi_pd(da, db), _MM_SHUFFLE(3, 1, 2, 0)));
+    } else { /* 128-bit pixels */
+        e = _mm256_permute2f128_ps(a, b, 0x20);
+        o = _mm256_permute2f128_ps(a, b, 0x31);
+    }
+    _mm256_storeu_ps(even, e);
+    _mm256_storeu_ps(odd, o);
+}
+
 /* Four vectors (32 samples) in flight per step hide the multiply-add latency. */
+#define VERTICAL_BLOCK(TAG, T)                                                                \
+    const __m256 k0 = _mm256_set1_ps(k[m]);                                                   \
+    __m256 a0 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x));                                    \
+    __m256 a1 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 8));                                \
+    __m256 a2 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 16));                               \
+    __m256 a3 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 24));                               \
+    for (int t = 1; t <= m; t++) {                                                            \
+        const T *up = rows[m - t] + x, *dn = rows[m + t] + x;                                 \
+        const __m256 kt = _mm256_set1_ps(k[m + t]);                                           \
+        a0 = _mm256_fmadd_ps(kt, PAIR_##TAG(up, dn), a0);                                     \
+        a1 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 8, dn + 8), a1);                             \
+        a2 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 16, dn + 16), a2);                           \
+        a3 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 24, dn + 24), a3);                           \
+    }
+
 #define DEFINE_AVX2(TAG, T)                                                                   \
     WB_AVX2 static void vertical_##TAG##_avx2(const void *const *rows_, const void *k_,       \
                                               int m, Py_ssize_t x0, Py_ssize_t len,           \
@@ -175,25 +218,37 @@ WB_AVX2 static inline void store_f32(float *p, __m256 v) { _mm256_storeu_ps(p, v
         float *out = (float *)out_;                                                           \
         Py_ssize_t x = x0;                                                                    \
         for (; x + 32 <= len; x += 32) {                                                      \
-            const __m256 k0 = _mm256_set1_ps(k[m]);                                           \
-            __m256 a0 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x));                            \
-            __m256 a1 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 8));                        \
-            __m256 a2 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 16));                       \
-            __m256 a3 = _mm256_mul_ps(k0, ONE_##TAG(rows[m] + x + 24));                       \
-            for (int t = 1; t <= m; t++) {                                                    \
-                const T *up = rows[m - t] + x, *dn = rows[m + t] + x;                         \
-                const __m256 kt = _mm256_set1_ps(k[m + t]);                                   \
-                a0 = _mm256_fmadd_ps(kt, PAIR_##TAG(up, dn), a0);                             \
-                a1 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 8, dn + 8), a1);                     \
-                a2 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 16, dn + 16), a2);                   \
-                a3 = _mm256_fmadd_ps(kt, PAIR_##TAG(up + 24, dn + 24), a3);                   \
-            }                                                                                 \
+            VERTICAL_BLOCK(TAG, T)                                                            \
             _mm256_storeu_ps(out + x, a0);                                                    \
             _mm256_storeu_ps(out + x + 8, a1);                                                \
             _mm256_storeu_ps(out + x + 16, a2);                                               \
             _mm256_storeu_ps(out + x + 24, a3);                                               \
         }                                                                                     \
         vertical_##TAG(rows_, k_, m, x, len, out_);                                           \
+    }                                                                                         \
+    /* The vertical step for 1, 2 or 4 channels, written straight into the phases: input     \
+     * pixel p is padded pixel p + m, phase (p + m) & 1, slot (p + m) / 2. Whole blocks only; \
+     * returns the number of samples done. */                                                \
+    WB_AVX2 static Py_ssize_t vsplit_##TAG##_avx2(const void *const *rows_, const void *k_,  \
+                                                  int m, Py_ssize_t len, Py_ssize_t c,        \
+                                                  void *even_, void *odd_)                    \
+    {                                                                                         \
+        const T *const *rows = (const T *const *)rows_;                                       \
+        const float *k = (const float *)k_;                                                   \
+        float *even_pixels = (float *)((m & 1) ? odd_ : even_);                               \
+        float *odd_pixels = (float *)((m & 1) ? even_ : odd_);                                \
+        Py_ssize_t x = 0;                                                                     \
+        if (c != 1 && c != 2 && c != 4)                                                       \
+            return 0;                                                                         \
+        for (; x + 32 <= len; x += 32) {                                                      \
+            VERTICAL_BLOCK(TAG, T)                                                            \
+            const Py_ssize_t p0 = x / c, p1 = (x + 16) / c; /* both even */                   \
+            store_split(a0, a1, c, even_pixels + ((p0 + m) >> 1) * c,                         \
+                        odd_pixels + ((p0 + 1 + m) >> 1) * c);                                \
+            store_split(a2, a3, c, even_pixels + ((p1 + m) >> 1) * c,                         \
+                        odd_pixels + ((p1 + 1 + m) >> 1) * c);                                \
+        }                                                                                     \
+        return x;                                                                             \
     }                                                                                         \
     WB_AVX2 static void horizontal_##TAG##_avx2(const void *const *phase_, const void *k_,    \
                                                 int m, Py_ssize_t x0, Py_ssize_t olen,        \
@@ -242,24 +297,16 @@ static int use_avx2(void) { return 0; }
 #endif
 
 /* Split the vertical result into even and odd pixels of the row padded by m on each side:
- * padded pixel q (= input pixel q - m, reflected at the borders) goes to phase q & 1, slot q / 2. */
+ * padded pixel q (= input pixel q - m, reflected at the borders) goes to phase q & 1, slot q / 2.
+ * Input pixels from p0 on are taken from row (those before p0 are already in the phases); the
+ * 2m border pixels are then copied from the phases. */
 #define DEFINE_SPLIT(A)                                                                       \
-    static void split_##A(const A *WB_RESTRICT row, Py_ssize_t w, Py_ssize_t c, int m,        \
-                          A *WB_RESTRICT even, A *WB_RESTRICT odd)                            \
+    static void split_##A(const A *WB_RESTRICT row, Py_ssize_t p0, Py_ssize_t w,              \
+                          Py_ssize_t c, int m, A *WB_RESTRICT even, A *WB_RESTRICT odd)       \
     {                                                                                         \
-        for (Py_ssize_t q = 0; q < w + 2 * m; q++) {                                          \
-            if (q == m && w > 0) {                                                            \
-                q = w + m - 1; /* the interior is copied below */                             \
-                continue;                                                                     \
-            }                                                                                 \
-            const A *from = row + reflect101(q - m, w) * c;                                   \
-            A *to = ((q & 1) ? odd : even) + (q >> 1) * c;                                    \
-            for (Py_ssize_t ch = 0; ch < c; ch++)                                             \
-                to[ch] = from[ch];                                                            \
-        }                                                                                     \
         for (int parity = 0; parity < 2; parity++) {                                          \
-            A *WB_RESTRICT to = parity ? odd : even;                                          \
-            Py_ssize_t p = ((m + parity) & 1); /* first p with (p + m) & 1 == parity */       \
+            A *WB_RESTRICT to = ((m + parity) & 1) ? odd : even;                              \
+            Py_ssize_t p = p0 + ((p0 ^ parity) & 1); /* first p >= p0 with p % 2 == parity */ \
             Py_ssize_t slot = (p + m) >> 1;                                                   \
             switch (c) {                                                                      \
             case 1:                                                                           \
@@ -279,6 +326,17 @@ static int use_avx2(void) { return 0; }
                         to[c * slot + ch] = row[c * p + ch];                                  \
             }                                                                                 \
         }                                                                                     \
+        for (Py_ssize_t q = 0; q < w + 2 * m; q++) {                                          \
+            if (q == m)                                                                       \
+                q = w + m; /* skip the interior, filled above */                              \
+            if (q >= w + 2 * m)                                                               \
+                break;                                                                        \
+            const Py_ssize_t p = reflect101(q - m, w), from_q = p + m;                        \
+            const A *from = ((from_q & 1) ? odd : even) + (from_q >> 1) * c;                  \
+            A *to = ((q & 1) ? odd : even) + (q >> 1) * c;                                    \
+            for (Py_ssize_t ch = 0; ch < c; ch++)                                             \
+                to[ch] = from[ch];                                                            \
+        }                                                                                     \
     }
 
 DEFINE_SPLIT(float)
@@ -290,7 +348,7 @@ DEFINE_SPLIT(double)
     static void drive_##A(const char *src, Py_ssize_t itemsize, Py_ssize_t h, Py_ssize_t w,   \
                           Py_ssize_t c, char *dst, const A *k, int m, Py_ssize_t r0,          \
                           Py_ssize_t r1, A *scratch, const void **ptrs, vertical_fn vertical, \
-                          horizontal_fn horizontal)                                           \
+                          vsplit_fn vsplit, horizontal_fn horizontal)                         \
     {                                                                                         \
         const Py_ssize_t len = w * c, wo = (w + 1) / 2, olen = wo * c;                        \
         A *row = scratch, *even = row + len, *odd = even + (wo + m) * c;                      \
@@ -301,8 +359,9 @@ DEFINE_SPLIT(double)
         for (Py_ssize_t i = r0; i < r1; i++) {                                                \
             for (int t = -m; t <= m; t++)                                                     \
                 rows[t + m] = src + reflect101(2 * i + t, h) * len * itemsize;                \
-            vertical(rows, k, m, 0, len, row);                                                \
-            split_##A(row, w, c, m, even, odd);                                               \
+            const Py_ssize_t done = vsplit ? vsplit(rows, k, m, len, c, even, odd) : 0;       \
+            vertical(rows, k, m, done, len, row);                                             \
+            split_##A(row, done / c, w, c, m, even, odd);                                     \
             horizontal(phase, k, m, 0, olen, acc, dst + i * olen * itemsize);                 \
         }                                                                                     \
     }
@@ -360,7 +419,7 @@ static PyObject *reduce_rows(PyObject *self, PyObject *args)
         double *k = (double *)scratch + accs - ntaps;
         memcpy(k, k64, (size_t)ntaps * sizeof(double));
         drive_double(src.buf, 8, h, w, c, dst.buf, k, m, r0, r1, scratch, ptrs, vertical_f64,
-                     horizontal_f64);
+                     NULL, horizontal_f64);
     } else {
         float *k = (float *)scratch + accs - ntaps;
         for (Py_ssize_t t = 0; t < ntaps; t++)
@@ -369,8 +428,12 @@ static PyObject *reduce_rows(PyObject *self, PyObject *args)
         horizontal_fn horizontal = kind == KIND_U8    ? horizontal_u8
                                    : kind == KIND_U16 ? horizontal_u16
                                                       : horizontal_f32;
+        vsplit_fn vsplit = NULL;
 #if WB_HAVE_AVX2
         if (avx2) {
+            vsplit = kind == KIND_U8    ? vsplit_u8_avx2
+                     : kind == KIND_U16 ? vsplit_u16_avx2
+                                        : vsplit_f32_avx2;
             vertical = kind == KIND_U8    ? vertical_u8_avx2
                        : kind == KIND_U16 ? vertical_u16_avx2
                                           : vertical_f32_avx2;
@@ -380,7 +443,7 @@ static PyObject *reduce_rows(PyObject *self, PyObject *args)
         }
 #endif
         drive_float(src.buf, ITEMSIZE[kind], h, w, c, dst.buf, k, m, r0, r1, scratch, ptrs,
-                    vertical, horizontal);
+                    vertical, vsplit, horizontal);
     }
     Py_END_ALLOW_THREADS;
     (void)avx2;

@@ -203,6 +203,8 @@ def _check_image(image: ArrayLike, name: str = "image") -> NDArray:
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise PyramidInputError(f"{name} is empty (shape {array.shape})")
+    if not array.dtype.isnative:  # e.g. big-endian 16-bit samples from a FITS or raw reader
+        array = array.astype(array.dtype.newbyteorder("="))
     return array
 
 
