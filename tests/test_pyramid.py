@@ -486,6 +486,32 @@ def test_big_endian_and_read_only_inputs_reduce_like_native_ones() -> None:
     assert all(level.dtype == np.uint16 and level.dtype.isnative for level in levels)
 
 
+def test_misaligned_input_and_kernels_beyond_the_compiled_limit_still_reduce(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    taps = gaussian_kernel_1d(5, 1.0)
+    aligned = np.random.default_rng(3).random((30, 41)).astype(np.float32)
+    raw = np.zeros(aligned.nbytes + 1, np.uint8)
+    raw[1:] = aligned.view(np.uint8).ravel()
+    misaligned = np.frombuffer(raw.data, np.float32, count=aligned.size, offset=1)
+    misaligned = misaligned.reshape(aligned.shape)
+    assert not misaligned.flags.aligned
+    expected = _reduce_reference(aligned, taps)
+    assert np.abs(pyramid_reduce(misaligned, kernel=taps) - expected).max() < 1e-6
+    if pyramid_module._compiled is None:
+        return
+    # a kernel longer than the C module takes goes the OpenCV way instead of failing
+    real = pyramid_module._compiled
+
+    class Limited:
+        MAX_TAPS = 3
+        SIMD = real.SIMD
+        reduce_rows = staticmethod(real.reduce_rows)
+
+    monkeypatch.setattr(pyramid_module, "_compiled", Limited)
+    assert np.abs(pyramid_reduce(aligned, kernel=taps) - expected).max() < 1e-6
+
+
 def test_the_compiled_reduce_is_built_where_a_c_compiler_is() -> None:
     # pyproject.toml builds it as an optional extension: an install without a compiler uses
     # the OpenCV route, but one with a compiler that failed to build it would be a silent 2-4x.
@@ -507,6 +533,10 @@ def test_the_compiled_reduce_is_built_where_a_c_compiler_is() -> None:
         ({"stop": 6}, "row range"),
         ({"start": 3, "stop": 2}, "row range"),
         ({"kind": 7}, "kind"),
+        # sizes whose byte counts overflow to the real buffer sizes are still refused
+        ({"src": b"", "dst": bytearray(16), "height": 2**62, "width": 8, "channels": 2}, "sizes"),
+        ({"kind": 2, "src": np.zeros(210, np.float32), "dst": memoryview(bytearray(241))[1:]},
+         "align"),
     ],
 )
 def test_the_compiled_reduce_refuses_inconsistent_arguments(change: dict, message: str) -> None:

@@ -38,16 +38,22 @@
 #define WB_RESTRICT restrict
 #endif
 
+/* The longest kernel taken (a 1-D Gaussian of sigma ~100 000); the caller keeps longer ones. */
+#define WB_MAX_TAPS ((1 << 20) + 1)
+
 /* Columns per block in the plain loops: a block of accumulators stays in L1. */
 #define WB_BLOCK 2048
 
+/* Index i folded into [0, n) the reflect-101 way (dcb|abcd|cba), however far outside. */
 static inline Py_ssize_t reflect101(Py_ssize_t i, Py_ssize_t n)
 {
     if (n == 1)
         return 0;
-    while (i < 0 || i >= n)
-        i = i < 0 ? -i : 2 * n - 2 - i;
-    return i;
+    const Py_ssize_t period = 2 * n - 2;
+    i %= period;
+    if (i < 0)
+        i += period;
+    return i < n ? i : period - i;
 }
 
 /* Row steps, all with the same shape so that the driver can take either version:
@@ -388,13 +394,22 @@ static PyObject *reduce_rows(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "unknown sample kind");
         goto done;
     }
-    if (h < 1 || w < 1 || c < 1 || src.len != h * w * c * ITEMSIZE[kind] ||
+    /* sizes checked by division first: the products below must not overflow */
+    if (h < 1 || w < 1 || c < 1 || w > PY_SSIZE_T_MAX / c / ITEMSIZE[kind] ||
+        h > PY_SSIZE_T_MAX / (w * c * ITEMSIZE[kind]) || src.len != h * w * c * ITEMSIZE[kind] ||
         dst.len != ho * wo * c * ITEMSIZE[kind]) {
         PyErr_SetString(PyExc_ValueError, "buffer sizes do not match the image shape");
         goto done;
     }
-    if (taps.len % (Py_ssize_t)sizeof(double) != 0 || ntaps % 2 != 1 || ntaps > 4095 || ntaps < 1) {
-        PyErr_SetString(PyExc_ValueError, "taps must be an odd number of float64 values");
+    if (taps.len % (Py_ssize_t)sizeof(double) != 0 || ntaps % 2 != 1 || ntaps > WB_MAX_TAPS) {
+        PyErr_SetString(PyExc_ValueError, "taps must be an odd number of float64 values, at "
+                                          "most MAX_TAPS");
+        goto done;
+    }
+    if ((uintptr_t)src.buf % (uintptr_t)ITEMSIZE[kind] != 0 ||
+        (uintptr_t)dst.buf % (uintptr_t)ITEMSIZE[kind] != 0 ||
+        (uintptr_t)taps.buf % sizeof(double) != 0) {
+        PyErr_SetString(PyExc_ValueError, "buffers must be aligned to their sample size");
         goto done;
     }
     if (r0 < 0 || r1 > ho || r0 > r1) {
@@ -467,14 +482,18 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_reduce",
-    "Compiled REDUCE (blur + decimate by 2) for workbench.imaging.pyramid.", -1, methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_reduce",
+    .m_doc = "Compiled REDUCE (blur + decimate by 2) for workbench.imaging.pyramid.",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__reduce(void)
 {
     PyObject *mod = PyModule_Create(&module);
-    if (mod != NULL && PyModule_AddStringConstant(mod, "SIMD", WB_SIMD_NAME) < 0) {
+    if (mod != NULL && (PyModule_AddStringConstant(mod, "SIMD", WB_SIMD_NAME) < 0 ||
+                        PyModule_AddIntConstant(mod, "MAX_TAPS", WB_MAX_TAPS) < 0)) {
         Py_DECREF(mod);
         return NULL;
     }

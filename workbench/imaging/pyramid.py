@@ -37,8 +37,11 @@ AVX2 + FMA where the CPU has them (chosen at run time) and portable loops elsewh
 100 k samples or more is split into bands of output rows, one per OpenCV thread
 (``cv2.setNumThreads`` governs both); the C code releases the GIL. Sums are float32 (float64 for
 float64 images) with the exact taps, integers rounded half up: within float rounding of the
-exact result (uint8: off by one from the exactly rounded value for ~1 sample in 10^4, where the
-exact value lies a hair from a tie).
+exact result. Off by one from the exactly rounded value where the exact value lies a hair from
+a tie: uint8 ~1 sample in 10^5, uint16 ~3 in 10^3 (float32 resolves 1/256 at 65535). The AVX2
+loops fuse multiply and add, the portable ones may not, so the two can differ by one on such
+samples (a row's last few samples always take the portable loop). Kernels longer than
+``_reduce.MAX_TAPS`` (~10^6 taps) take the OpenCV route.
 
 Six levels of an RGB uint8 image, medians over interleaved runs in shuffled order, relative to
 the ``cv2.pyrDown`` loop in the same run, 2-core development machine. 24 MP: default kernel
@@ -516,14 +519,15 @@ class _Reducer:
     def __call__(self, image: NDArray) -> NDArray:
         if self.use_pyrdown:
             return _like(cv2.pyrDown(_as_cv(image), borderType=_BORDER), image)
-        if _compiled is not None:
-            return self._compiled(np.ascontiguousarray(image))
+        if _compiled is not None and self.exact_taps.size <= _compiled.MAX_TAPS:
+            # C order, aligned samples (a buffer at an odd offset would not be)
+            return self._reduce_compiled(np.require(image, requirements=("C", "A")))
         source = _as_cv(image)
         if self.two_pass and source.size >= _TWO_PASS_MIN_SAMPLES:
             return _like(self._two_pass(source), image)
         return _like(self._fused(source), image)
 
-    def _compiled(self, source: NDArray) -> NDArray:
+    def _reduce_compiled(self, source: NDArray) -> NDArray:
         height, width = source.shape[:2]
         channels = source.shape[2] if source.ndim == 3 else 1
         rows = (height + 1) // 2
