@@ -596,6 +596,129 @@ def test_flat_image_stays_flat_at_every_level(dtype: type, kernel_size: int, sig
         np.testing.assert_allclose(level, 137, rtol=0, atol=1e-4 if dtype == np.float32 else 0)
 
 
+EXPAND_SHAPES = [
+    (1, 1),
+    (1, 6),
+    (7, 1),
+    (2, 2),
+    (2, 1),
+    (5, 8),
+    (37, 22),
+    (9, 71),
+    (6, 33, 1),
+    (13, 45, 2),
+    (7, 40, 3),
+    (10, 19, 4),
+    (4, 66, 3),
+]
+
+
+@pytest.fixture(params=COMPILED_ROUTES + ["OpenCV"])
+def expand_route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Force one EXPAND route: compiled (one call, 3 bands, portable loops) or OpenCV's."""
+    if request.param == "OpenCV":
+        monkeypatch.setattr(pyramid_module, "_compiled", None)
+        return request.param
+    if pyramid_module._compiled is None:
+        pytest.skip(NO_COMPILER)
+    bands = 3 if request.param == "compiled bands" else 1
+    monkeypatch.setattr(pyramid_module, "_band_count", lambda samples: bands)
+    monkeypatch.setattr(pyramid_module, "_SIMD", request.param != "compiled plain loops")
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+@pytest.mark.parametrize("size", [3, 5, 7, 9, 21])
+def test_expand_is_the_definition_on_every_route(expand_route: str, dtype: type, size: int):
+    # Zero insertion then the phase-normalised kernel, reflect-101: odd and even fine sizes,
+    # 1-sample axes, 1-4 channels, rows long enough for the AVX2 blocks plus a tail, and
+    # kernels longer than the level (repeated reflection).
+    taps = gaussian_kernel_1d(size, max(0.6, size / 5))
+    rng = np.random.default_rng(size)
+    for fine in EXPAND_SHAPES:
+        coarse_shape = ((fine[0] + 1) // 2, (fine[1] + 1) // 2) + fine[2:]
+        if dtype in (np.uint8, np.uint16):
+            coarse = rng.integers(0, np.iinfo(dtype).max, coarse_shape, endpoint=True)
+            coarse = coarse.astype(dtype)
+        else:
+            coarse = rng.random(coarse_shape).astype(dtype)
+        got = pyramid_expand(coarse, fine[:2], kernel=taps)
+        assert got.dtype == np.float32 and got.shape == fine, fine
+        expected = _expand_reference(coarse.astype(np.float64), fine[:2], taps)
+        scale = np.iinfo(dtype).max if dtype in (np.uint8, np.uint16) else 1.0
+        assert np.abs(got - expected).max() <= 1e-6 * scale, fine
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_laplacian_bands_are_levels_minus_expanded_next_levels_on_every_route(
+    expand_route: str, dtype: type
+) -> None:
+    # The compiled route subtracts (and, reconstructing, adds) inside EXPAND, row by row.
+    taps = gaussian_kernel_1d(7, 1.6)
+    image = data.astronaut()[:123, :77].astype(dtype)
+    scale = 1.0
+    if dtype == np.uint16:
+        image *= 257
+        scale = 65535.0
+    elif dtype in (np.float32, np.float64):
+        image /= 255
+    else:
+        scale = 255.0
+    bands = laplacian_pyramid(image, 4, kernel=taps)
+    gaussians = gaussian_pyramid(image, 4, kernel=taps)
+    for band, fine, coarse in zip(bands, gaussians, gaussians[1:], strict=False):
+        expected = fine - _expand_reference(coarse.astype(np.float64), fine.shape[:2], taps)
+        assert band.dtype == np.float32
+        assert np.abs(band - expected).max() <= 1e-6 * scale
+    restored = reconstruct_from_laplacian(bands)
+    assert restored.dtype == dtype
+    if dtype in (np.uint8, np.uint16):
+        assert np.abs(restored.astype(np.int64) - image).max() <= 1
+    else:
+        assert np.abs(restored - image).max() <= 1e-6
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"coarse_height": 4}, "sizes"),
+        ({"height": 8}, "sizes"),
+        ({"dst": np.empty((9, 7, 3), np.float64)}, "sizes"),
+        ({"src": np.zeros((5, 4, 3), np.uint16)}, "sizes"),
+        ({"taps": np.ones(4) / 4}, "odd number"),
+        ({"stop": 10}, "row range"),
+        ({"kind": -1}, "kind"),
+        ({"src": b"", "dst": bytearray(16), "height": 2**62, "coarse_height": 2**61}, "sizes"),
+        ({"base": np.zeros((9, 7, 3), np.uint8), "base_kind": 1}, "base"),
+        ({"base": np.zeros((9, 6, 3), np.float32), "base_kind": 2}, "base"),
+        ({"base": np.zeros((9, 7, 3), np.uint8), "base_kind": 9}, "base"),
+    ],
+)
+def test_the_compiled_expand_refuses_inconsistent_arguments(change: dict, message: str) -> None:
+    if pyramid_module._compiled is None:
+        pytest.skip(NO_COMPILER)
+    args = {
+        "src": np.zeros((5, 4, 3), np.uint8),
+        "dst": np.empty((9, 7, 3), np.float32),
+        "taps": pyramid_module._phase_taps(gaussian_kernel_1d(5, 1.0)),
+        "coarse_height": 5,
+        "coarse_width": 4,
+        "channels": 3,
+        "height": 9,
+        "width": 7,
+        "start": 0,
+        "stop": 9,
+        "kind": 0,
+        "simd": True,
+        "base": np.zeros((9, 7, 3), np.uint16),
+        "base_kind": 1,
+    }
+    pyramid_module._compiled.expand_rows(*args.values())  # consistent: no error
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        pyramid_module._compiled.expand_rows(*args.values())
+
+
 def test_expand_rejects_a_shape_that_is_not_the_finer_level() -> None:
     with pytest.raises(PyramidInputError, match="shape"):
         pyramid_expand(np.zeros((5, 5)), (12, 10))

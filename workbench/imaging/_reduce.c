@@ -1,6 +1,8 @@
 /*
- * REDUCE for workbench.imaging.pyramid: blur with a symmetric 1-D kernel along both axes and keep
- * every other row and column, computing only the samples decimation keeps.
+ * REDUCE and EXPAND for workbench.imaging.pyramid. REDUCE blurs with a symmetric 1-D kernel
+ * along both axes and keeps every other row and column, computing only the samples decimation
+ * keeps (below); EXPAND (expand_rows, further down) sums only the grid positions that hold coarse
+ * samples.
  *
  * Output row i, in three steps over contiguous memory:
  *   1. vertical: the 2m + 1 input rows around row 2i (reflect-101 borders) summed with the
@@ -135,6 +137,43 @@ DEFINE_PLAIN(u8, uint8_t, float)
 DEFINE_PLAIN(u16, uint16_t, float)
 DEFINE_PLAIN(f32, float, float)
 DEFINE_PLAIN(f64, double, double)
+
+/* Weighted sum of n rows, no symmetry assumed (EXPAND's steps):
+ *   wsum(rows, k, n, x0, len, out): out[x] = sum_t k[t] * rows[t][x] for x in [x0, len). */
+typedef void (*wsum_fn)(const void *const *rows, const void *k, int n, Py_ssize_t x0,
+                        Py_ssize_t len, void *out);
+
+#define DEFINE_WSUM(TAG, T, A)                                                                \
+    static void wsum_##TAG(const void *const *rows_, const void *k_, int n, Py_ssize_t x0,    \
+                           Py_ssize_t len, void *out_)                                        \
+    {                                                                                         \
+        const T *const *rows = (const T *const *)rows_;                                       \
+        const A *k = (const A *)k_;                                                           \
+        A *WB_RESTRICT out = (A *)out_;                                                       \
+        if (n == 0) { /* no taps fall on this phase (a 1-tap kernel): zeros, as in the grid */ \
+            for (Py_ssize_t x = x0; x < len; x++)                                             \
+                out[x] = 0;                                                                   \
+            return;                                                                           \
+        }                                                                                     \
+        for (Py_ssize_t b0 = x0; b0 < len; b0 += WB_BLOCK) {                                  \
+            const Py_ssize_t b1 = len - b0 < WB_BLOCK ? len : b0 + WB_BLOCK;                  \
+            const T *WB_RESTRICT first = rows[0];                                             \
+            const A k0 = k[0];                                                                \
+            for (Py_ssize_t x = b0; x < b1; x++)                                              \
+                out[x] = k0 * (A)first[x];                                                    \
+            for (int t = 1; t < n; t++) {                                                     \
+                const T *WB_RESTRICT row = rows[t];                                           \
+                const A kt = k[t];                                                            \
+                for (Py_ssize_t x = b0; x < b1; x++)                                          \
+                    out[x] += kt * (A)row[x];                                                 \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+DEFINE_WSUM(u8, uint8_t, float)
+DEFINE_WSUM(u16, uint16_t, float)
+DEFINE_WSUM(f32, float, float)
+DEFINE_WSUM(f64, double, double)
 
 #if WB_HAVE_AVX2
 /* Eight samples as float32; PAIR is row a + row b, summed exactly before the conversion. */
@@ -291,6 +330,41 @@ DEFINE_AVX2(u8, uint8_t)
 DEFINE_AVX2(u16, uint16_t)
 DEFINE_AVX2(f32, float)
 
+#define DEFINE_AVX2_WSUM(TAG, T)                                                              \
+    WB_AVX2 static void wsum_##TAG##_avx2(const void *const *rows_, const void *k_, int n,    \
+                                          Py_ssize_t x0, Py_ssize_t len, void *out_)          \
+    {                                                                                         \
+        const T *const *rows = (const T *const *)rows_;                                       \
+        const float *k = (const float *)k_;                                                   \
+        float *out = (float *)out_;                                                           \
+        Py_ssize_t x = x0;                                                                    \
+        for (; n > 0 && x + 32 <= len; x += 32) {                                             \
+            const __m256 k0 = _mm256_set1_ps(k[0]);                                           \
+            const T *first = rows[0] + x;                                                     \
+            __m256 a0 = _mm256_mul_ps(k0, ONE_##TAG(first));                                  \
+            __m256 a1 = _mm256_mul_ps(k0, ONE_##TAG(first + 8));                              \
+            __m256 a2 = _mm256_mul_ps(k0, ONE_##TAG(first + 16));                             \
+            __m256 a3 = _mm256_mul_ps(k0, ONE_##TAG(first + 24));                             \
+            for (int t = 1; t < n; t++) {                                                     \
+                const T *row = rows[t] + x;                                                   \
+                const __m256 kt = _mm256_set1_ps(k[t]);                                       \
+                a0 = _mm256_fmadd_ps(kt, ONE_##TAG(row), a0);                                 \
+                a1 = _mm256_fmadd_ps(kt, ONE_##TAG(row + 8), a1);                             \
+                a2 = _mm256_fmadd_ps(kt, ONE_##TAG(row + 16), a2);                            \
+                a3 = _mm256_fmadd_ps(kt, ONE_##TAG(row + 24), a3);                            \
+            }                                                                                 \
+            _mm256_storeu_ps(out + x, a0);                                                    \
+            _mm256_storeu_ps(out + x + 8, a1);                                                \
+            _mm256_storeu_ps(out + x + 16, a2);                                               \
+            _mm256_storeu_ps(out + x + 24, a3);                                               \
+        }                                                                                     \
+        wsum_##TAG(rows_, k_, n, x, len, out_);                                               \
+    }
+
+DEFINE_AVX2_WSUM(u8, uint8_t)
+DEFINE_AVX2_WSUM(u16, uint16_t)
+DEFINE_AVX2_WSUM(f32, float)
+
 static int use_avx2(void)
 {
     __builtin_cpu_init();
@@ -377,6 +451,131 @@ DEFINE_DRIVER(double)
 
 enum { KIND_U8, KIND_U16, KIND_F32, KIND_F64 };
 static const Py_ssize_t ITEMSIZE[] = {1, 2, 4, 8};
+
+/* out[x] = base[x] - out[x] (subtract) or out[x] + base[x], base a row of kind base_kind. */
+#define COMBINE_LOOP(A, T)                                                                    \
+    do {                                                                                      \
+        const T *WB_RESTRICT b = (const T *)base;                                             \
+        if (subtract)                                                                         \
+            for (Py_ssize_t x = 0; x < len; x++)                                              \
+                out[x] = (A)b[x] - out[x];                                                    \
+        else                                                                                  \
+            for (Py_ssize_t x = 0; x < len; x++)                                              \
+                out[x] += (A)b[x];                                                            \
+    } while (0)
+#define DEFINE_COMBINE(A)                                                                     \
+    static void combine_##A(A *WB_RESTRICT out, const void *base, int base_kind,              \
+                            Py_ssize_t len, int subtract)                                     \
+    {                                                                                         \
+        switch (base_kind) {                                                                  \
+        case 0: COMBINE_LOOP(A, uint8_t); break;                                              \
+        case 1: COMBINE_LOOP(A, uint16_t); break;                                             \
+        case 2: COMBINE_LOOP(A, float); break;                                                \
+        default: COMBINE_LOOP(A, double); break;                                              \
+        }                                                                                     \
+    }
+
+DEFINE_COMBINE(float)
+DEFINE_COMBINE(double)
+
+/* EXPAND, output rows [r0, r1) of the (h, w, c) fine level from the (hc, wc, c) coarse one, with
+ * hc = ceil(h / 2), wc = ceil(w / 2). The definition: coarse samples on the even positions of
+ * a zero grid of the fine size, filtered with `up` (2m + 1 taps) and reflect-101 borders.
+ * Reflect-101 keeps parity, so only grid positions of even index contribute: fine row y sums
+ * the coarse rows (reflect(y + d)) / 2 over the d of y's parity with taps up[m + d], and each
+ * fine pixel likewise sums coarse columns of that row. Even and odd output pixels are two
+ * stencils over the row of coarse columns padded by M = ceil(m / 2) on each side; they are then
+ * interleaved. An axis of one fine sample is copied (the grid would fold every tap onto it).
+ * scratch: wc*c (row) + (wc + 2M)*c (padded) + 2*wc*c (phases) accumulators and 4m + 6 taps;
+ * ptrs: 4m + 6 pointers. */
+#define DEFINE_EXPAND(A)                                                                      \
+    static void expand_##A(const char *src, Py_ssize_t itemsize, Py_ssize_t hc,               \
+                           Py_ssize_t wc, Py_ssize_t c, A *dst, Py_ssize_t h, Py_ssize_t w,   \
+                           const A *up, int m, Py_ssize_t r0, Py_ssize_t r1, A *scratch,      \
+                           const void **ptrs, wsum_fn vsum, wsum_fn hsum, const char *base,   \
+                           int base_kind, int subtract)                                       \
+    {                                                                                         \
+        const Py_ssize_t lenc = wc * c, M = (m + 1) / 2, npad = wc + 2 * M;                   \
+        A *row = scratch, *pad = row + lenc, *even = pad + npad * c, *odd = even + lenc;      \
+        A *kv = odd + lenc, *ke = kv + 2 * m + 2, *ko = ke + m + 2;                           \
+        const void **rows = ptrs, **pe = ptrs + 2 * m + 2, **po = pe + m + 2;                 \
+        int ne = 0, no = 0;                                                                   \
+        for (int d = -m; d <= m; d++) {                                                       \
+            if (d % 2 == 0) { /* even pixels: coarse column j + d / 2 */                      \
+                pe[ne] = pad + (d / 2 + M) * c;                                               \
+                ke[ne++] = up[m + d];                                                         \
+            } else { /* odd pixels 2j + 1: coarse column j + (d + 1) / 2 */                   \
+                po[no] = pad + ((d + 1) / 2 + M) * c;                                         \
+                ko[no++] = up[m + d];                                                         \
+            }                                                                                 \
+        }                                                                                     \
+        (void)hc;                                                                             \
+        for (Py_ssize_t y = r0; y < r1; y++) {                                                \
+            int n = 0;                                                                        \
+            if (h == 1) {                                                                     \
+                rows[0] = src;                                                                \
+                kv[0] = 1;                                                                    \
+                n = 1;                                                                        \
+            } else {                                                                          \
+                for (int d = -m; d <= m; d++) {                                               \
+                    if (((y + d) & 1) == 0) {                                                 \
+                        rows[n] = src + (reflect101(y + d, h) / 2) * lenc * itemsize;         \
+                        kv[n++] = up[m + d];                                                  \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+            A *out = dst + y * w * c;                                                         \
+            if (w == 1) {                                                                     \
+                vsum(rows, kv, n, 0, lenc, out);                                              \
+                if (base)                                                                     \
+                    combine_##A(out, base + y * c * ITEMSIZE[base_kind], base_kind, c,        \
+                                subtract);                                                    \
+                continue;                                                                     \
+            }                                                                                 \
+            vsum(rows, kv, n, 0, lenc, row);                                                  \
+            for (Py_ssize_t u = 0; u < npad; u++) {                                           \
+                const A *from = row + (reflect101(2 * (u - M), w) / 2) * c;                   \
+                for (Py_ssize_t ch = 0; ch < c; ch++)                                         \
+                    pad[u * c + ch] = from[ch];                                               \
+            }                                                                                 \
+            hsum(pe, ke, ne, 0, wc * c, even);                                                \
+            hsum(po, ko, no, 0, (w / 2) * c, odd);                                            \
+            switch (c) {                                                                      \
+            case 1:                                                                           \
+                for (Py_ssize_t j = 0; j < w / 2; j++) {                                      \
+                    out[2 * j] = even[j];                                                     \
+                    out[2 * j + 1] = odd[j];                                                  \
+                }                                                                             \
+                break;                                                                        \
+            case 3:                                                                           \
+                for (Py_ssize_t j = 0; j < w / 2; j++) {                                      \
+                    out[6 * j] = even[3 * j];                                                 \
+                    out[6 * j + 1] = even[3 * j + 1];                                         \
+                    out[6 * j + 2] = even[3 * j + 2];                                         \
+                    out[6 * j + 3] = odd[3 * j];                                              \
+                    out[6 * j + 4] = odd[3 * j + 1];                                          \
+                    out[6 * j + 5] = odd[3 * j + 2];                                          \
+                }                                                                             \
+                break;                                                                        \
+            default:                                                                          \
+                for (Py_ssize_t j = 0; j < w / 2; j++)                                        \
+                    for (Py_ssize_t ch = 0; ch < c; ch++) {                                   \
+                        out[2 * j * c + ch] = even[j * c + ch];                               \
+                        out[(2 * j + 1) * c + ch] = odd[j * c + ch];                          \
+                    }                                                                         \
+            }                                                                                 \
+            if (w % 2)                                                                        \
+                for (Py_ssize_t ch = 0; ch < c; ch++)                                         \
+                    out[(w - 1) * c + ch] = even[(wc - 1) * c + ch];                          \
+            if (base)                                                                         \
+                combine_##A(out, base + y * w * c * ITEMSIZE[base_kind], base_kind, w * c,    \
+                            subtract);                                                        \
+        }                                                                                     \
+    }
+
+DEFINE_EXPAND(float)
+DEFINE_EXPAND(double)
+
 
 static PyObject *reduce_rows(PyObject *self, PyObject *args)
 {
@@ -472,12 +671,116 @@ done:
     return result;
 }
 
+
+static PyObject *expand_rows(PyObject *self, PyObject *args)
+{
+    Py_buffer src = {0}, dst = {0}, taps = {0}, base = {0};
+    Py_ssize_t hc, wc, c, h, w, r0, r1;
+    int kind, simd = 1, base_kind = -1, subtract = 0;
+    PyObject *result = NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*w*y*nnnnnnni|pz*ip", &src, &dst, &taps, &hc, &wc, &c, &h, &w,
+                          &r0, &r1, &kind, &simd, &base, &base_kind, &subtract))
+        return NULL;
+    const Py_ssize_t ntaps = taps.len / (Py_ssize_t)sizeof(double);
+    if (kind < KIND_U8 || kind > KIND_F64) {
+        PyErr_SetString(PyExc_ValueError, "unknown sample kind");
+        goto done;
+    }
+    const Py_ssize_t out_size = kind == KIND_F64 ? 8 : 4; /* float32 out, float64 for float64 */
+    /* sizes checked by division first: the products below must not overflow */
+    if (h < 1 || w < 1 || c < 1 || hc != (h + 1) / 2 || wc != (w + 1) / 2 ||
+        w > PY_SSIZE_T_MAX / c / 8 || h > PY_SSIZE_T_MAX / (w * c * 8) ||
+        src.len != hc * wc * c * ITEMSIZE[kind] || dst.len != h * w * c * out_size) {
+        PyErr_SetString(PyExc_ValueError, "buffer sizes do not match the image shapes");
+        goto done;
+    }
+    if (taps.len % (Py_ssize_t)sizeof(double) != 0 || ntaps % 2 != 1 || ntaps > WB_MAX_TAPS) {
+        PyErr_SetString(PyExc_ValueError, "taps must be an odd number of float64 values, at "
+                                          "most MAX_TAPS");
+        goto done;
+    }
+    if ((uintptr_t)src.buf % (uintptr_t)ITEMSIZE[kind] != 0 ||
+        (uintptr_t)dst.buf % (uintptr_t)out_size != 0 ||
+        (uintptr_t)taps.buf % sizeof(double) != 0) {
+        PyErr_SetString(PyExc_ValueError, "buffers must be aligned to their sample size");
+        goto done;
+    }
+    if (r0 < 0 || r1 > h || r0 > r1) {
+        PyErr_SetString(PyExc_ValueError, "row range outside the output");
+        goto done;
+    }
+    if (base.buf != NULL &&
+        (base_kind < KIND_U8 || base_kind > KIND_F64 ||
+         base.len != h * w * c * ITEMSIZE[base_kind] ||
+         (uintptr_t)base.buf % (uintptr_t)ITEMSIZE[base_kind] != 0)) {
+        PyErr_SetString(PyExc_ValueError, "base must be an aligned (height, width, channels) "
+                                          "image of base_kind");
+        goto done;
+    }
+    const int m = (int)(ntaps / 2);
+    const Py_ssize_t M = (m + 1) / 2;
+    const Py_ssize_t accs = wc * c + (wc + 2 * M) * c + 2 * wc * c + 4 * (Py_ssize_t)m + 6 + ntaps;
+    const double *k64 = (const double *)taps.buf;
+    const int wide = kind == KIND_F64;
+    void *scratch = malloc((size_t)accs * (wide ? sizeof(double) : sizeof(float)));
+    const void **ptrs = malloc((size_t)(4 * m + 6) * sizeof(void *));
+    if (scratch == NULL || ptrs == NULL) {
+        free(scratch);
+        free(ptrs);
+        PyErr_NoMemory();
+        goto done;
+    }
+    const int avx2 = simd && use_avx2();
+    Py_BEGIN_ALLOW_THREADS;
+    if (wide) {
+        double *k = (double *)scratch + accs - ntaps;
+        memcpy(k, k64, (size_t)ntaps * sizeof(double));
+        expand_double(src.buf, 8, hc, wc, c, dst.buf, h, w, k, m, r0, r1, scratch, ptrs,
+                      wsum_f64, wsum_f64, base.buf, base_kind, subtract);
+    } else {
+        float *k = (float *)scratch + accs - ntaps;
+        for (Py_ssize_t t = 0; t < ntaps; t++)
+            k[t] = (float)k64[t];
+        wsum_fn vsum = kind == KIND_U8 ? wsum_u8 : kind == KIND_U16 ? wsum_u16 : wsum_f32;
+        wsum_fn hsum = wsum_f32;
+#if WB_HAVE_AVX2
+        if (avx2) {
+            vsum = kind == KIND_U8 ? wsum_u8_avx2 : kind == KIND_U16 ? wsum_u16_avx2 : wsum_f32_avx2;
+            hsum = wsum_f32_avx2;
+        }
+#endif
+        expand_float(src.buf, ITEMSIZE[kind], hc, wc, c, dst.buf, h, w, k, m, r0, r1, scratch,
+                     ptrs, vsum, hsum, base.buf, base_kind, subtract);
+    }
+    Py_END_ALLOW_THREADS;
+    (void)avx2;
+    free(ptrs);
+    free(scratch);
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&src);
+    PyBuffer_Release(&dst);
+    PyBuffer_Release(&taps);
+    if (base.obj != NULL)
+        PyBuffer_Release(&base);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"reduce_rows", reduce_rows, METH_VARARGS,
      "reduce_rows(src, dst, taps, height, width, channels, row_begin, row_end, kind, simd=True)\n\n"
      "Blur and decimate output rows [row_begin, row_end) of a C-contiguous image into dst;\n"
      "taps are float64, kind 0..3 = uint8, uint16, float32, float64. simd=False runs the\n"
      "plain loops even where AVX2 is available. Releases the GIL."},
+    {"expand_rows", expand_rows, METH_VARARGS,
+     "expand_rows(src, dst, taps, coarse_height, coarse_width, channels, height, width,\n"
+     "            row_begin, row_end, kind, simd=True, base=None, base_kind=-1, subtract=False)\n\n"
+     "EXPAND rows [row_begin, row_end) of the (height, width) level from the C-contiguous\n"
+     "coarse level src (kind 0..3 = uint8, uint16, float32, float64) into dst (float32;\n"
+     "float64 for kind 3); taps are the float64 upsampling taps. With base (an image of the\n"
+     "fine shape, kind base_kind) dst gets base + expanded, or base - expanded with subtract.\n"
+     "Releases the GIL."},
     {NULL, NULL, 0, NULL},
 };
 
