@@ -535,8 +535,10 @@ def test_the_compiled_reduce_is_built_where_a_c_compiler_is() -> None:
         ({"kind": 7}, "kind"),
         # sizes whose byte counts overflow to the real buffer sizes are still refused
         ({"src": b"", "dst": bytearray(16), "height": 2**62, "width": 8, "channels": 2}, "sizes"),
-        ({"kind": 2, "src": np.zeros(210, np.float32), "dst": memoryview(bytearray(241))[1:]},
-         "align"),
+        (
+            {"kind": 2, "src": np.zeros(210, np.float32), "dst": memoryview(bytearray(241))[1:]},
+            "align",
+        ),
     ],
 )
 def test_the_compiled_reduce_refuses_inconsistent_arguments(change: dict, message: str) -> None:
@@ -676,6 +678,22 @@ def test_laplacian_bands_are_levels_minus_expanded_next_levels_on_every_route(
         assert np.abs(restored.astype(np.int64) - image).max() <= 1
     else:
         assert np.abs(restored - image).max() <= 1e-6
+
+
+def test_reconstruction_checks_channels_and_takes_mixed_one_channel_shapes(
+    expand_route: str,
+) -> None:
+    image = data.astronaut()[:61, :47]
+    bands = list(laplacian_pyramid(image, 3))
+    with pytest.raises(PyramidInputError, match="channel"):
+        reconstruct_from_laplacian(bands[:-1] + [bands[-1][:, :, :1]])
+    gray = list(laplacian_pyramid(image[:, :, 1], 3))
+    expected = reconstruct_from_laplacian(gray, dtype=np.uint8)
+    mixed = [band[:, :, np.newaxis] for band in gray[:-1]] + [gray[-1]]  # (H, W, 1) + (h, w)
+    restored = reconstruct_from_laplacian(mixed, dtype=np.uint8)
+    assert restored.shape == image.shape[:2] + (1,)
+    np.testing.assert_array_equal(restored[:, :, 0], expected)
+    np.testing.assert_array_equal(expected, image[:, :, 1])
 
 
 @pytest.mark.parametrize(

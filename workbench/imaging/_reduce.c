@@ -453,25 +453,26 @@ enum { KIND_U8, KIND_U16, KIND_F32, KIND_F64 };
 static const Py_ssize_t ITEMSIZE[] = {1, 2, 4, 8};
 
 /* out[x] = base[x] - out[x] (subtract) or out[x] + base[x], base a row of kind base_kind. */
-#define COMBINE_LOOP(A, T)                                                                    \
+/* W: the type the sum is formed in, wide enough for both operands (one rounding to A). */
+#define COMBINE_LOOP(A, T, W)                                                                 \
     do {                                                                                      \
         const T *WB_RESTRICT b = (const T *)base;                                             \
         if (subtract)                                                                         \
             for (Py_ssize_t x = 0; x < len; x++)                                              \
-                out[x] = (A)b[x] - out[x];                                                    \
+                out[x] = (A)((W)b[x] - (W)out[x]);                                            \
         else                                                                                  \
             for (Py_ssize_t x = 0; x < len; x++)                                              \
-                out[x] += (A)b[x];                                                            \
+                out[x] = (A)((W)out[x] + (W)b[x]);                                            \
     } while (0)
 #define DEFINE_COMBINE(A)                                                                     \
     static void combine_##A(A *WB_RESTRICT out, const void *base, int base_kind,              \
                             Py_ssize_t len, int subtract)                                     \
     {                                                                                         \
         switch (base_kind) {                                                                  \
-        case 0: COMBINE_LOOP(A, uint8_t); break;                                              \
-        case 1: COMBINE_LOOP(A, uint16_t); break;                                             \
-        case 2: COMBINE_LOOP(A, float); break;                                                \
-        default: COMBINE_LOOP(A, double); break;                                              \
+        case 0: COMBINE_LOOP(A, uint8_t, A); break;                                           \
+        case 1: COMBINE_LOOP(A, uint16_t, A); break;                                          \
+        case 2: COMBINE_LOOP(A, float, A); break;                                             \
+        default: COMBINE_LOOP(A, double, double); break;                                      \
         }                                                                                     \
     }
 
@@ -588,7 +589,7 @@ static PyObject *reduce_rows(PyObject *self, PyObject *args)
                           &kind, &simd))
         return NULL;
     const Py_ssize_t ntaps = taps.len / (Py_ssize_t)sizeof(double);
-    const Py_ssize_t ho = (h + 1) / 2, wo = (w + 1) / 2;
+    const Py_ssize_t ho = h / 2 + h % 2, wo = w / 2 + w % 2; /* ceil, without h + 1 overflowing */
     if (kind < KIND_U8 || kind > KIND_F64) {
         PyErr_SetString(PyExc_ValueError, "unknown sample kind");
         goto done;
@@ -689,7 +690,7 @@ static PyObject *expand_rows(PyObject *self, PyObject *args)
     }
     const Py_ssize_t out_size = kind == KIND_F64 ? 8 : 4; /* float32 out, float64 for float64 */
     /* sizes checked by division first: the products below must not overflow */
-    if (h < 1 || w < 1 || c < 1 || hc != (h + 1) / 2 || wc != (w + 1) / 2 ||
+    if (h < 1 || w < 1 || c < 1 || hc != h / 2 + h % 2 || wc != w / 2 + w % 2 ||
         w > PY_SSIZE_T_MAX / c / 8 || h > PY_SSIZE_T_MAX / (w * c * 8) ||
         src.len != hc * wc * c * ITEMSIZE[kind] || dst.len != h * w * c * out_size) {
         PyErr_SetString(PyExc_ValueError, "buffer sizes do not match the image shapes");

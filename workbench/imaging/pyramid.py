@@ -1001,6 +1001,18 @@ def reconstruct_from_laplacian(
     if len(pyramid) == 0:
         raise PyramidInputError("pyramid is empty")
     levels = [_check_image(level, f"pyramid level {k}") for k, level in enumerate(pyramid)]
+    channels = {level.shape[2] if level.ndim == 3 else 1 for level in levels}
+    if len(channels) > 1:  # (H, W) and (H, W, 1) count as the same
+        raise PyramidInputError(
+            f"pyramid levels have different channel counts {sorted(channels)}; "
+            "every band must have the channels of the image"
+        )
+    # one channel as (H, W) in some levels and (H, W, 1) in others: shape them like the finest
+    ndim = levels[0].ndim
+    levels = [
+        lvl if lvl.ndim == ndim else lvl.reshape(lvl.shape[:2] + (1,) * (ndim - 2))
+        for lvl in levels
+    ]
     if isinstance(pyramid, LaplacianPyramid):
         taps, default_dtype = pyramid.taps, pyramid.input_dtype
     else:
