@@ -45,11 +45,13 @@ samples (a row's last few samples always take the portable loop). Kernels longer
 
 Six levels of an RGB uint8 image, medians over interleaved runs in shuffled order, relative to
 the ``cv2.pyrDown`` loop in the same run, 2-core development machine. 24 MP: default kernel
-0.61x, 7 taps 0.76x, 11 taps 1.06x, 15 taps 1.36x, 21 taps 1.86x. 1080p: 0.73x, 0.87x, 1.21x,
-1.50x, 1.92x. skimage's ``pyramid_gaussian``: ~130-145x. OpenCV's pyrDown is much faster per
+0.62x, 7 taps 0.76x, 11 taps 1.07x, 15 taps 1.38x, 21 taps 1.87x. 1080p: 0.75x, 0.88x, 1.18x,
+1.48x, 1.94x. skimage's ``pyramid_gaussian``: ~105-150x. OpenCV's pyrDown is much faster per
 sample on 1- and 4-channel images in this build, so there the ratios are larger (24 MP gray:
-default 2.2x, 21 taps 7.0x; RGBA 2.3x and 5.4x) though still well ahead of the OpenCV route
-below (gray 8.0x and 18.9x). Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to
+default 2.3x, 21 taps 6.6x; RGBA ~1.3-1.6x and ~4.2-5.1x) though still well ahead of the OpenCV
+route below (gray 7.7x and 17x). Gray is compute-bound here (float multiply-adds with the exact
+taps), while OpenCV's one-channel pyrDown, a fixed integer binomial, runs near memory speed
+(level 0, 24 MB, in ~4 ms). Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to
 ``cv2.pyrDown`` (same filter, borders and sizes).
 
 Without the compiled module (an install that found no C compiler; ``workbench info`` says which
@@ -73,7 +75,7 @@ EXPAND is compiled too (``_reduce.expand_rows``): reflect-101 keeps parity, so e
 sums only the grid positions that hold coarse samples (half the taps per axis), and even and odd
 output pixels are two stencils over the padded coarse row. The Laplacian's subtraction and the
 reconstruction's addition happen inside it, row by row. 24 MP RGB, 6 levels: Laplacian build
-182 ms, reconstruction 244 ms (OpenCV route: 366 and 390 ms, a sepFilter2D over the
+172 ms, reconstruction 256 ms (OpenCV route: 385 and 478 ms, a sepFilter2D over the
 zero-inserted float grid, then numpy). Both are largely memory traffic: level 0 of the bands is
 288 MB of float32.
 
