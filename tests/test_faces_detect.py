@@ -11,6 +11,7 @@ from workbench.faces.detect import (
     EYE_POSITIONS,
     FACE_SIZE,
     FaceDetector,
+    FaceTracker,
     align_to_eyes,
     check_shot,
     normalize_illumination,
@@ -76,6 +77,67 @@ def test_weak_cascade_hits_are_dropped_and_real_faces_kept(detector, astronaut):
     for scale in (1.0, 0.95, 0.85, 0.8, 0.7, 0.6, 0.5):
         image = cv2.resize(astronaut, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         assert detector.boxes(image) == FaceDetector(min_confidence=-np.inf).boxes(image), scale
+
+
+def _moving_astronaut(frames: int, step=(3, 2)) -> list[np.ndarray]:
+    """640 x 480 frames of the astronaut sliding by ``step`` pixels per frame."""
+    astronaut = data.astronaut()
+    out = []
+    for i in range(frames):
+        shift = np.float32([[1, 0, step[0] * i - 40], [0, 1, step[1] * i - 30]])
+        moved = cv2.warpAffine(astronaut, shift, (512, 512), borderMode=cv2.BORDER_REFLECT)
+        out.append(cv2.resize(moved, (640, 480), interpolation=cv2.INTER_AREA))
+    return out
+
+
+def test_tracker_follows_a_moving_face_with_few_whole_frame_searches(detector):
+    frames = _moving_astronaut(30)
+    tracker = FaceTracker(detector, full_every=8)
+    for i, frame in enumerate(frames):
+        tracked, full = tracker.boxes(frame), detector.boxes(frame)
+        assert len(tracked) == len(full) == 1, i
+        assert _iou(tracked[0], full[0]) > 0.75, i
+    assert tracker.full_searches == 4  # frames 0, 8, 16, 24
+    faces = tracker.detect(frames[-1])  # the aligned crops come along as with the detector
+    assert len(faces) == 1 and faces[0].eyes_found and faces[0].aligned.shape == (112, 92)
+
+
+def test_tracker_searches_everywhere_when_a_face_is_lost_or_none_is_known(detector):
+    tracker = FaceTracker(detector, full_every=50)
+    frames = _moving_astronaut(3)
+    assert len(tracker.boxes(frames[0])) == 1 and tracker.full_searches == 1
+    assert len(tracker.boxes(frames[1])) == 1 and tracker.full_searches == 1
+    # the face jumps far away (a cut in the video): its window is empty, the frame is searched
+    jumped = np.ascontiguousarray(frames[2][:, ::-1])
+    assert len(tracker.boxes(jumped)) == 1 and tracker.full_searches == 2
+    # no face: every frame is a whole-frame search until one appears
+    empty = cv2.resize(data.coffee(), (640, 480))
+    for expected in (3, 4):
+        assert tracker.boxes(empty) == [] and tracker.full_searches == expected
+    assert len(tracker.boxes(frames[0])) == 1 and tracker.full_searches == 5
+    tracker.reset()
+    tracker.boxes(frames[0])
+    assert tracker.full_searches == 6
+
+
+def test_tracker_finds_a_second_face_within_full_every_frames(detector):
+    tracker = FaceTracker(detector, full_every=4)
+    frames = _moving_astronaut(8, step=(1, 0))
+    seen = []
+    for i, frame in enumerate(frames):
+        if i >= 2:  # from frame 2 on, a second (smaller) face comes into view at the right
+            face = cv2.resize(data.astronaut()[40:200, 150:300], (120, 128))
+            frame = frame.copy()
+            frame[300:428, 500:620] = face
+        seen.append(len(tracker.boxes(frame)))
+    assert seen[:2] == [1, 1]
+    assert seen[4:] == [2, 2, 2, 2]  # found by the whole-frame search of frame 4
+
+
+@pytest.mark.parametrize("options", [{"full_every": 0}, {"margin": -1}, {"size_range": (1.2, 2)}])
+def test_tracker_rejects_bad_options(detector, options):
+    with pytest.raises(ValueError):
+        FaceTracker(detector, **options)
 
 
 def test_no_face_image(detector):

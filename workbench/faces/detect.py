@@ -42,6 +42,7 @@ __all__ = [
     "FACE_SIZE",
     "Face",
     "FaceDetector",
+    "FaceTracker",
     "ShotCheck",
     "align_to_eyes",
     "check_shot",
@@ -374,17 +375,32 @@ class FaceDetector:
         """Face boxes ``(x, y, w, h)`` in ``image`` pixels, largest first."""
         return self._boxes(to_gray(image))
 
-    def _boxes(self, gray: np.ndarray) -> list[Box]:
+    def _boxes(
+        self,
+        gray: np.ndarray,
+        region: Box | None = None,
+        sides: tuple[float, float] | None = None,
+    ) -> list[Box]:
+        """Face boxes in ``gray``, or only inside ``region`` with sides in ``sides`` (pixels)."""
+        x0, y0 = 0, 0
+        if region is not None:
+            x0, y0, w0, h0 = region
+            gray = gray[y0 : y0 + h0, x0 : x0 + w0]
         scale = min(1.0, self.max_side / max(gray.shape))
         small = gray if scale == 1.0 else cv2.resize(
             gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        min_side = max(20, int(round(self.min_face * scale)))
+        low, high = sides if sides is not None else (self.min_face, math.inf)
+        min_side = max(20, int(round(low * scale)))
+        max_side = min(small.shape) if math.isinf(high) else int(round(high * scale))
+        if max_side < min_side:
+            return []
         with self._lock:  # the same detections as detectMultiScale, with their confidences
             found, _, confidence = self._faces.detectMultiScale3(
                 small, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
-                minSize=(min_side, min_side), outputRejectLevels=True)
+                minSize=(min_side, min_side), maxSize=(max_side, max_side),
+                outputRejectLevels=True)
         boxes = [
-            (int(round(x / scale)), int(round(y / scale)), int(round(w / scale)),
+            (x0 + int(round(x / scale)), y0 + int(round(y / scale)), int(round(w / scale)),
              int(round(h / scale)))
             for (x, y, w, h), weight in zip(found if len(found) else [],
                                             np.ravel(confidence), strict=True)
@@ -482,6 +498,98 @@ class FaceDetector:
             raise FaceNotFoundError(
                 f"{len(faces)} faces found in {source}; it must show only the person to enrol")
         return faces[0]
+
+
+class FaceTracker:
+    """Face search for a video stream: the whole frame now and then, near known faces between.
+
+    A full search of a 640 x 480 frame costs ~85 ms on the 2-core development machine, most of
+    a live frame's time. Faces move little from one frame to the next, so after a search finds
+    faces the next frames search only a window around each (the box grown by ``margin`` of its
+    side on every side) and only at sizes ``size_range`` times its own. The whole frame is
+    searched again every ``full_every`` frames (to find people who come into view), whenever a
+    tracked face is not found in its window, and while no face is known, so nothing is lost for
+    longer than ``full_every`` frames. Measured on 640 x 480 frames of the moving astronaut,
+    detection plus eyes and alignment (the live view's work without recognition): 110 ms per
+    frame with the detector, 40 ms mean (27 ms median) with the tracker; the eye search and
+    alignment are now most of a tracked frame.
+
+    Not thread-safe: one tracker per stream (its detector may be shared).
+    """
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        *,
+        full_every: int = 8,
+        margin: float = 0.5,
+        size_range: tuple[float, float] = (0.7, 1.45),
+    ) -> None:
+        if full_every < 1:
+            raise ValueError(f"full_every must be at least 1, got {full_every}")
+        if margin < 0 or not 0 < size_range[0] <= 1 <= size_range[1]:
+            raise ValueError("margin must be >= 0 and size_range must bracket 1")
+        self.detector = detector
+        self.full_every = int(full_every)
+        self.margin = float(margin)
+        self.size_range = (float(size_range[0]), float(size_range[1]))
+        self.full_searches = 0  # how many frames took the whole-frame search (for tests, stats)
+        self._known: list[Box] = []
+        self._since_full = 0
+
+    def reset(self) -> None:
+        """Forget the known faces (a new stream, a jump in a video): the next search is full."""
+        self._known = []
+
+    def boxes(self, image: np.ndarray) -> list[Box]:
+        """Face boxes in this frame, largest first (as :meth:`FaceDetector.boxes`)."""
+        return self._track(to_gray(image))
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """Faces in this frame, aligned, largest first (as :meth:`FaceDetector.detect`)."""
+        gray = to_gray(image)
+        return [self.detector._align(gray, box) for box in self._track(gray)]
+
+    def _track(self, gray: np.ndarray) -> list[Box]:
+        found = None
+        if self._known and self._since_full + 1 < self.full_every:
+            found = self._near_known(gray)
+        if found is None:
+            found = self.detector._boxes(gray)
+            self.full_searches += 1
+            self._since_full = 0
+        else:
+            self._since_full += 1
+        self._known = found
+        return found
+
+    def _near_known(self, gray: np.ndarray) -> list[Box] | None:
+        """Each known face searched for in its window; None when one is missing."""
+        height, width = gray.shape[:2]
+        low, high = self.size_range
+        found: list[Box] = []
+        for x, y, w, h in self._known:
+            grow = int(round(self.margin * max(w, h)))
+            x0, y0 = max(0, x - grow), max(0, y - grow)
+            x1, y1 = min(width, x + w + grow), min(height, y + h + grow)
+            near = self.detector._boxes(gray, (x0, y0, x1 - x0, y1 - y0),
+                                        (max(self.detector.min_face, low * w), high * w))
+            if not near:
+                return None  # moved too far, turned away or left: look everywhere
+            best = max(near, key=lambda b: _overlap(b, (x, y, w, h)))
+            if all(_overlap(best, other) < 0.5 for other in found):  # two windows, one face
+                found.append(best)
+        return sorted(found, key=lambda b: b[2] * b[3], reverse=True)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    union = aw * ah + bw * bh - w * h
+    return w * h / union if union else 0.0
 
 
 def _load_cascade(name: str) -> cv2.CascadeClassifier:
