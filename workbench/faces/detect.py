@@ -313,13 +313,14 @@ class FaceDetector:
         many overlapping hits make a detection (higher: fewer false faces, more missed ones).
     min_confidence : float
         Detections whose cascade confidence (the last stage's sum, OpenCV's ``levelWeights``)
-        is below this are dropped. Measured with the frontal-face cascade: 400 ORL faces (padded
-        and enlarged) 3.75 at the least, 0.5th percentile 4.6; the 11 real faces among the 25
-        detections in the 513 validation photos 3.2 to 9.3; the 14 false ones -0.45 to 6.0,
-        six of them below 2 (a cornet, a truck, dogs' fur, a panda; and the patch beside the
-        rocket in the astronaut photo at 0.9 scale, 0.66). The default, 2, drops those and keeps
-        a margin below the weakest real face: a stranger shown as "unknown" is better than a
-        face silently missed.
+        is below this are dropped. The confidence depends on where the scan grid falls: over
+        the 16 shifts of 0-3 px of the 513 validation photos, the 11 real faces detected there
+        scored 2.3 at the least (medians 4.1-9.0), while the weakest false hits (a cornet
+        -0.45 to -0.19, a truck -0.08 to 0.95, the patch beside the rocket in the astronaut at
+        0.9 scale up to 0.83) stay under 1 and others (fur, a stove, a kitten) range from
+        below 1 to 5. The default, 1, drops the weakest false hits and keeps a margin of more
+        than 1 below the weakest real face: a stranger shown as "unknown" is better than a face
+        silently missed. 400 ORL faces (padded and enlarged) score 3.75 at the least.
     max_side : int
         Images whose longer side exceeds this are shrunk for the face search (the eyes are
         searched and the crop is cut at full resolution).
@@ -345,7 +346,7 @@ class FaceDetector:
         min_face: int = 40,
         scale_factor: float = 1.1,
         min_neighbors: int = 5,
-        min_confidence: float = 2.0,
+        min_confidence: float = 1.0,
         max_side: int = _DEFAULT_MAX_SIDE,
     ) -> None:
         normalize_illumination(np.zeros((2, 2), np.uint8), illumination)  # validates the name
@@ -381,12 +382,18 @@ class FaceDetector:
         region: Box | None = None,
         sides: tuple[float, float] | None = None,
     ) -> list[Box]:
-        """Face boxes in ``gray``, or only inside ``region`` with sides in ``sides`` (pixels)."""
+        """Face boxes in ``gray``, or only inside ``region`` with sides in ``sides`` (pixels).
+
+        A region is searched at the scale the whole image would be (shrunk when it exceeds
+        ``max_side``), so that a window finds the boxes a whole-image search would.
+        """
         x0, y0 = 0, 0
+        scale = min(1.0, self.max_side / max(gray.shape))
         if region is not None:
             x0, y0, w0, h0 = region
-            gray = gray[y0 : y0 + h0, x0 : x0 + w0]
-        scale = min(1.0, self.max_side / max(gray.shape))
+            gray = gray[max(0, y0) : max(0, y0 + h0), max(0, x0) : max(0, x0 + w0)]
+            if min(gray.shape[:2]) == 0:
+                return []
         small = gray if scale == 1.0 else cv2.resize(
             gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         low, high = sides if sides is not None else (self.min_face, math.inf)
@@ -508,11 +515,17 @@ class FaceTracker:
     faces the next frames search only a window around each (the box grown by ``margin`` of its
     side on every side) and only at sizes ``size_range`` times its own. The whole frame is
     searched again every ``full_every`` frames (to find people who come into view), whenever a
-    tracked face is not found in its window, and while no face is known, so nothing is lost for
-    longer than ``full_every`` frames. Measured on 640 x 480 frames of the moving astronaut,
-    detection plus eyes and alignment (the live view's work without recognition): 110 ms per
-    frame with the detector, 40 ms mean (27 ms median) with the tracker; the eye search and
-    alignment are now most of a tracked frame.
+    tracked face is not found in its window (or only something not overlapping it, or another
+    window's face), on request (``full=True``: enrolment shots must see everybody in view) and
+    while no face is known. Measured on 640 x 480 frames of the moving astronaut, detection plus
+    eyes and alignment (the live view's work without recognition): 110 ms per frame with the
+    detector, 40 ms mean (27 ms median) with the tracker; the eye search and alignment are now
+    most of a tracked frame.
+
+    Between whole-frame searches the answer can differ from the detector's: a newcomer is seen
+    at the next whole-frame search, and the cascade's confidence depends on where its scan grid
+    falls, so a window can keep a weak (often false) detection that a whole-frame search of
+    the same frame would drop, or the reverse. Both last at most ``full_every - 1`` frames.
 
     Not thread-safe: one tracker per stream (its detector may be shared).
     """
@@ -535,24 +548,31 @@ class FaceTracker:
         self.size_range = (float(size_range[0]), float(size_range[1]))
         self.full_searches = 0  # how many frames took the whole-frame search (for tests, stats)
         self._known: list[Box] = []
+        self._shape: tuple[int, ...] = ()
         self._since_full = 0
 
     def reset(self) -> None:
         """Forget the known faces (a new stream, a jump in a video): the next search is full."""
         self._known = []
 
-    def boxes(self, image: np.ndarray) -> list[Box]:
-        """Face boxes in this frame, largest first (as :meth:`FaceDetector.boxes`)."""
-        return self._track(to_gray(image))
+    def boxes(self, image: np.ndarray, *, full: bool = False) -> list[Box]:
+        """Face boxes in this frame, largest first (as :meth:`FaceDetector.boxes`).
 
-    def detect(self, image: np.ndarray) -> list[Face]:
+        ``full``: search the whole frame now (e.g. an enrolment shot, which must see everybody
+        in view); the faces found are tracked from there.
+        """
+        return self._track(to_gray(image), full)
+
+    def detect(self, image: np.ndarray, *, full: bool = False) -> list[Face]:
         """Faces in this frame, aligned, largest first (as :meth:`FaceDetector.detect`)."""
         gray = to_gray(image)
-        return [self.detector._align(gray, box) for box in self._track(gray)]
+        return [self.detector._align(gray, box) for box in self._track(gray, full)]
 
-    def _track(self, gray: np.ndarray) -> list[Box]:
+    def _track(self, gray: np.ndarray, full: bool = False) -> list[Box]:
+        if gray.shape != self._shape:  # a camera that changed resolution: old boxes mean nothing
+            self._known, self._shape = [], gray.shape
         found = None
-        if self._known and self._since_full + 1 < self.full_every:
+        if not full and self._known and self._since_full + 1 < self.full_every:
             found = self._near_known(gray)
         if found is None:
             found = self.detector._boxes(gray)
@@ -574,11 +594,14 @@ class FaceTracker:
             x1, y1 = min(width, x + w + grow), min(height, y + h + grow)
             near = self.detector._boxes(gray, (x0, y0, x1 - x0, y1 - y0),
                                         (max(self.detector.min_face, low * w), high * w))
-            if not near:
-                return None  # moved too far, turned away or left: look everywhere
-            best = max(near, key=lambda b: _overlap(b, (x, y, w, h)))
-            if all(_overlap(best, other) < 0.5 for other in found):  # two windows, one face
-                found.append(best)
+            best = max(near, key=lambda b: _overlap(b, (x, y, w, h)), default=None)
+            # Missing from its window (moved too far, turned away, left), only something else
+            # there, or the same face as another window's: look everywhere instead.
+            if best is None or _overlap(best, (x, y, w, h)) < 0.3:
+                return None
+            if any(_overlap(best, other) >= 0.5 for other in found):
+                return None
+            found.append(best)
         return sorted(found, key=lambda b: b[2] * b[3], reverse=True)
 
 

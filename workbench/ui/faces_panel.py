@@ -70,10 +70,13 @@ def analyse_frame(frame: np.ndarray, detector, recognizer, *, check_enrolment: b
     the reconstruction view: (recognitions or bare (box, crop) detections, ShotCheck or None,
     the largest face's aligned crop or None). ``detector``: a FaceDetector, or a FaceTracker
     for a stream (it searches near the faces of the previous frames)."""
-    from workbench.faces.detect import check_shot
+    from workbench.faces.detect import FaceTracker, check_shot
 
-    faces = detector.detect(frame)
-    detector = getattr(detector, "detector", detector)  # a tracker's own detector
+    if isinstance(detector, FaceTracker):  # enrolment shots must see everybody in view
+        faces = detector.detect(frame, full=check_enrolment)
+        detector = detector.detector
+    else:
+        faces = detector.detect(frame)
     if recognizer is not None and faces:
         found = recognizer.recognize_many(np.stack([f.aligned for f in faces]),
                                           [f.box for f in faces])
