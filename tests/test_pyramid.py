@@ -313,16 +313,21 @@ COMPILED_ROUTES = ["compiled", "compiled bands", "compiled plain loops"]
 NO_COMPILER = "workbench.imaging._reduce was not built (no C compiler at install time)"
 
 
+def _force_compiled_route(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One of COMPILED_ROUTES: one call, three bands of output rows (even where OpenCV has
+    fewer threads), or the portable loops where the CPU has AVX2."""
+    if pyramid_module._compiled is None:
+        pytest.skip(NO_COMPILER)
+    bands = 3 if name == "compiled bands" else 1
+    monkeypatch.setattr(pyramid_module, "_band_count", lambda samples: bands)
+    monkeypatch.setattr(pyramid_module, "_SIMD", name != "compiled plain loops")
+
+
 @pytest.fixture(params=COMPILED_ROUTES + ["one call", "strips", "two-pass"])
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Force one REDUCE route whatever the level size (production picks by size and taps)."""
     if request.param in COMPILED_ROUTES:
-        if pyramid_module._compiled is None:
-            pytest.skip(NO_COMPILER)
-        # three bands of output rows even where OpenCV has fewer threads
-        bands = 3 if request.param == "compiled bands" else 1
-        monkeypatch.setattr(pyramid_module, "_band_count", lambda samples: bands)
-        monkeypatch.setattr(pyramid_module, "_SIMD", request.param != "compiled plain loops")
+        _force_compiled_route(request.param, monkeypatch)
         return request.param
     monkeypatch.setattr(pyramid_module, "_compiled", None)  # the OpenCV routes
     if request.param == "strips":  # three strips even where OpenCV has fewer threads
@@ -598,21 +603,7 @@ def test_flat_image_stays_flat_at_every_level(dtype: type, kernel_size: int, sig
         np.testing.assert_allclose(level, 137, rtol=0, atol=1e-4 if dtype == np.float32 else 0)
 
 
-EXPAND_SHAPES = [
-    (1, 1),
-    (1, 6),
-    (7, 1),
-    (2, 2),
-    (2, 1),
-    (5, 8),
-    (37, 22),
-    (9, 71),
-    (6, 33, 1),
-    (13, 45, 2),
-    (7, 40, 3),
-    (10, 19, 4),
-    (4, 66, 3),
-]
+EXPAND_SHAPES = ROUTE_SHAPES + [(2, 1), (4, 66, 3)]  # plus a 1-pixel-wide finer level
 
 
 @pytest.fixture(params=COMPILED_ROUTES + ["OpenCV"])
@@ -620,12 +611,8 @@ def expand_route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Force one EXPAND route: compiled (one call, 3 bands, portable loops) or OpenCV's."""
     if request.param == "OpenCV":
         monkeypatch.setattr(pyramid_module, "_compiled", None)
-        return request.param
-    if pyramid_module._compiled is None:
-        pytest.skip(NO_COMPILER)
-    bands = 3 if request.param == "compiled bands" else 1
-    monkeypatch.setattr(pyramid_module, "_band_count", lambda samples: bands)
-    monkeypatch.setattr(pyramid_module, "_SIMD", request.param != "compiled plain loops")
+    else:
+        _force_compiled_route(request.param, monkeypatch)
     return request.param
 
 

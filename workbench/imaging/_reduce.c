@@ -578,6 +578,57 @@ DEFINE_EXPAND(float)
 DEFINE_EXPAND(double)
 
 
+/* The checks both entry points share: taps, alignment, row range. 0, or -1 with an error set. */
+static int check_common(const Py_buffer *src, Py_ssize_t src_item, const Py_buffer *dst,
+                        Py_ssize_t dst_item, const Py_buffer *taps, Py_ssize_t r0,
+                        Py_ssize_t r1, Py_ssize_t rows)
+{
+    const Py_ssize_t ntaps = taps->len / (Py_ssize_t)sizeof(double);
+    if (taps->len % (Py_ssize_t)sizeof(double) != 0 || ntaps % 2 != 1 || ntaps > WB_MAX_TAPS) {
+        PyErr_SetString(PyExc_ValueError, "taps must be an odd number of float64 values, at "
+                                          "most MAX_TAPS");
+        return -1;
+    }
+    if ((uintptr_t)src->buf % (uintptr_t)src_item != 0 ||
+        (uintptr_t)dst->buf % (uintptr_t)dst_item != 0 ||
+        (uintptr_t)taps->buf % sizeof(double) != 0) {
+        PyErr_SetString(PyExc_ValueError, "buffers must be aligned to their sample size");
+        return -1;
+    }
+    if (r0 < 0 || r1 > rows || r0 > r1) {
+        PyErr_SetString(PyExc_ValueError, "row range outside the output");
+        return -1;
+    }
+    return 0;
+}
+
+/* Scratch of `accs` accumulators (float, or double when `wide`) whose last ntaps hold the taps
+ * in that type, and `nptrs` pointers. NULL, with MemoryError set, when either allocation fails. */
+static void *scratch_with_taps(Py_ssize_t accs, int wide, const Py_buffer *taps,
+                               Py_ssize_t nptrs, const void ***ptrs, void **k)
+{
+    const Py_ssize_t ntaps = taps->len / (Py_ssize_t)sizeof(double);
+    const double *k64 = (const double *)taps->buf;
+    void *scratch = malloc((size_t)accs * (wide ? sizeof(double) : sizeof(float)));
+    *ptrs = malloc((size_t)nptrs * sizeof(void *));
+    if (scratch == NULL || *ptrs == NULL) {
+        free(scratch);
+        free((void *)*ptrs);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (wide) {
+        *k = (double *)scratch + accs - ntaps;
+        memcpy(*k, k64, (size_t)ntaps * sizeof(double));
+    } else {
+        float *kf = (float *)scratch + accs - ntaps;
+        for (Py_ssize_t t = 0; t < ntaps; t++)
+            kf[t] = (float)k64[t];
+        *k = kf;
+    }
+    return scratch;
+}
+
 static PyObject *reduce_rows(PyObject *self, PyObject *args)
 {
     Py_buffer src = {0}, dst = {0}, taps = {0};
@@ -601,44 +652,22 @@ static PyObject *reduce_rows(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "buffer sizes do not match the image shape");
         goto done;
     }
-    if (taps.len % (Py_ssize_t)sizeof(double) != 0 || ntaps % 2 != 1 || ntaps > WB_MAX_TAPS) {
-        PyErr_SetString(PyExc_ValueError, "taps must be an odd number of float64 values, at "
-                                          "most MAX_TAPS");
+    if (check_common(&src, ITEMSIZE[kind], &dst, ITEMSIZE[kind], &taps, r0, r1, ho) < 0)
         goto done;
-    }
-    if ((uintptr_t)src.buf % (uintptr_t)ITEMSIZE[kind] != 0 ||
-        (uintptr_t)dst.buf % (uintptr_t)ITEMSIZE[kind] != 0 ||
-        (uintptr_t)taps.buf % sizeof(double) != 0) {
-        PyErr_SetString(PyExc_ValueError, "buffers must be aligned to their sample size");
-        goto done;
-    }
-    if (r0 < 0 || r1 > ho || r0 > r1) {
-        PyErr_SetString(PyExc_ValueError, "row range outside the output");
-        goto done;
-    }
     const int m = (int)(ntaps / 2);
     const Py_ssize_t accs = w * c + (wo + m) * c + (w / 2 + m) * c + WB_BLOCK + ntaps;
-    const double *k64 = (const double *)taps.buf;
     const int wide = kind == KIND_F64;
-    void *scratch = malloc((size_t)accs * (wide ? sizeof(double) : sizeof(float)));
-    const void **ptrs = malloc((size_t)(2 * ntaps) * sizeof(void *));
-    if (scratch == NULL || ptrs == NULL) {
-        free(scratch);
-        free(ptrs);
-        PyErr_NoMemory();
+    const void **ptrs;
+    void *k;
+    void *scratch = scratch_with_taps(accs, wide, &taps, 2 * ntaps, &ptrs, &k);
+    if (scratch == NULL)
         goto done;
-    }
     const int avx2 = simd && use_avx2();
     Py_BEGIN_ALLOW_THREADS;
     if (wide) {
-        double *k = (double *)scratch + accs - ntaps;
-        memcpy(k, k64, (size_t)ntaps * sizeof(double));
         drive_double(src.buf, 8, h, w, c, dst.buf, k, m, r0, r1, scratch, ptrs, vertical_f64,
                      NULL, horizontal_f64);
     } else {
-        float *k = (float *)scratch + accs - ntaps;
-        for (Py_ssize_t t = 0; t < ntaps; t++)
-            k[t] = (float)k64[t];
         vertical_fn vertical = kind == KIND_U8 ? vertical_u8 : kind == KIND_U16 ? vertical_u16 : vertical_f32;
         horizontal_fn horizontal = kind == KIND_U8    ? horizontal_u8
                                    : kind == KIND_U16 ? horizontal_u16
@@ -662,7 +691,7 @@ static PyObject *reduce_rows(PyObject *self, PyObject *args)
     }
     Py_END_ALLOW_THREADS;
     (void)avx2;
-    free(ptrs);
+    free((void *)ptrs);
     free(scratch);
     result = Py_NewRef(Py_None);
 done:
@@ -696,21 +725,8 @@ static PyObject *expand_rows(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "buffer sizes do not match the image shapes");
         goto done;
     }
-    if (taps.len % (Py_ssize_t)sizeof(double) != 0 || ntaps % 2 != 1 || ntaps > WB_MAX_TAPS) {
-        PyErr_SetString(PyExc_ValueError, "taps must be an odd number of float64 values, at "
-                                          "most MAX_TAPS");
+    if (check_common(&src, ITEMSIZE[kind], &dst, out_size, &taps, r0, r1, h) < 0)
         goto done;
-    }
-    if ((uintptr_t)src.buf % (uintptr_t)ITEMSIZE[kind] != 0 ||
-        (uintptr_t)dst.buf % (uintptr_t)out_size != 0 ||
-        (uintptr_t)taps.buf % sizeof(double) != 0) {
-        PyErr_SetString(PyExc_ValueError, "buffers must be aligned to their sample size");
-        goto done;
-    }
-    if (r0 < 0 || r1 > h || r0 > r1) {
-        PyErr_SetString(PyExc_ValueError, "row range outside the output");
-        goto done;
-    }
     if (base.buf != NULL &&
         (base_kind < KIND_U8 || base_kind > KIND_F64 ||
          base.len != h * w * c * ITEMSIZE[base_kind] ||
@@ -722,27 +738,18 @@ static PyObject *expand_rows(PyObject *self, PyObject *args)
     const int m = (int)(ntaps / 2);
     const Py_ssize_t M = (m + 1) / 2;
     const Py_ssize_t accs = wc * c + (wc + 2 * M) * c + 2 * wc * c + 4 * (Py_ssize_t)m + 6 + ntaps;
-    const double *k64 = (const double *)taps.buf;
     const int wide = kind == KIND_F64;
-    void *scratch = malloc((size_t)accs * (wide ? sizeof(double) : sizeof(float)));
-    const void **ptrs = malloc((size_t)(4 * m + 6) * sizeof(void *));
-    if (scratch == NULL || ptrs == NULL) {
-        free(scratch);
-        free(ptrs);
-        PyErr_NoMemory();
+    const void **ptrs;
+    void *k;
+    void *scratch = scratch_with_taps(accs, wide, &taps, 4 * (Py_ssize_t)m + 6, &ptrs, &k);
+    if (scratch == NULL)
         goto done;
-    }
     const int avx2 = simd && use_avx2();
     Py_BEGIN_ALLOW_THREADS;
     if (wide) {
-        double *k = (double *)scratch + accs - ntaps;
-        memcpy(k, k64, (size_t)ntaps * sizeof(double));
         expand_double(src.buf, 8, hc, wc, c, dst.buf, h, w, k, m, r0, r1, scratch, ptrs,
                       wsum_f64, wsum_f64, base.buf, base_kind, subtract);
     } else {
-        float *k = (float *)scratch + accs - ntaps;
-        for (Py_ssize_t t = 0; t < ntaps; t++)
-            k[t] = (float)k64[t];
         wsum_fn vsum = kind == KIND_U8 ? wsum_u8 : kind == KIND_U16 ? wsum_u16 : wsum_f32;
         wsum_fn hsum = wsum_f32;
 #if WB_HAVE_AVX2
@@ -756,7 +763,7 @@ static PyObject *expand_rows(PyObject *self, PyObject *args)
     }
     Py_END_ALLOW_THREADS;
     (void)avx2;
-    free(ptrs);
+    free((void *)ptrs);
     free(scratch);
     result = Py_NewRef(Py_None);
 done:
