@@ -467,6 +467,11 @@ def reduce_backend() -> str:
     return f"compiled ({simd}, {cv2.getNumThreads()} threads)"
 
 
+def _compiled_takes(taps: NDArray) -> bool:
+    """Whether the compiled steps run for this kernel (built here, and not too long for them)."""
+    return _compiled is not None and taps.size <= _compiled.MAX_TAPS
+
+
 def _band_count(samples: int) -> int:
     """How many bands of output rows the compiled REDUCE splits a level of ``samples`` into."""
     return cv2.getNumThreads() if samples >= _BAND_MIN_SAMPLES else 1
@@ -547,7 +552,7 @@ class _Reducer:
     def __call__(self, image: NDArray) -> NDArray:
         if self.use_pyrdown:
             return _like(cv2.pyrDown(_as_cv(image), borderType=_BORDER), image)
-        if _compiled is not None and self.exact_taps.size <= _compiled.MAX_TAPS:
+        if _compiled_takes(self.exact_taps):
             # C order, aligned samples (a buffer at an odd offset would not be)
             return self._reduce_compiled(np.require(image, requirements=("C", "A")))
         source = _as_cv(image)
@@ -633,7 +638,7 @@ def _expand(
     in cache on the compiled route (the Laplacian's bands and its reconstruction).
     """
     dtype = np.float64 if coarse.dtype == np.float64 else np.float32
-    if _compiled is not None and taps.size <= _compiled.MAX_TAPS:
+    if _compiled_takes(taps):
         return _expand_compiled(coarse, shape, taps, dtype, base, subtract)
     expanded = _expand_opencv(coarse, shape, taps, dtype)
     if base is not None:
