@@ -8,8 +8,8 @@ from onnx_models import ab_model, realistic_model
 from skimage import data
 
 from workbench.imaging.io import read_image, write_image
+from workbench.imaging.video import VideoFileSource, write_test_video
 from workbench.ui.main_window import MainWindow
-from workbench.video import VideoFileSource, write_test_video
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for workbench.imaging.homography: estimation, fit checks, corner warnings, size, warp.
+"""Tests for workbench.rectify.homography: estimation, fit checks, corner warnings, size, warp.
 
 References are computed independently of the code under test: ground-truth homographies built
 from random similarity/shear/perspective factors, OpenCV (getPerspectiveTransform, findHomography,
@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
-from workbench.imaging.homography import (
+from workbench.rectify.homography import (
     HomographyFit,
     OutputSizeError,
     RectifiedSize,
@@ -34,8 +34,8 @@ from workbench.imaging.homography import (
     quadrilateral_warnings,
     rectified_size,
     rectify_homography,
-    warp_perspective,
 )
+from workbench.rectify.warp import warp_perspective
 
 CV_FLAGS = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR,
             "bicubic": cv2.INTER_CUBIC}
@@ -829,7 +829,7 @@ def test_unknown_interpolation_is_rejected():
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_warp_reports_progress_per_tile_and_gives_the_same_image(monkeypatch, threads):
-    from workbench.imaging import homography as hg
+    from workbench.rectify import warp as hg
 
     monkeypatch.setattr(hg, "_TILE_PIXELS", 4096)  # many small tiles
     image = np.random.default_rng(3).integers(0, 255, (120, 160, 3), np.uint8)
@@ -848,7 +848,7 @@ def test_warp_reports_progress_per_tile_and_gives_the_same_image(monkeypatch, th
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_an_exception_from_progress_stops_the_warp(monkeypatch, threads):
-    from workbench.imaging import homography as hg
+    from workbench.rectify import warp as hg
 
     monkeypatch.setattr(hg, "_TILE_PIXELS", 2048)
     runs = []

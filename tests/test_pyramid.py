@@ -1,4 +1,4 @@
-"""Tests for workbench.imaging.pyramid: kernel, Gaussian/Laplacian/DoG pyramids, blend, display.
+"""Tests for workbench.pyramid.levels: kernel, Gaussian/Laplacian/DoG pyramids, blend, display.
 
 References used as oracles: cv2.pyrDown (sizes, borders, the classic kernel), scipy.ndimage
 (``mode="mirror"`` is reflect-101) for the exact definition of REDUCE and EXPAND, scipy.stats for
@@ -22,14 +22,14 @@ from scipy.stats import norm
 from skimage import data
 from skimage.transform import pyramid_gaussian
 
-import workbench.imaging.pyramid as pyramid_module
+import workbench.pyramid.levels as pyramid_module
 from workbench.errors import WorkbenchError
-from workbench.imaging.pyramid import (
+from workbench.pyramid.blend import blend
+from workbench.pyramid.levels import (
     BURT_ADELSON_TAPS,
     DEFAULT_SIGMA,
     LaplacianPyramid,
     PyramidInputError,
-    blend,
     dog_pyramid,
     gaussian_kernel,
     gaussian_kernel_1d,
@@ -310,7 +310,7 @@ ROUTE_SHAPES = [
 
 
 COMPILED_ROUTES = ["compiled", "compiled bands", "compiled plain loops"]
-NO_COMPILER = "workbench.imaging._reduce was not built (no C compiler at install time)"
+NO_COMPILER = "workbench.pyramid._reduce was not built (no C compiler at install time)"
 
 
 def _force_compiled_route(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1026,7 +1026,7 @@ def test_shape_helpers_reject_bad_shapes(shape: tuple, message: str) -> None:
 
 
 def test_strip_pool_follows_opencvs_thread_count():
-    from workbench.imaging import pyramid as pyr_module
+    from workbench.pyramid import levels as pyr_module
 
     before = cv2.getNumThreads()
     try:

@@ -7,8 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from workbench.ui.live import LiveRunner
-from workbench.video import (
+from workbench.imaging.video import (
     CameraDisconnected,
     CameraSource,
     FrameSource,
@@ -19,6 +18,7 @@ from workbench.video import (
     open_source,
     write_test_video,
 )
+from workbench.ui.live import LiveRunner
 
 
 @pytest.fixture

@@ -82,15 +82,15 @@ def add_rectify(sub) -> None:
 def cmd_rectify(args) -> int:
     import numpy as np
 
-    from workbench.imaging.homography import (
+    from workbench.imaging.io import read_image, write_image
+    from workbench.rectify.homography import (
         estimate_homography,
         quadrilateral_warnings,
         rectified_size,
         rectify_homography,
-        warp_perspective,
     )
-    from workbench.imaging.io import read_image, write_image
-    from workbench.rectify import validate_output_size
+    from workbench.rectify.session import validate_output_size
+    from workbench.rectify.warp import warp_perspective
 
     image = read_image(args.input)
     h_img, w_img = image.shape[:2]
@@ -149,9 +149,9 @@ def add_pyramid(sub) -> None:
 def cmd_pyramid(args) -> int:
     from pathlib import Path
 
-    from workbench.imaging import pyramid as pyr
     from workbench.imaging.io import read_image
-    from workbench.pyramid_explorer import PyramidParams, compute, export_levels
+    from workbench.pyramid import levels as pyr
+    from workbench.pyramid.explorer import PyramidParams, compute, export_levels
 
     if args.levels < 1:
         raise UsageError(f"--levels must be at least 1, got {args.levels}")

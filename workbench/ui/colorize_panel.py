@@ -534,7 +534,7 @@ class ColorizePanel(Panel):
         self.record_to(path)
 
     def record_to(self, path: str | Path) -> bool:
-        from workbench.video import VideoRecorder
+        from workbench.imaging.video import VideoRecorder
 
         try:
             self.recorder = VideoRecorder(path, fps=25.0)

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from workbench.errors import WorkbenchError
-from workbench.video import FrameSource
+from workbench.imaging.video import FrameSource
 
 
 @dataclass
@@ -194,7 +194,7 @@ def start_live(panel, source: int | str, process: Callable[[np.ndarray], Any],
                on_finished: Callable[[], None], *, loop: bool = True) -> LiveRunner | None:
     """Run ``process`` live on a camera index or a video file for a panel; errors (no camera,
     unreadable video, unplugged mid-stream) go to the panel's status bar. None if it failed."""
-    from workbench.video import open_source
+    from workbench.imaging.video import open_source
 
     runner = LiveRunner(lambda: open_source(source, loop=loop), process)
     runner.result.connect(on_result)

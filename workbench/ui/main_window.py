@@ -241,7 +241,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_path(self, path: str | Path) -> bool:
         """Open a file in the current panel (Rectify if it opens no files); a video file plays
         in Colorize."""
-        from workbench.video import VIDEO_EXTENSIONS
+        from workbench.imaging.video import VIDEO_EXTENSIONS
 
         if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
             self.select_panel("colorize")
@@ -286,7 +286,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _dropped_images(event) -> list[str]:
         """Dropped files the window opens: images, and videos (they play in Colorize)."""
         from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
-        from workbench.video import VIDEO_EXTENSIONS
+        from workbench.imaging.video import VIDEO_EXTENSIONS
 
         if not event.mimeData().hasUrls():
             return []

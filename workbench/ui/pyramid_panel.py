@@ -16,9 +16,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
-from workbench.imaging import pyramid as pyr
 from workbench.imaging.io import read_image, write_image
-from workbench.pyramid_explorer import (
+from workbench.pyramid import levels as pyr
+from workbench.pyramid.explorer import (
     MASKS,
     MODE_LABELS,
     MODES,

@@ -107,7 +107,7 @@ from scipy.special import ndtr
 from workbench.errors import WorkbenchError
 
 try:  # built from _reduce.c at install; absent where the install found no C compiler
-    from workbench.imaging import _reduce as _compiled
+    from workbench.pyramid import _reduce as _compiled
 except ImportError:  # pragma: no cover - exercised by forcing _compiled = None in the tests
     _compiled = None
 
@@ -119,7 +119,6 @@ __all__ = [
     "LevelStats",
     "PyramidInputError",
     "PyramidMosaic",
-    "blend",
     "dog_pyramid",
     "gaussian_kernel",
     "gaussian_kernel_1d",
@@ -1082,96 +1081,6 @@ def dog_pyramid(
         blurred = cv2.sepFilter2D(level32, -1, filter_taps, filter_taps, borderType=_BORDER)
         bands.append(_like(level32 - blurred, level))
     return bands
-
-
-# --------------------------------------------------------------------------------------------
-# Multiresolution spline
-# --------------------------------------------------------------------------------------------
-
-
-def _check_mask(mask: ArrayLike, shape: tuple[int, ...]) -> NDArray[np.float32]:
-    array = np.asarray(mask)
-    if array.shape != shape[:2]:
-        raise PyramidInputError(
-            f"mask must be 2-D with the images' height and width {shape[:2]}, got {array.shape}"
-        )
-    if not (array.dtype == bool or np.issubdtype(array.dtype, np.number)):
-        raise PyramidInputError(f"mask must be numeric or boolean, got dtype {array.dtype}")
-    weights = array.astype(np.float32)
-    low, high = float(weights.min()), float(weights.max())
-    if not (0.0 <= low and high <= 1.0):
-        raise PyramidInputError(
-            f"mask values must lie in [0, 1], got [{low:g}, {high:g}]"
-            + (" (divide an 8-bit mask by 255)" if high > 1 else "")
-        )
-    return weights
-
-
-def blend(
-    image_a: ArrayLike,
-    image_b: ArrayLike,
-    mask: ArrayLike,
-    levels: int,
-    *,
-    sigma: float = DEFAULT_SIGMA,
-    kernel_size: int = DEFAULT_KERNEL_SIZE,
-    kernel: ArrayLike | None = None,
-) -> NDArray:
-    """Multiresolution spline: blend two images under a mask, band by band.
-
-    Each Laplacian band is ``GM_k * LA_k + (1 - GM_k) * LB_k`` with ``GM`` the Gaussian pyramid
-    of the mask, so coarse structure is mixed over a wide transition and fine detail over a
-    narrow one; the result is collapsed with :func:`reconstruct_from_laplacian`.
-
-    Parameters
-    ----------
-    image_a, image_b : (H, W) or (H, W, C) arrays
-        Same shape and dtype (uint8, uint16, float32 or float64).
-    mask : (H, W) array
-        Weight of ``image_a`` in [0, 1] (float or bool); 1 takes ``image_a``, 0 ``image_b``.
-    levels : int
-        Pyramid levels; more levels give smoother transitions for large structures.
-    sigma, kernel_size, kernel : optional
-        As for :func:`gaussian_pyramid`.
-
-    Returns
-    -------
-    blended : ndarray
-        Shape and dtype of the inputs (integers rounded and clipped to their range).
-
-    Raises
-    ------
-    PyramidInputError
-        If the images differ in shape or dtype, or the mask has the wrong shape or range.
-
-    References
-    ----------
-    .. [1] Burt & Adelson, "A Multiresolution Spline With Application to Image Mosaics", 1983.
-
-    Examples
-    --------
-    >>> a, b = np.full((8, 8), 200, np.uint8), np.full((8, 8), 100, np.uint8)
-    >>> blend(a, b, np.ones((8, 8)), 3)[0, 0]
-    np.uint8(200)
-    """
-    first = _check_image(image_a, "image_a")
-    second = _check_image(image_b, "image_b")
-    if first.shape != second.shape or first.dtype != second.dtype:
-        raise PyramidInputError(
-            f"image_a and image_b must have the same shape and dtype, got {first.shape} "
-            f"{first.dtype} and {second.shape} {second.dtype}"
-        )
-    weights = _check_mask(mask, first.shape)
-    taps = _resolve_taps(sigma, kernel_size, kernel)
-    bands_a = laplacian_pyramid(first, levels, kernel=taps)
-    bands_b = laplacian_pyramid(second, levels, kernel=taps)
-    mixed = []
-    weight_pyramid = gaussian_pyramid(weights, levels, kernel=taps)
-    for band_a, band_b, weight in zip(bands_a, bands_b, weight_pyramid, strict=True):
-        if band_a.ndim == 3:
-            weight = weight[:, :, np.newaxis]
-        mixed.append(band_b + weight * (band_a - band_b))
-    return reconstruct_from_laplacian(LaplacianPyramid(mixed, taps, first.dtype))
 
 
 # --------------------------------------------------------------------------------------------
