@@ -14,12 +14,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench import resources
 from workbench.imaging.io import write_image
-from workbench.ui.main_window import (
-    WELCOME_DISMISSED_KEY,
-    MainWindow,
-    ShortcutsDialog,
-    UserGuideDialog,
-)
+from workbench.ui.help import ShortcutsDialog, UserGuideDialog
+from workbench.ui.main_window import WELCOME_DISMISSED_KEY, MainWindow
 from workbench.ui.panel import keys_text
 
 LEFT = QtCore.Qt.MouseButton.LeftButton

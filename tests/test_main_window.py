@@ -11,7 +11,8 @@ from gui_util import shown
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.imaging.io import read_image, write_image
-from workbench.ui.main_window import AboutDialog, MainWindow
+from workbench.ui.help import AboutDialog
+from workbench.ui.main_window import MainWindow
 
 
 @pytest.fixture
