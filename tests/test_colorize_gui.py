@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from onnx_models import ab_model, realistic_model
 from skimage import data
+from video_util import write_test_video
 
 from workbench.imaging.io import read_image, write_image
-from workbench.imaging.video import VideoFileSource, write_test_video
+from workbench.imaging.video import VideoFileSource
 from workbench.ui.main_window import MainWindow
 
 

@@ -114,7 +114,7 @@ def _drop(window, paths):
 
 
 def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, window, tmp_path):
-    from workbench.imaging.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=40)
     assert window.open_path(clip)  # from Rectify, at once: the model is still loading
@@ -135,7 +135,7 @@ def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, windo
 
 
 def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tmp_path):
-    from workbench.imaging.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.avi", frames=40)
     notes = tmp_path / "notes.txt"
@@ -151,7 +151,7 @@ def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tm
 
 def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
         qtbot, window, tmp_path):
-    from workbench.imaging.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=20)
     window.select_panel("colorize")
@@ -170,7 +170,7 @@ def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
 
 
 def test_closing_the_window_stops_a_running_stream(qtbot, app_settings, tmp_path):
-    from workbench.imaging.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=200)
     win = shown(qtbot, MainWindow(), 1100, 750)
@@ -206,8 +206,7 @@ def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(tmp_path):
     import sys
 
     import cv2
-
-    from workbench.imaging.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=400, size=(320, 240))
     shot = tmp_path / "shot.png"
