@@ -121,3 +121,22 @@ def test_latest_request_drops_stale_errors_and_progress(qtbot):
         pass
     qtbot.wait(20)
     assert seen == []
+
+
+def test_a_result_already_on_its_way_is_dropped_once_superseded(qtbot):
+    """A finished before B was asked for, but its result had not reached the GUI thread yet
+    (cancelling A can no longer stop it): only the request id keeps it off the screen."""
+    from PySide6 import QtCore
+
+    from workbench.ui.worker import LatestRequest
+
+    req = LatestRequest()
+    shown = []
+    release_b = threading.Event()
+    req.submit(lambda job: "A", on_done=shown.append)
+    assert QtCore.QThreadPool.globalInstance().waitForDone(5000)  # A's outcome is queued
+    req.submit(lambda job: release_b.wait(5) and "B", on_done=shown.append)
+    qtbot.wait(50)  # A's queued result is delivered here
+    assert shown == []
+    release_b.set()
+    qtbot.waitUntil(lambda: shown == ["B"], timeout=5000)
