@@ -367,3 +367,58 @@ def test_cancel_stops_a_save_inside_the_warp(qtbot, window, panel, tmp_path, mon
     assert not target.exists()
     assert "nothing written" in window.message_label.text()
     qtbot.waitUntil(lambda: not panel.cancel_button.isVisible())
+
+
+# ------------------------------------------------------------------- issue 19: papercuts
+CTRL = QtCore.Qt.KeyboardModifier.ControlModifier
+SHIFT = QtCore.Qt.KeyboardModifier.ShiftModifier
+
+
+def activate(qtbot, window):
+    """Window shortcuts (Ctrl+Z, Ctrl+Y) only fire in the active window."""
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def test_ctrl_y_and_ctrl_shift_z_both_redo(qtbot, window, panel):
+    place_sample_corners(qtbot, panel)
+    activate(qtbot, window)
+    start = panel.session.points[1]
+    drag(panel.source_view, start, (start[0] - 40, start[1] + 30))
+    moved = panel.session.points[1]
+    panel.source_view.setFocus()
+    for redo in ((QtCore.Qt.Key.Key_Y, CTRL), (QtCore.Qt.Key.Key_Z, CTRL | SHIFT)):
+        qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Z, CTRL)
+        assert panel.session.points[1] == start
+        assert panel.redo_button.isEnabled()
+        qtbot.keyClick(panel.source_view, *redo)
+        assert panel.session.points[1] == moved
+        assert not panel.redo_button.isEnabled()
+    assert "Ctrl+Y" in panel.redo_button.toolTip()
+
+
+def test_redo_keys_include_ctrl_y_where_the_platform_binds_only_ctrl_shift_z(monkeypatch):
+    """GNOME's key scheme binds Redo to Ctrl+Shift+Z alone; the panel adds Ctrl+Y."""
+    from PySide6 import QtGui
+
+    from workbench.ui import panel as panel_module
+
+    redo = QtGui.QKeySequence.StandardKey.Redo
+    monkeypatch.setattr(panel_module, "key_sequences",
+                        lambda key: [QtGui.QKeySequence("Ctrl+Shift+Z")])
+    keys = panel_module.shortcut_keys(redo)
+    assert QtGui.QKeySequence("Ctrl+Y") in keys and QtGui.QKeySequence("Ctrl+Shift+Z") in keys
+    # the shortcuts dialog shows keys a person can press, not a Sun keyboard's F14
+    assert panel_module.keys_text([QtGui.QKeySequence("Ctrl+Z"),
+                                   QtGui.QKeySequence("F14")]) == "Ctrl+Z"
+
+
+def test_shortcuts_dialog_lists_ctrl_y_for_redo(qtbot, window, panel):
+    from workbench.ui.help import ShortcutsDialog
+
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    rows = dict((what, keys) for keys, what in dialog.plain_rows()["Rectify"])
+    assert "Ctrl+Y" in rows["Redo the point edit undone last"]
+    assert "Ctrl+Shift+Z" in rows["Redo the point edit undone last"]
+    assert "F14" not in rows["Undo the last point edit"]

@@ -17,14 +17,15 @@ Key = QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str
 
 
 def _is_useful(seq: QtGui.QKeySequence) -> bool:
-    """False for bindings nobody types: dedicated Help/Undo/Open… keys of special keyboards and
-    the legacy Alt+Backspace family."""
+    """False for bindings nobody types: dedicated Help/Undo/Open… keys of special keyboards,
+    F13 and above (Sun keyboards' Undo is F14), and the legacy Alt+Backspace family."""
     if seq.isEmpty():
         return False
     combo = seq[0]
     key, mods = combo.key(), combo.keyboardModifiers()
     if mods == QtCore.Qt.KeyboardModifier.NoModifier and (
-            key == QtCore.Qt.Key.Key_Help or key.value >= QtCore.Qt.Key.Key_Back.value):
+            key == QtCore.Qt.Key.Key_Help or key.value >= QtCore.Qt.Key.Key_Back.value
+            or QtCore.Qt.Key.Key_F13.value <= key.value <= QtCore.Qt.Key.Key_F35.value):
         return False
     return not (key == QtCore.Qt.Key.Key_Backspace and
                 mods & QtCore.Qt.KeyboardModifier.AltModifier)
@@ -45,6 +46,24 @@ def keys_text(sequences, limit: int | None = None) -> str:
         if _is_useful(seq) and text not in texts:
             texts.append(text)
     return " or ".join(texts[:limit])
+
+
+#: Keys every desktop user expects besides the platform's own (GNOME binds only Ctrl+Shift+Z to
+#: Redo, Windows and KDE Ctrl+Y): both work everywhere.
+EXTRA_KEYS = {
+    QtGui.QKeySequence.StandardKey.Redo: ("Ctrl+Y", "Ctrl+Shift+Z"),
+}
+
+
+def shortcut_keys(key: Key) -> list[QtGui.QKeySequence]:
+    """What a shortcut for ``key`` binds: the platform's sequences plus :data:`EXTRA_KEYS`."""
+    seqs = key_sequences(key)
+    for extra in EXTRA_KEYS.get(key, ()) if isinstance(key, QtGui.QKeySequence.StandardKey) \
+            else ():
+        seq = QtGui.QKeySequence(extra)
+        if seq not in seqs:
+            seqs.append(seq)
+    return seqs
 
 
 def native_keys(key: Key) -> str:
@@ -158,12 +177,12 @@ class Panel(QtWidgets.QWidget):
             banner.setText(text)
         banner.setVisible(bool(text))
 
-    def add_shortcut(self, keys: QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str,
-                     slot: Callable[[], object], description: str) -> QtGui.QShortcut:
-        """A keyboard shortcut active while focus is anywhere in this panel. ``description``
-        is what Help > Keyboard Shortcuts lists for it."""
-        sc = QtGui.QShortcut(keys if not isinstance(keys, str) else QtGui.QKeySequence(keys),
-                             self)
+    def add_shortcut(self, keys: Key, slot: Callable[[], object],
+                     description: str) -> QtGui.QShortcut:
+        """A keyboard shortcut active while focus is anywhere in this panel (a standard key
+        binds :func:`shortcut_keys`). ``description`` is what Help > Keyboard Shortcuts lists."""
+        sc = QtGui.QShortcut(self)
+        sc.setKeys(shortcut_keys(keys))
         sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         sc.setWhatsThis(description)
         sc.activated.connect(slot)

@@ -5,7 +5,7 @@ Mouse and keys (also shown in the panel):
 * click — place the next corner (top-left, top-right, bottom-right, bottom-left)
 * drag a corner — move it; wheel zooms, dragging the background pans
 * arrow keys — nudge the selected corner by 1 px (Shift: 10 px, Alt: 0.1 px); Tab — next corner
-* Ctrl+Z / Ctrl+Shift+Z — undo / redo; F — fit to window; 1 — actual pixels
+* Ctrl+Z — undo; Ctrl+Y or Ctrl+Shift+Z — redo; F — fit to window; 1 — actual pixels
 
 A second mode registers image A onto image B from four or more clicked correspondences.
 """
@@ -34,7 +34,7 @@ from workbench.rectify.session import (
 from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
 from workbench.ui.image_view import ImageView
 from workbench.ui.overlays import PointsOverlay
-from workbench.ui.panel import Banner, Panel, native_keys
+from workbench.ui.panel import Banner, Panel, keys_text, native_keys, shortcut_keys
 from workbench.ui.worker import Job, run_in_background
 
 HINT = (
@@ -342,7 +342,8 @@ class RectifyPanel(Panel):
                           "Redo the point edit undone last")
         self.undo_button.setToolTip(
             f"Undo the last point edit ({native_keys(QtGui.QKeySequence.StandardKey.Undo)})")
-        self.redo_button.setToolTip(f"Redo ({native_keys(QtGui.QKeySequence.StandardKey.Redo)})")
+        redo_keys = keys_text(shortcut_keys(QtGui.QKeySequence.StandardKey.Redo), limit=2)
+        self.redo_button.setToolTip(f"Redo the point edit undone last ({redo_keys})")
 
     @staticmethod
     def _titled(view: QtWidgets.QWidget, title: str, extra: QtWidgets.QWidget | None = None):
