@@ -422,3 +422,21 @@ def test_shortcuts_dialog_lists_ctrl_y_for_redo(qtbot, window, panel):
     assert "Ctrl+Y" in rows["Redo the point edit undone last"]
     assert "Ctrl+Shift+Z" in rows["Redo the point edit undone last"]
     assert "F14" not in rows["Undo the last point edit"]
+
+
+def test_crossed_corners_are_named_once_and_the_views_stay_put(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    qtbot.wait(10)
+    views_before = panel.pages.geometry()
+    label_height = panel.warning_label.height()
+    tl, tr = panel.session.points[:2]
+    drag(panel.source_view, tr, (tl[0] - 40, tl[1]))  # 2 TR dragged left of 1 TL
+    qtbot.waitUntil(lambda: "No valid rectangle" in panel.fit_label.text())
+    text = panel.warning_label.text()
+    assert "corners 1 (top-left) and 2 (top-right) look swapped" in text
+    assert text.count("swapped") == 1 and text.count("crosses itself") == 1
+    # the warning is on its own line, always there: nothing above or beside it moved
+    qtbot.wait(10)
+    assert panel.pages.geometry() == views_before
+    assert panel.warning_label.height() == label_height
+    assert panel.warning_label.toolTip() == text  # the whole text, when the line is elided

@@ -71,6 +71,41 @@ def native_keys(key: Key) -> str:
     return keys_text(key_sequences(key), limit=1)
 
 
+class ElidedLabel(QtWidgets.QLabel):
+    """A one-line status text that never moves the layout: always one line tall (empty or
+    not), elided at the right when the panel is narrow, the whole text in its tooltip. It
+    never makes the window wider than the text would need."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                           QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802
+        return QtCore.QSize(40, self.height())
+
+    def elided(self) -> str:
+        """The text as drawn at the current width."""
+        return self.fontMetrics().elidedText(self.text(), QtCore.Qt.TextElideMode.ElideRight,
+                                             self.contentsRect().width())
+
+    def paintEvent(self, event):  # noqa: N802
+        painter = QtGui.QPainter(self)
+        self.style().drawItemText(
+            painter, self.contentsRect(),
+            int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter),
+            self.palette(), self.isEnabled(), self.elided(),
+            QtGui.QPalette.ColorRole.WindowText)
+        painter.end()
+
+
 class Banner(QtWidgets.QFrame):
     """A slim, dismissable note above a panel's image (the first-run hint).
 

@@ -34,7 +34,7 @@ from workbench.rectify.session import (
 from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
 from workbench.ui.image_view import ImageView
 from workbench.ui.overlays import PointsOverlay
-from workbench.ui.panel import Banner, Panel, keys_text, native_keys, shortcut_keys
+from workbench.ui.panel import Banner, ElidedLabel, Panel, keys_text, native_keys, shortcut_keys
 from workbench.ui.worker import Job, run_in_background
 
 HINT = (
@@ -51,6 +51,12 @@ REGISTER_HINT = (
 def image_filter() -> str:
     exts = " ".join(f"*{e}" for e in SUPPORTED_READ_EXTENSIONS)
     return f"Images ({exts});;All files (*)"
+
+
+def warning_text(warnings) -> str:
+    """One line for the warning label: each problem once."""
+    unique = list(dict.fromkeys(warnings))
+    return "⚠ " + " · ".join(unique) if unique else ""
 
 
 def nudge_step(modifiers: QtCore.Qt.KeyboardModifier) -> float:
@@ -297,10 +303,9 @@ class RectifyPanel(Panel):
         self.pages.addWidget(reg_split)
 
         self.hint = self.hint_label(HINT)
-        self.fit_label = QtWidgets.QLabel()
-        self.fit_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warning_label = QtWidgets.QLabel()
-        self.warning_label.setWordWrap(True)
+        # two one-line labels, always there: a warning never moves the views (issue 19)
+        self.fit_label = ElidedLabel()
+        self.warning_label = ElidedLabel()
         self.warning_label.setStyleSheet("color: #c01818; font-weight: bold;")
 
         self.welcome_banner = Banner()
@@ -527,7 +532,7 @@ class RectifyPanel(Panel):
         n = len(s.points)
         warnings = s.shape_warnings()
         self.corners_ui.overlay.set_warning(bool(warnings))
-        self.warning_label.setText("⚠ " + " ".join(warnings) if warnings else "")
+        self.warning_label.setText(warning_text(warnings))
         if s.image is None:
             self.fit_label.setText("")
         elif n < 4:
@@ -563,9 +568,9 @@ class RectifyPanel(Panel):
             preview = s.preview(self.preview_max_side())
             fit = s.fit()
         except WorkbenchError as exc:
-            # the shape warnings say *why* (corners too close, collinear); keep them first
-            text = " ".join([*s.shape_warnings(), str(exc)])
-            self.warning_label.setText(f"⚠ {text}")
+            # the shape warnings say *why* (corners too close, crossed): they replace the
+            # error, which says the same thing again in other words
+            self.warning_label.setText(warning_text(s.shape_warnings() or [str(exc)]))
             self.corners_ui.overlay.set_warning(
                 True, getattr(exc, "indices", ()) if isinstance(
                     exc, DegenerateConfigurationError) else ())
@@ -617,14 +622,14 @@ class RectifyPanel(Panel):
                 fit = r.fit()
                 self._register_warp = r.preview(self.preview_max_side())
             except WorkbenchError as exc:
-                self.warning_label.setText(f"⚠ {exc}")
+                self.warning_label.setText(warning_text([str(exc)]))
                 if isinstance(exc, DegenerateConfigurationError):
                     for ui in (self.points_a_ui, self.points_b_ui):
                         ui.overlay.set_warning(True, exc.indices)
                 self.overlay_view.set_image(r.image_b, fit=False)  # no stale blend
                 self._sync_enabled()
                 return
-            self.warning_label.setText("⚠ " + " ".join(fit.warnings) if fit.warnings else "")
+            self.warning_label.setText(warning_text(fit.warnings))
             errs = ", ".join(f"{e:.2f}" for e in fit.errors)
             extra = (f" · reprojection error per pair (px): {errs} · RMS {fit.rms:.2f}"
                      if r.pairs > 4 else " (exact with four pairs — add more to see residuals)")
