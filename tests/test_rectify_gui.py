@@ -105,10 +105,9 @@ def test_arrow_keys_nudge_the_selected_corner(qtbot, panel):
     qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Left,
                    QtCore.Qt.KeyboardModifier.AltModifier)
     assert panel.session.points[1] == pytest.approx((x + 0.9, y + 10))
-    panel.undo()
-    panel.undo()
-    panel.undo()
+    panel.undo()  # a run of nudges of one corner is one undo step
     assert panel.session.points[1] == pytest.approx((x, y))
+    assert len(panel.session.points) == 4
 
 
 def test_near_degenerate_shape_warns_while_dragging(qtbot, panel):
@@ -440,3 +439,45 @@ def test_crossed_corners_are_named_once_and_the_views_stay_put(qtbot, panel):
     assert panel.pages.geometry() == views_before
     assert panel.warning_label.height() == label_height
     assert panel.warning_label.toolTip() == text  # the whole text, when the line is elided
+
+
+def test_a_run_of_nudges_is_one_undo_step_and_ends_with_another_corner(qtbot, window, panel):
+    place_sample_corners(qtbot, panel)
+    activate(qtbot, window)
+    corners = list(panel.session.points)
+    click(panel.source_view, *corners[2])  # select corner 3 by clicking it
+    assert panel.session.corners.selected == 2
+    panel.source_view.setFocus()  # a click sent to the viewport does not move the focus
+    for _ in range(5):
+        qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Right)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Down, SHIFT)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Tab)  # corner 4: a new run
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Up)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Up)
+    nudged = list(panel.session.points)
+    assert nudged[2] == pytest.approx((corners[2][0] + 5, corners[2][1] + 10))
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Z, CTRL)
+    assert panel.session.points[3] == pytest.approx(corners[3])
+    assert panel.session.points[2] == pytest.approx(nudged[2])
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Z, CTRL)
+    assert np.allclose(panel.session.points, corners)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Y, CTRL)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Y, CTRL)
+    assert np.allclose(panel.session.points, nudged)
+
+
+def test_a_new_photo_starts_with_auto_size_after_a_custom_one(qtbot, window, panel, tmp_path):
+    from workbench.imaging.io import write_image
+
+    place_sample_corners(qtbot, panel)
+    panel.preset.setFocus()
+    # choose "Custom W×H" from the drop-down with the keyboard, as a user would
+    qtbot.keyClick(panel.preset, QtCore.Qt.Key.Key_End)
+    assert panel.preset.currentData() == "custom" and panel.custom_w.isVisible()
+    panel.custom_w.setValue(300)
+    photo = tmp_path / "next.png"
+    write_image(photo, np.full((90, 160, 3), 90, np.uint8))
+    assert window.open_path(photo)
+    assert panel.preset.currentData() == "auto" and panel.session.preset == "auto"
+    assert not panel.custom_w.isVisible()
+    assert "back to Auto" in window.message_label.text()

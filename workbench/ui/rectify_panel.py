@@ -429,6 +429,9 @@ class RectifyPanel(Panel):
             self.report_error(exc)  # the current image and corners stay as they were
             return False
         self.session.load(image, path, corners=corners)
+        size_reset = self.preset.currentData() == "custom"
+        if size_reset:  # a size typed for the last photo rarely suits the next one
+            self.preset.setCurrentIndex(self.preset.findData("auto"))
         self.showing_sample = False
         self.last_preview = None
         self.source_view.set_image(image)
@@ -437,7 +440,8 @@ class RectifyPanel(Panel):
             self.settings().setValue("rectify/last_dir", str(Path(path).parent))
             self.fileOpened.emit(str(path))
         h, w = image.shape[:2]
-        self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}")
+        self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}"
+                  + (" · output size back to Auto" if size_reset else ""))
         self._refresh_all()
         return True
 
