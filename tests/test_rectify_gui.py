@@ -481,3 +481,38 @@ def test_a_new_photo_starts_with_auto_size_after_a_custom_one(qtbot, window, pan
     assert panel.preset.currentData() == "auto" and panel.session.preset == "auto"
     assert not panel.custom_w.isVisible()
     assert "back to Auto" in window.message_label.text()
+
+
+def test_register_mode_has_only_open_a_and_open_b(qtbot, panel):
+    assert panel.open_button.isVisible()
+    panel.mode.setFocus()
+    qtbot.keyClick(panel.mode, QtCore.Qt.Key.Key_Down)  # "Register A onto B"
+    assert panel.mode.currentIndex() == 1
+    assert not panel.open_button.isVisible()
+    assert panel.open_a.isVisible() and panel.open_b.isVisible()
+    qtbot.keyClick(panel.mode, QtCore.Qt.Key.Key_Up)
+    assert panel.open_button.isVisible()
+
+
+@pytest.mark.parametrize("corner", [0, 1, 2, 3])
+def test_the_loupe_never_covers_the_dragged_corners_label(qtbot, panel, corner):
+    from PySide6 import QtCore as QC
+
+    place_sample_corners(qtbot, panel)
+    view = panel.source_view
+    view.zoom_by(0.8)  # room around the poster for the loupe on every side
+    qtbot.wait(10)
+    start = panel.session.points[corner]
+    end = (start[0] + 15, start[1] + 10)
+    seen = []
+
+    def check(_step):
+        if not view._loupe.isVisible():
+            return
+        scene = panel.corners_ui.overlay.label_rect(corner)
+        label = view.mapFromScene(scene).boundingRect()
+        label.translate(view.viewport().pos())
+        seen.append(view._loupe.geometry().intersects(QC.QRect(label)))
+
+    drag(view, start, end, on_step=check)
+    assert len(seen) == 8 and not any(seen)  # from the press to the end of the drag

@@ -108,6 +108,9 @@ class ImageView(pg.GraphicsView):
         self._loupe.setStyleSheet("border: 2px solid #f0c020; background: black;")
         self._loupe.hide()
         self._loupe_enabled = False
+        # which side of the cursor the loupe goes (+1: right/below); a panel dragging a labelled
+        # point puts it on the side away from that point's label
+        self.loupe_side: tuple[int, int] = (1, 1)
 
     # ----------------------------------------------------------------- image
     @property
@@ -238,12 +241,12 @@ class ImageView(pg.GraphicsView):
         painter.end()
         self._loupe.setPixmap(pix)
         self._loupe.resize(size + 4, size + 4)
-        # keep the loupe beside the cursor, flipping sides near the edges
-        px, py = widget_pos.x() + 24, widget_pos.y() + 24
-        if px + size > self.width():
-            px = widget_pos.x() - size - 28
-        if py + size > self.height():
-            py = widget_pos.y() - size - 28
+        # keep the loupe beside the cursor on its side, flipping sides near the edges
+        after_x, before_x = widget_pos.x() + 24, widget_pos.x() - size - 28
+        after_y, before_y = widget_pos.y() + 24, widget_pos.y() - size - 28
+        sx, sy = self.loupe_side
+        px = after_x if (sx > 0 and after_x + size <= self.width()) or before_x < 0 else before_x
+        py = after_y if (sy > 0 and after_y + size <= self.height()) or before_y < 0 else before_y
         self._loupe.move(int(max(0, px)), int(max(0, py)))
         self._loupe.show()
         self._loupe.raise_()

@@ -89,6 +89,7 @@ class EditablePointsView(QtCore.QObject):
                                      close_at=len(labels) or 3)
         self._drag_index: int | None = None
         view.clicked.connect(self._on_click)
+        view.hovered.connect(self._place_loupe)
         view.key_handler = self._on_key
         self.overlay.pointDragged.connect(self._on_drag)
         self.overlay.pointDragFinished.connect(self._on_drag_finished)
@@ -117,6 +118,19 @@ class EditablePointsView(QtCore.QObject):
         ed.add(x, y)
         self.refresh()
         self.changed.emit(False)
+
+    def _place_loupe(self, x: float, y: float) -> None:
+        """Near a point (hovering, pressing, dragging it) the loupe goes to the side away from
+        that point's label, so it never covers the label."""
+        ed = self.editor
+        i = ed.nearest(x, y)
+        side = (1, 1)
+        if i is not None:
+            px, py = ed.points[i]
+            if np.hypot(px - x, py - y) * self.view.pixel_scale() < 40:
+                (ox, oy), _anchor = self.overlay.label_place(i)
+                side = (-1 if ox > 0 else 1, -1 if oy > 0 else 1)
+        self.view.loupe_side = side
 
     def _on_selected(self, index: int) -> None:
         self.editor.select(index)
@@ -470,6 +484,7 @@ class RectifyPanel(Panel):
     # ------------------------------------------------------------- editing
     def _on_mode(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        self.open_button.setVisible(index == 0)  # register mode has Open A… and Open B…
         self.rectify_controls.setVisible(index == 0)
         self.hint.setText(HINT if index == 0 else REGISTER_HINT)
         self.update_welcome()
