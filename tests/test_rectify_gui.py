@@ -516,3 +516,30 @@ def test_the_loupe_never_covers_the_dragged_corners_label(qtbot, panel, corner):
 
     drag(view, start, end, on_step=check)
     assert len(seen) == 8 and not any(seen)  # from the press to the end of the drag
+
+
+def test_save_without_an_extension_adds_the_chosen_types_and_remembers_the_folder(
+        qtbot, window, panel, tmp_path):
+    from gui_util import answer_file_dialog
+
+    place_sample_corners(qtbot, panel)
+    out = tmp_path / "out"
+    out.mkdir()
+    seen = answer_file_dialog("letter", folder=out)
+    qtbot.mouseClick(panel.save_button, QtCore.Qt.MouseButton.LeftButton)
+    assert seen.get("answered") and seen["name"] == "rectify_poster_rectified.png"
+    qtbot.waitUntil(lambda: (out / "letter.png").exists() and panel._save_job is None,
+                    timeout=20000)
+    assert read_image(out / "letter.png").shape[:2] == tuple(panel.session.output_size()[0][::-1])
+    # the next dialog opens where the last save went, not in the photo's folder
+    seen = answer_file_dialog("H")
+    qtbot.mouseClick(panel.save_matrix_button, QtCore.Qt.MouseButton.LeftButton)
+    assert seen["directory"] == str(out)
+    assert json.loads((out / "H.json").read_text())["size"] == list(panel.session.output_size()[0])
+    # another type chosen in the dialog: its extension
+    seen = answer_file_dialog("scan", file_type="TIFF (*.tif *.tiff)")
+    qtbot.mouseClick(panel.save_button, QtCore.Qt.MouseButton.LeftButton)
+    assert seen["directory"] == str(out)
+    qtbot.waitUntil(lambda: (out / "scan.tif").exists() and panel._save_job is None,
+                    timeout=20000)
+    assert "unknown extension" not in window.message_label.text()

@@ -32,6 +32,7 @@ from workbench.rectify.session import (
     save_matrix,
 )
 from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
+from workbench.ui.dialogs import ask_save_path
 from workbench.ui.image_view import ImageView
 from workbench.ui.overlays import PointsOverlay
 from workbench.ui.panel import Banner, ElidedLabel, Panel, keys_text, native_keys, shortcut_keys
@@ -46,6 +47,10 @@ REGISTER_HINT = (
     "Click a point in A, then the same point in B; repeat for at least four pairs. "
     "Drag points to adjust; the overlay updates live."
 )
+
+
+#: File types of every "save an image" dialog (the first is the default).
+IMAGE_SAVE_FILTERS = ["PNG (*.png)", "TIFF (*.tif *.tiff)", "JPEG (*.jpg *.jpeg)"]
 
 
 def image_filter() -> str:
@@ -676,9 +681,9 @@ class RectifyPanel(Panel):
     def save_dialog(self) -> None:
         reg = self.mode.currentIndex() == 1
         stem = self.session.path.stem if self.session.path else "image"
-        default = str(Path(self._last_dir()) / f"{stem}_{'registered' if reg else 'rectified'}.png")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save result", default, "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg)")
+        path = ask_save_path(self, self.key, "Save result",
+                             f"{stem}_{'registered' if reg else 'rectified'}.png",
+                             IMAGE_SAVE_FILTERS, source=self.session.path)
         if path:
             self.save_to(path)
 
@@ -727,9 +732,8 @@ class RectifyPanel(Panel):
 
     def save_matrix_dialog(self) -> None:
         stem = self.session.path.stem if self.session.path else "homography"
-        default = str(Path(self._last_dir()) / f"{stem}_H.json")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save matrix", default,
-                                                        "JSON (*.json)")
+        path = ask_save_path(self, self.key, "Save matrix", f"{stem}_H.json", ["JSON (*.json)"],
+                             source=self.session.path)
         if path:
             self.save_matrix_to(path)
 
