@@ -94,6 +94,9 @@ class ImageView(pg.GraphicsView):
         self._display: np.ndarray | None = None
         self.scale = 1.0  # view units per image pixel (pyramid levels shown at input scale)
         self.key_handler: Callable[[QtGui.QKeyEvent], bool] | None = None
+        # what the status bar says at view point (x, y) when the view shows something other
+        # than one image's pixels (the pyramid's mosaic of levels); None: the pixel read-out
+        self.hover_text: Callable[[float, float], str] | None = None
         self.view_box.sigLeftClicked.connect(self.clicked)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
@@ -261,7 +264,9 @@ class ImageView(pg.GraphicsView):
         x, y = p.x(), p.y()
         self.hovered.emit(x, y)
         value = self.value_at(x, y)
-        if value is None:
+        if self.hover_text is not None:
+            self.hoverText.emit(self.hover_text(x, y))
+        elif value is None:
             self.hoverText.emit(f"x {x:.1f}  y {y:.1f}")
         else:
             col, row = self.pixel_at(x, y)
