@@ -176,7 +176,7 @@ class _Probe:
     channels: int
     dtype: str
     orientation: int
-    decoder: str  # "opencv" or "pillow"
+    decoder: str  # "opencv", "pillow" or "tifffile"
     complete: bool = True  # False: the container is known to end before its image data
     orientation_patch: tuple[int, str] | None = None  # TIFF: (byte offset, struct code)
 
@@ -228,6 +228,8 @@ def read_image(path: PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
             raise _truncated_error(path, probe.format)
         if probe.decoder == "opencv":
             pixels = _decode_with_opencv(fh, probe, path)
+        elif probe.decoder == "tifffile":
+            pixels = _decode_with_tifffile(fh, probe, path)
         else:
             pixels = _decode_with_pillow(fh, probe, path)
     expected = (probe.height, probe.width)
@@ -514,12 +516,61 @@ def _probe_tiff_tags(fh: BinaryIO, path: Path) -> _Probe:
         dtype = {(8, 1): "uint8", (16, 1): "uint16", (32, 3): "float32"}.get(kind)
     layout_ok = (photometric == 1 and samples == 1) or (photometric == 2 and samples in (3, 4))
     if dtype is None or not layout_ok:
-        raise _read_error(
-            path, f"this TIFF variant is not supported ({samples} samples per pixel of "
-            f"{'/'.join(map(str, sorted(bits)))} bits, photometric {photometric})"
-        )
+        # 16/64-bit float, or a layout OpenCV cannot decode: tifffile reads its first page
+        kind = (next(iter(bits)), next(iter(sample_format))) if len(bits) == 1 and \
+            len(sample_format) == 1 else None
+        float_ok = kind in ((16, 3), (32, 3), (64, 3)) or dtype is not None
+        if float_ok and samples in (1, 3, 4) and photometric in (1, 2) and _tifffile() is not None:
+            channels = samples if photometric == 2 or samples == 1 else 1
+            out = "float32" if kind is not None and kind[1] == 3 else dtype
+            return _Probe("TIFF", width, height, channels, out, orientation, "tifffile")
+        raise _read_error(path, "this TIFF holds " + _tiff_variant(samples, bits, sample_format,
+                                                                    photometric) +
+                          "; Workbench reads 8- or 16-bit unsigned and 16-, 32- or 64-bit "
+                          "float samples as gray, RGB or RGBA. Convert it to one of those")
     return _Probe("TIFF", width, height, samples, dtype, orientation, "opencv",
                   orientation_patch=patch)
+
+
+def _tifffile():
+    """The tifffile module (installed with scikit-image), or None where it is not."""
+    try:
+        import tifffile
+    except ImportError:  # e.g. the desktop bundle, which leaves scikit-image out
+        return None
+    return tifffile
+
+
+_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "float", 4: "undefined"}
+_PHOTOMETRIC = {0: "gray (white is zero)", 1: "gray", 2: "RGB", 3: "palette", 4: "mask",
+                5: "CMYK", 6: "YCbCr", 8: "CIELab"}
+
+
+def _tiff_variant(samples: int, bits: set, formats: set, photometric: int) -> str:
+    """The variant in words, e.g. "1 sample per pixel of 16-bit signed integer (gray)"."""
+    depth = "/".join(map(str, sorted(bits)))
+    kind = "/".join(_SAMPLE_FORMATS.get(f, f"format {f}") for f in sorted(formats))
+    layout = _PHOTOMETRIC.get(photometric, f"photometric {photometric}")
+    plural = "sample" if samples == 1 else "samples"
+    return f"{samples} {plural} per pixel of {depth}-bit {kind} ({layout})"
+
+
+def _decode_with_tifffile(fh: BinaryIO, probe: _Probe, path: Path) -> np.ndarray:
+    tifffile = _tifffile()
+    fh.seek(0)
+    try:
+        with tifffile.TiffFile(fh) as tif:
+            page = tif.pages[0]
+            pixels = page.asarray()
+            separate = page.planarconfig == 2 and pixels.ndim == 3
+    except Exception as exc:  # tifffile raises many kinds on damaged files
+        raise _corrupt_error(path, "TIFF", exc) from None
+    if separate:  # one plane per sample: (S, H, W) -> (H, W, S)
+        pixels = np.moveaxis(pixels, 0, -1)
+    if pixels.ndim == 3 and probe.channels == 1:
+        pixels = pixels[..., 0]
+    pixels = pixels.astype(np.dtype(probe.dtype).newbyteorder("="), copy=False)
+    return np.ascontiguousarray(pixels)
 
 
 def _read_tiff_tags(fh: BinaryIO, wanted: tuple[int, ...]) -> _TiffTags:
