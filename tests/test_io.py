@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageOps
 from skimage import data as skdata
 
-from workbench.errors import ImageReadError, ImageWriteError
+from workbench.errors import ImageReadError, ImageWriteError, InputError
 from workbench.imaging import io as wio
 from workbench.imaging.io import (
     DEFAULT_MAX_PIXELS,
@@ -634,8 +634,8 @@ def test_missing_folder(tmp_path):
     assert_names_file(excinfo, path)
 
 
-def test_not_an_array_is_a_type_error(tmp_path):
-    with pytest.raises(TypeError):
+def test_not_an_array_is_an_input_error(tmp_path):
+    with pytest.raises(ImageWriteError, match="numpy array"):
         write_image(tmp_path / "x.png", [[0, 1]])  # type: ignore[arg-type]
 
 
@@ -736,7 +736,7 @@ def test_display_keeps_shape_and_alpha():
 
 
 def test_display_refuses_signed_integers():
-    with pytest.raises(TypeError, match="int32"):
+    with pytest.raises(InputError, match="int32"):
         to_uint8_display(np.zeros((2, 2), np.int32))
 
 
@@ -783,3 +783,14 @@ def test_an_unsupported_tiff_variant_is_named_in_the_message(tmp_path):
     tifffile.imwrite(tmp_path / "s16.tif", np.arange(12, dtype=np.int16).reshape(3, 4))
     with pytest.raises(ImageReadError, match="16-bit signed integer \\(gray\\).*Convert"):
         read_image(tmp_path / "s16.tif")
+
+
+def test_big_endian_arrays_are_written_and_displayed_like_native_ones(tmp_path):
+    native = (np.arange(48).reshape(6, 8) * 1000).astype(np.uint16)
+    big = native.astype(">u2")
+    write_image(tmp_path / "big.png", big)
+    np.testing.assert_array_equal(read_image(tmp_path / "big.png"), native)
+    np.testing.assert_array_equal(to_uint8_display(big), to_uint8_display(native))
+    floats = native.astype(np.float32) / 65535
+    np.testing.assert_array_equal(to_uint8_display(floats.astype(">f4")),
+                                  to_uint8_display(floats))

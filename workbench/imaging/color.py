@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 __all__ = [
     "D65_WHITE",
@@ -60,7 +60,7 @@ __all__ = [
     "srgb_to_linear",
 ]
 
-class ColorInputError(WorkbenchError, ValueError):
+class ColorInputError(InputError):
     """An image, ab array, distribution or parameter the colour functions cannot work with."""
 
 

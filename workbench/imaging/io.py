@@ -65,7 +65,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from workbench.errors import ImageReadError, ImageWriteError
+from workbench.errors import ImageReadError, ImageWriteError, InputError
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -209,7 +209,7 @@ def read_image(path: PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     ImageReadError
         The file is missing, a folder, unreadable, empty, not a supported image, corrupt,
         truncated or larger than ``max_pixels``. The message names the file.
-    ValueError
+    InputError
         ``max_pixels`` is not a positive integer or None.
 
     Examples
@@ -219,7 +219,7 @@ def read_image(path: PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     ((3000, 4000, 3), dtype('uint8'))
     """
     if max_pixels is not None and (not isinstance(max_pixels, int) or max_pixels <= 0):
-        raise ValueError(f"max_pixels must be a positive integer or None, got {max_pixels!r}")
+        raise InputError(f"max_pixels must be a positive integer or None, got {max_pixels!r}")
     path = Path(path)
     with _open_for_reading(path) as (fh, _):
         probe = _probe(fh, path)
@@ -752,7 +752,7 @@ def write_image(path: PathLike, image: np.ndarray) -> None:
         Unknown extension (the message lists the supported ones), missing folder, an image the
         format cannot hold (see above), or an OS error (permission, disk full). The message
         names the file.
-    TypeError
+    ImageWriteError
         ``image`` is not a numpy array.
 
     Examples
@@ -761,7 +761,8 @@ def write_image(path: PathLike, image: np.ndarray) -> None:
     """
     path = Path(path)
     if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+        raise ImageWriteError(f"image must be a numpy array, got {type(image).__name__}")
+    image = native_byte_order(image)
     fmt = _WRITE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise _write_error(
@@ -914,6 +915,18 @@ def _os_reason(exc: OSError) -> str:
 # Display
 
 
+def native_byte_order(array: np.ndarray) -> np.ndarray:
+    """The array itself, or a copy in this machine's byte order when it is big-endian (as FITS
+    and some TIFF and NumPy files store it).
+
+    >>> native_byte_order(np.arange(3, dtype=">u2")).dtype.byteorder
+    '='
+    """
+    if array.dtype.byteorder in ("=", "|"):
+        return array
+    return array.astype(array.dtype.newbyteorder("="))
+
+
 def to_uint8_display(image: np.ndarray) -> np.ndarray:
     """Map any image :func:`read_image` returns to ``uint8`` for display.
 
@@ -938,11 +951,12 @@ def to_uint8_display(image: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    TypeError
+    InputError
         ``image`` is not a numpy array or has another dtype (e.g. signed integers).
     """
     if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+        raise InputError(f"image must be a numpy array, got {type(image).__name__}")
+    image = native_byte_order(image)
     if image.dtype == np.uint8:
         return image
     if image.dtype == np.uint16:
@@ -953,6 +967,6 @@ def to_uint8_display(image: np.ndarray) -> np.ndarray:
         finite_max = np.nanmax(image, initial=0.0) if image.size else 0.0
         scale = 1.0 if finite_max > 2.0 else 255.0
         return _float_to_uint8(image, scale)
-    raise TypeError(
+    raise InputError(
         f"cannot display an image of dtype {image.dtype}; expected uint8, uint16, bool or float"
     )

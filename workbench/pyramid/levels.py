@@ -104,7 +104,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 try:  # built from _reduce.c at install; absent where the install found no C compiler
     from workbench.pyramid import _reduce as _compiled
@@ -160,7 +160,7 @@ _KINDS = {np.dtype(t): kind for kind, t in enumerate(_DTYPES)}  # _reduce.c's sa
 _SIMD = True
 
 
-class PyramidInputError(WorkbenchError, ValueError):
+class PyramidInputError(InputError):
     """An image, mask, kernel or level count the pyramid functions cannot work with."""
 
 

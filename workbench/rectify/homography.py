@@ -74,13 +74,14 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from workbench.errors import DegenerateConfigurationError, WorkbenchError
+from workbench.errors import DegenerateConfigurationError, InputError
 
 __all__ = [
     "CORNER_NAMES",
     "MAX_OUTPUT_PIXELS",
     "HomographyFit",
     "OutputSizeError",
+    "RectifyInputError",
     "RectifiedSize",
     "estimate_homography",
     "homography_fit",
@@ -130,7 +131,11 @@ _TINY_AREA_PX = 64.0  # less than 8 x 8 pixels
 _PARALLEL_TOL = 1e-3
 _FOCAL_RANGE = (0.1, 20.0)
 
-class OutputSizeError(WorkbenchError, ValueError):
+class RectifyInputError(InputError):
+    """Points, a matrix, an image or an option the Rectify functions cannot work with."""
+
+
+class OutputSizeError(RectifyInputError):
     """An output size that is not two positive integers, or is too large to allocate."""
 
 
@@ -199,22 +204,25 @@ def _as_points(points: ArrayLike, name: str) -> NDArray[np.float64]:
     try:
         arr = np.asarray(points, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an (N, 2) array of x, y pixel coordinates") from exc
+        raise RectifyInputError(
+            f"{name} must be an (N, 2) array of x, y pixel coordinates") from exc
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (N, 2), one x, y pair per point; "
+        raise RectifyInputError(f"{name} must have shape (N, 2), one x, y pair per point; "
                          f"got shape {arr.shape}")
     finite = np.isfinite(arr).all(axis=1)
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
-        raise ValueError(f"{name} must be finite numbers; point {i + 1} is {arr[i].tolist()}")
+        raise RectifyInputError(
+            f"{name} must be finite numbers; point {i + 1} is {arr[i].tolist()}")
     return arr
 
 
 def _as_corners(corners: ArrayLike, name: str) -> NDArray[np.float64]:
     arr = _as_points(corners, name)
     if arr.shape[0] != 4:
-        raise ValueError(f"{name} must hold exactly 4 points (top-left, top-right, bottom-right, "
-                         f"bottom-left); got {arr.shape[0]}")
+        raise RectifyInputError(
+            f"{name} must hold exactly 4 points (top-left, top-right, bottom-right, "
+            f"bottom-left); got {arr.shape[0]}")
     return arr
 
 
@@ -223,10 +231,10 @@ def _as_pairs(src_points: ArrayLike, dst_points: ArrayLike
     src = _as_points(src_points, "src_points")
     dst = _as_points(dst_points, "dst_points")
     if src.shape[0] != dst.shape[0]:
-        raise ValueError(f"src_points and dst_points must hold the same number of points; "
+        raise RectifyInputError(f"src_points and dst_points must hold the same number of points; "
                          f"got {src.shape[0]} and {dst.shape[0]}")
     if src.shape[0] < 4:
-        raise ValueError(f"a homography needs at least 4 point pairs; got {src.shape[0]}")
+        raise RectifyInputError(f"a homography needs at least 4 point pairs; got {src.shape[0]}")
     return src, dst
 
 
@@ -234,11 +242,11 @@ def _as_matrix(H: ArrayLike, name: str = "H") -> NDArray[np.float64]:
     try:
         arr = np.asarray(H, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 3 x 3 array of numbers") from exc
+        raise RectifyInputError(f"{name} must be a 3 x 3 array of numbers") from exc
     if arr.shape != (3, 3):
-        raise ValueError(f"{name} must have shape (3, 3); got shape {arr.shape}")
+        raise RectifyInputError(f"{name} must have shape (3, 3); got shape {arr.shape}")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must hold finite numbers")
+        raise RectifyInputError(f"{name} must hold finite numbers")
     return arr
 
 
@@ -246,10 +254,12 @@ def _as_size(size: object, name: str) -> tuple[int, int]:
     try:
         width, height = size  # type: ignore[misc]
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a pair of integers (width, height); got {size!r}") from exc
+        raise RectifyInputError(
+            f"{name} must be a pair of integers (width, height); got {size!r}") from exc
     for value in (width, height):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be a pair of integers (width, height); got {size!r}")
+            raise RectifyInputError(
+                f"{name} must be a pair of integers (width, height); got {size!r}")
     width, height = int(width), int(height)
     if width < 1 or height < 1:
         raise OutputSizeError(f"{name} must be positive (width, height); got {width} x {height}")

@@ -15,11 +15,13 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from workbench.imaging.io import native_byte_order
 from workbench.rectify.homography import (
     MAX_OUTPUT_PIXELS,
     Fill,
     Interpolation,
     OutputSizeError,
+    RectifyInputError,
     _as_matrix,
     _as_size,
 )
@@ -54,13 +56,14 @@ _OPAQUE = {
 
 def _check_image(image: ArrayLike) -> NDArray:
     arr = np.asarray(image)
+    arr = native_byte_order(arr)  # big-endian data, e.g. from a FITS file, like scikit-image
     if arr.dtype not in _OPAQUE:
-        raise TypeError(f"image must be uint8, uint16, float32 or float64; got {arr.dtype}")
+        raise RectifyInputError(f"image must be uint8, uint16, float32 or float64; got {arr.dtype}")
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))):
-        raise ValueError(f"image must be (H, W) gray, (H, W, 3) RGB or (H, W, 4) RGBA; "
+        raise RectifyInputError(f"image must be (H, W) gray, (H, W, 3) RGB or (H, W, 4) RGBA; "
                          f"got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"image is empty (shape {arr.shape})")
+        raise RectifyInputError(f"image is empty (shape {arr.shape})")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     return np.ascontiguousarray(arr)
@@ -71,21 +74,23 @@ def _check_fill(fill: object, channels: int, dtype: np.dtype) -> tuple[float, ..
     if isinstance(fill, str):
         if fill == "transparent":
             return None
-        raise ValueError(f"fill must be a number, one number per channel, or 'transparent'; "
+        raise RectifyInputError(f"fill must be a number, one number per channel, or 'transparent'; "
                          f"got {fill!r}")
     try:
         values = np.atleast_1d(np.asarray(fill, dtype=np.float64))
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"fill must be a number or a tuple of numbers; got {fill!r}") from exc
+        raise RectifyInputError(
+            f"fill must be a number or a tuple of numbers; got {fill!r}") from exc
     if values.ndim != 1 or values.size not in (1, channels):
-        raise ValueError(f"fill must be one number or {channels} (one per channel); got {fill!r}")
+        raise RectifyInputError(
+            f"fill must be one number or {channels} (one per channel); got {fill!r}")
     if not np.isfinite(values).all():
-        raise ValueError(f"fill must be finite; got {fill!r}")
+        raise RectifyInputError(f"fill must be finite; got {fill!r}")
     if dtype.kind == "u":
         values = np.rint(values)
         top = np.iinfo(dtype).max
         if values.min() < 0 or values.max() > top:
-            raise ValueError(f"fill {fill!r} does not fit a {dtype} image (0 to {top})")
+            raise RectifyInputError(f"fill {fill!r} does not fit a {dtype} image (0 to {top})")
     return tuple(float(v) for v in np.broadcast_to(values, (channels,)))
 
 
@@ -97,8 +102,9 @@ def _invert(H: NDArray[np.float64], src_shape: tuple[int, int], out_size: tuple[
     balanced = np.diag([1.0 / ow, 1.0 / oh, 1.0]) @ H @ np.diag([float(sw), float(sh), 1.0])
     sv = np.linalg.svd(balanced, compute_uv=False)
     if not sv[2] > 1e-12 * sv[0]:
-        raise ValueError("H is singular (not invertible): it maps the image onto a line or a "
-                         "point, so there is no way back from output pixels to source pixels")
+        raise RectifyInputError(
+            "H is singular (not invertible): it maps the image onto a line or a "
+            "point, so there is no way back from output pixels to source pixels")
     return np.linalg.inv(H)
 
 
@@ -319,7 +325,7 @@ def warp_perspective(image: ArrayLike, H: ArrayLike, output_size: tuple[int, int
         raise OutputSizeError(f"output_size {width} x {height} is {width * height / 1e9:.2g} "
                               f"gigapixels; the limit is {MAX_OUTPUT_PIXELS / 1e9:g} gigapixel")
     if interpolation not in _INTERPOLATION_FLAGS:
-        raise ValueError(f"interpolation must be one of {', '.join(_INTERPOLATION_FLAGS)}; "
+        raise RectifyInputError(f"interpolation must be one of {', '.join(_INTERPOLATION_FLAGS)}; "
                          f"got {interpolation!r}")
     channels = 1 if src.ndim == 2 else src.shape[2]
     fill_values = _check_fill(fill, channels, src.dtype)
