@@ -23,15 +23,11 @@ mode, bit depth, EXIF) without decoding pixels, so the pixel limit is checked be
 allocation. The pixels are then decoded by whichever library is correct for the file, and faster
 where both are:
 
-* JPEG and PNG: OpenCV (``cv2.imdecode``; EXIF orientation is left to us). Measured on a 12 MP
-  (4000 x 3000) RGB JPEG, 2.2 MB, on the shared 2-core development machine (OpenCV 4.14,
-  Pillow 13), best of 15: ``cv2.imread`` 108 ms (BGR), ``read_image`` 103 ms (RGB: header probe
-  + decode straight to RGB with ``IMREAD_COLOR_RGB``; OpenCV < 4.11 lacks that flag and pays
-  ~10 ms more for a BGR->RGB pass), Pillow ``np.asarray(Image.open(...))`` 143 ms (its
-  ``tobytes`` export costs ~45 ms of that). PNG uses ``IMREAD_UNCHANGED``, which keeps 16-bit
-  colour and alpha that Pillow reduces to 8 bits (12 MP 8-bit PNG: ~370 ms OpenCV vs ~530 ms
-  Pillow). ``cv2.imread`` (and ``imdecode`` in some OpenCV versions) pads a truncated JPEG with
-  grey instead of failing, so a JPEG that does not end with its end-of-image marker is decoded
+* JPEG and PNG: OpenCV (``cv2.imdecode``; EXIF orientation is left to us), faster than Pillow
+  here (figures: ``tests/benchmarks/README.md``); JPEG decodes straight to RGB with
+  ``IMREAD_COLOR_RGB`` where OpenCV has it. PNG uses ``IMREAD_UNCHANGED``, which keeps 16-bit
+  colour and alpha that Pillow reduces to 8 bits. ``cv2.imread`` (and ``imdecode`` in some
+  OpenCV versions) pads a truncated JPEG with grey instead of failing, so a JPEG that does not end with its end-of-image marker is decoded
   by Pillow instead, which raises on truncation. A PNG is checked by walking its chunk headers
   (seeks only) up to ``IEND``.
 * TIFF: Pillow, except 16-bit/float colour, which Pillow cannot hold; those go to OpenCV after the
