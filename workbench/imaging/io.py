@@ -23,13 +23,13 @@ mode, bit depth, EXIF) without decoding pixels, so the pixel limit is checked be
 allocation. The pixels are then decoded by whichever library is correct for the file, and faster
 where both are:
 
-* JPEG and PNG: OpenCV (``cv2.imdecode``; EXIF orientation is left to us), faster than Pillow
-  here (figures: ``tests/benchmarks/README.md``); JPEG decodes straight to RGB with
-  ``IMREAD_COLOR_RGB`` where OpenCV has it. PNG uses ``IMREAD_UNCHANGED``, which keeps 16-bit
-  colour and alpha that Pillow reduces to 8 bits. ``cv2.imread`` (and ``imdecode`` in some
-  OpenCV versions) pads a truncated JPEG with grey instead of failing, so a JPEG that does not end with its end-of-image marker is decoded
-  by Pillow instead, which raises on truncation. A PNG is checked by walking its chunk headers
-  (seeks only) up to ``IEND``.
+* JPEG and PNG: OpenCV (``cv2.imdecode``; EXIF orientation is left to us), faster than Pillow here
+  (figures: ``tests/benchmarks/README.md``); JPEG decodes straight to RGB with ``IMREAD_COLOR_RGB``
+  where OpenCV has it. PNG uses ``IMREAD_UNCHANGED``, which keeps 16-bit colour and alpha that
+  Pillow reduces to 8 bits. ``cv2.imread`` (and ``imdecode`` in some OpenCV versions) pads a
+  truncated JPEG with grey instead of failing, so a JPEG that does not end with its end-of-image
+  marker is decoded by Pillow instead, which raises on truncation. A PNG is checked by walking its
+  chunk headers (seeks only) up to ``IEND``.
 * TIFF: Pillow, except 16-bit/float colour, which Pillow cannot hold; those go to OpenCV after the
   TIFF orientation tag is reset to 1 in the in-memory copy, because OpenCV's TIFF decoder applies
   orientations 2-4 itself and fails on 5-8.

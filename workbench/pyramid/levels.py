@@ -48,14 +48,14 @@ Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to
 
 Without the compiled module (an install that found no C compiler; ``workbench info`` says which
 REDUCE runs) the **OpenCV route** is used: one fused ``cv2.sepFilter2D`` call over the level
-followed by ``cv2.resize(INTER_NEAREST)`` at a scale of exactly 2, which copies every other row
-and column. It computes four times the samples decimation keeps. Levels of 60 k to 3 M samples,
-where ``sepFilter2D`` runs on one thread, are filtered in row strips on OpenCV's thread count; uint8 kernels of 15 taps or
-more on levels of 12 M samples or more take a two-pass route (vertical pass, transpose,
-vertical pass, transpose) that rounds once more (at most 1 gray level from the fused result).
-Polyphase forms built from OpenCV and numpy calls (strided views, transposes, banded BLAS
-products, ``scipy.signal.upfirdn``) were measured and all lost to the fused filter; it takes a
-loop that visits only the kept samples, which is why the C module exists.
+followed by ``cv2.resize(INTER_NEAREST)`` at a scale of exactly 2, which copies every other row and
+column. It computes four times the samples decimation keeps. Levels of 60 k to 3 M samples, where
+``sepFilter2D`` runs on one thread, are filtered in row strips on OpenCV's thread count; uint8
+kernels of 15 taps or more on levels of 12 M samples or more take a two-pass route (vertical pass,
+transpose, vertical pass, transpose) that rounds once more (at most 1 gray level from the fused
+result). Polyphase forms built from OpenCV and numpy calls (strided views, transposes, banded BLAS
+products, ``scipy.signal.upfirdn``) were measured and all lost to the fused filter; it takes a loop
+that visits only the kept samples, which is why the C module exists.
 
 On the OpenCV route, uint8 taps are rounded to multiples of 1/256, kept symmetric and summing
 to exactly 1: OpenCV's own 8-bit fixed-point smoothing path (as in ``cv2.GaussianBlur``),
