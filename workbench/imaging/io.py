@@ -32,7 +32,9 @@ where both are:
   chunk headers (seeks only) up to ``IEND``.
 * TIFF: Pillow, except 16-bit/float colour, which Pillow cannot hold; those go to OpenCV after the
   TIFF orientation tag is reset to 1 in the in-memory copy, because OpenCV's TIFF decoder applies
-  orientations 2-4 itself and fails on 5-8.
+  orientations 2-4 itself and fails on 5-8. 16- and 64-bit float samples (and layouts OpenCV
+  cannot decode) are read with tifffile, installed with scikit-image, as float32. Other variants
+  (signed or 32-bit integers, CMYK, ...) are refused with the variant named.
 * WebP, BMP, PGM/PPM/PFM: Pillow, except 16-bit colour PPM (OpenCV, to keep 16 bits).
 
 EXIF orientation (all eight values) is then applied once, by this module, for every format.
