@@ -871,7 +871,8 @@ def test_an_exception_from_progress_stops_the_warp(monkeypatch, threads):
                              progress=stop)
     finally:
         cv2.setNumThreads(before)
-    assert len(runs) < len(hg._tiles(400, 400)) // 2  # the rest was dropped, not computed
+    # a few tiles run ahead of the report, never the rest, however busy the machine is
+    assert len(runs) <= 1 + 2 * threads < len(hg._tiles(400, 400)) // 2
 
 
 @pytest.mark.parametrize("dtype", [">u2", ">f4", ">f8"])

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import cv2
 import numpy as np
@@ -384,14 +384,26 @@ def warp_perspective(image: ArrayLike, H: ArrayLike, output_size: tuple[int, int
             warp.run(tile)
             report(done / len(tiles))
     else:
+        # At most two tiles per worker are queued ahead of the progress report, so a report
+        # that raises stops the warp within a few tiles however the threads are scheduled
+        # (with every tile queued at once, a busy machine could finish them all first).
+        todo = iter(tiles)
+        done = 0
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="warp") as pool:
-            futures = [pool.submit(warp.run, tile) for tile in tiles]
+            pending: set = set()
             try:
-                for done, future in enumerate(as_completed(futures), 1):
-                    future.result()
-                    report(done / len(tiles))
+                while True:
+                    while len(pending) < 2 * workers and (tile := next(todo, None)) is not None:
+                        pending.add(pool.submit(warp.run, tile))
+                    if not pending:
+                        break
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        future.result()
+                        done += 1
+                        report(done / len(tiles))
             except BaseException:
-                for future in futures:
+                for future in pending:
                     future.cancel()
                 raise
     return out
