@@ -619,6 +619,7 @@ class ColorizePanel(Panel):
 
     def shutdown(self) -> None:
         self._pending_video = None
+        self.predict_request.cancel()
         self.stop_stream()
 
     def closeEvent(self, event):  # noqa: N802
