@@ -187,7 +187,7 @@ def test_tracker_survives_a_change_of_frame_size(detector):
 def test_live_enrolment_shots_see_a_newcomer_at_once(detector):
     # Between whole-frame searches the tracker looks only near known faces; an enrolment shot
     # must search everything, or a second person stepping in would slip into the gallery.
-    from workbench.ui.faces_panel import analyse_frame
+    from workbench.faces.session import analyse_frame
 
     tracker = FaceTracker(detector, full_every=50)
     frames = _moving_astronaut(3, step=(1, 0))

@@ -156,11 +156,11 @@ def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
     clip = write_test_video(tmp_path / "clip.mp4", frames=20)
     window.select_panel("colorize")
     panel = window.activate_current()
-    qtbot.waitUntil(lambda: panel._load_job is None and panel._predict_job is None,
+    qtbot.waitUntil(lambda: not panel.model_request.busy and not panel.predict_request.busy,
                     timeout=30000)  # the shipped model has loaded and colorized the sample
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
-    panel.colorizer = None  # as on a machine where no model has loaded yet
+    panel.session.colorizer = None  # as on a machine where no model has loaded yet
     job = panel.load_model(str(broken))
     assert panel.play_video(clip)  # queued behind the failing load
     with qtbot.waitSignal(job.ended, timeout=30000):

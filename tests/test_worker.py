@@ -140,3 +140,25 @@ def test_a_result_already_on_its_way_is_dropped_once_superseded(qtbot):
     assert shown == []
     release_b.set()
     qtbot.waitUntil(lambda: shown == ["B"], timeout=5000)
+
+
+def test_results_for_a_panel_that_is_gone_are_dropped(qtbot):
+    """The channel is a child of its panel: a job ending after the panel was deleted must not
+    call into it (it used to raise 'Internal C++ object already deleted')."""
+    from PySide6 import QtCore
+
+    from workbench.ui.worker import LatestRequest
+
+    owner = QtCore.QObject()
+    req = LatestRequest(owner)
+    release, seen = threading.Event(), []
+    req.submit(lambda job: release.wait(5) and "late", on_done=seen.append,
+               on_end=lambda: seen.append("end"))
+    job = req.job
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not __import__("shiboken6").isValid(req), timeout=5000)
+    release.set()
+    with qtbot.waitSignal(job.ended, timeout=5000):
+        pass
+    qtbot.wait(20)
+    assert seen == []

@@ -9,10 +9,10 @@ import math
 import re
 import sys
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 
-class UsageError(WorkbenchError):
+class UsageError(InputError):
     """Bad command-line usage (exit status 2)."""
 
 

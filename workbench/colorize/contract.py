@@ -66,7 +66,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from workbench.colorize.bins import DEFAULT_TEMPERATURE, ab_gamut_bins
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 __all__ = [
     "DEFAULT_SHORT_SIDE",
@@ -104,7 +104,7 @@ OutputKind = Literal["ab", "bins", "logits"]
 Dim = int | str | None
 
 
-class ColorizeError(WorkbenchError, ValueError):
+class ColorizeError(InputError):
     """Something about colorization a user can fix: a bad image, option or model."""
 
 

@@ -17,8 +17,8 @@ Speed
 -----
 Everything per pixel is a handful of OpenCV calls on contiguous float32 planes (``cv2.LUT``,
 ``cv2.transform``, ``cv2.pow``, ``cv2.max``/``cv2.min``, ``cv2.addWeighted``): numpy's
-``cbrt``/``power``/``where`` measured 3-8x slower here. The piecewise sRGB and Lab curves are
-evaluated branch-free: for a curve ``g`` that is ``p`` above a knee ``k`` and the line ``l``
+``cbrt``/``power``/``where`` measured several times slower here. The piecewise sRGB and Lab curves
+are evaluated branch-free: for a curve ``g`` that is ``p`` above a knee ``k`` and the line ``l``
 below, with ``p(k) = l(k)``, ``g(x) = p(max(x, k)) + (l(min(x, k)) - l(k))``.
 
 OpenCV's own ``cvtColor(RGB2Lab)`` on float32 was measured against ``skimage.color.rgb2lab``
@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 __all__ = [
     "D65_WHITE",
@@ -60,7 +60,7 @@ __all__ = [
     "srgb_to_linear",
 ]
 
-class ColorInputError(WorkbenchError, ValueError):
+class ColorInputError(InputError):
     """An image, ab array, distribution or parameter the colour functions cannot work with."""
 
 

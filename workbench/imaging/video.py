@@ -15,12 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
-class VideoError(WorkbenchError):
+class VideoError(InputError):
     """A frame source could not be opened or stopped delivering frames."""
 
 

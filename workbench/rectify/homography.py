@@ -1,4 +1,4 @@
-"""Plane-to-plane homographies for the Rectify tool: estimate, check, size and warp.
+"""Plane-to-plane homographies for the Rectify tool: estimate, check and size.
 
 Everything here is a plain function over numpy arrays (no Qt), so the Rectify panel, the
 ``workbench rectify`` command and the tests all call the same code.
@@ -12,44 +12,7 @@ Conventions
 * The four corners of a quadrilateral are ordered top-left, top-right, bottom-right, bottom-left.
   Messages number them from 1 for people; exception ``indices`` count from 0 for code.
 
-How the warp is done, and why
------------------------------
-:func:`warp_perspective` uses inverse mapping: every output pixel centre ``(u, v)`` is sent back
-through ``H^-1`` to a source position ``(x, y)``, where the source is interpolated. The work splits
-into two very different halves:
-
-1. *The map* (a projective division per pixel) is computed here with numpy, in float32, one
-   horizontal tile of output rows at a time. Inside a tile the three homogeneous coordinates are
-   ``row term + column term``, so each costs one broadcast add; then one reciprocal and two
-   multiplies (two adds only when ``H`` is affine). The tile's own offset and its source crop's
-   offset are folded into the matrix in float64 beforehand, so float32 holds tile-local
-   coordinates and the map error stays far below the 1/32 px sub-pixel step the gather quantises
-   to. Rows are processed in chunks of about 128k pixels so the float32 buffers stay in cache.
-2. *The gather* (reading 1, 4 or 16 source pixels per output pixel and weighting them) is handed to
-   ``cv2.remap`` with the float32 maps. That is the kernel ``cv2.warpPerspective`` itself runs on
-   the map it builds internally, which is why results agree with OpenCV to rounding: the same
-   1/32 px sub-pixel quantisation, the same cubic kernel (``a = -0.75``), the same border
-   semantics. (OpenCV 4.11+ has a few unquantised warpPerspective kernels, e.g. uint16 RGBA
-   bilinear; those differ from us by at most one 1/32 px step.) Converting the maps to OpenCV's
-   fixed-point ``CV_16SC2`` form first (``cv2.convertMaps``) bought nothing measurable, since
-   remap does that conversion per block anyway, and breaks "nearest" rounding; a pure numpy gather
-   measured 31x slower than OpenCV. The gather is not where our own code adds value; the map and
-   the tiling are.
-
-Tiles are processed by a small thread pool (as many workers as OpenCV would use,
-``cv2.getNumThreads()``); numpy and OpenCV both release the GIL, so map computation scales with
-cores the same way OpenCV's own warp does. (Single-threaded map computation would lose to OpenCV
-on many-core machines.) Each tile also gets the bounding box of its preimage in the source (the
-projective image of a rectangle that does not cross the vanishing line is the convex hull of its
-four mapped corners), which buys three things: tiles that fall wholly outside the source are just
-filled, ``cv2.remap`` only sees a crop near the data it reads, and inputs or outputs larger than
-``cv2.remap``'s limit of 32767 pixels per side work, because every call gets a tile and a crop
-below that limit (tiles whose crop would still be too large are split in half, recursively).
-
-Measured with ``tests/benchmarks/test_bench_warp.py`` on a 2-core shared machine: a 12 MP RGB
-uint8 bilinear warp takes 0.75x to 1.05x the time of ``cv2.warpPerspective`` in the same process
-(about 1.1x at 1080p, where fixed per-call costs weigh more); ``skimage.transform.warp`` takes
-9x to 18x.
+The warp itself (inverse mapping) is :func:`workbench.rectify.warp.warp_perspective`.
 
 References
 ----------
@@ -60,8 +23,6 @@ References
        580-593, 1997.
 .. [3] Z. Zhang and L.-W. He, "Whiteboard scanning and image enhancement", Digital Signal
        Processing 17(2), 414-432, 2007.
-.. [4] OpenCV, ``cv::warpPerspective`` and ``cv::remap`` documentation (pixel-centre convention,
-       bicubic kernel with ``a = -0.75``).
 """
 
 from __future__ import annotations
@@ -74,13 +35,14 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from workbench.errors import DegenerateConfigurationError, WorkbenchError
+from workbench.errors import DegenerateConfigurationError, InputError
 
 __all__ = [
     "CORNER_NAMES",
     "MAX_OUTPUT_PIXELS",
     "HomographyFit",
     "OutputSizeError",
+    "RectifyInputError",
     "RectifiedSize",
     "estimate_homography",
     "homography_fit",
@@ -130,7 +92,11 @@ _TINY_AREA_PX = 64.0  # less than 8 x 8 pixels
 _PARALLEL_TOL = 1e-3
 _FOCAL_RANGE = (0.1, 20.0)
 
-class OutputSizeError(WorkbenchError, ValueError):
+class RectifyInputError(InputError):
+    """Points, a matrix, an image or an option the Rectify functions cannot work with."""
+
+
+class OutputSizeError(RectifyInputError):
     """An output size that is not two positive integers, or is too large to allocate."""
 
 
@@ -199,22 +165,25 @@ def _as_points(points: ArrayLike, name: str) -> NDArray[np.float64]:
     try:
         arr = np.asarray(points, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an (N, 2) array of x, y pixel coordinates") from exc
+        raise RectifyInputError(
+            f"{name} must be an (N, 2) array of x, y pixel coordinates") from exc
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (N, 2), one x, y pair per point; "
+        raise RectifyInputError(f"{name} must have shape (N, 2), one x, y pair per point; "
                          f"got shape {arr.shape}")
     finite = np.isfinite(arr).all(axis=1)
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
-        raise ValueError(f"{name} must be finite numbers; point {i + 1} is {arr[i].tolist()}")
+        raise RectifyInputError(
+            f"{name} must be finite numbers; point {i + 1} is {arr[i].tolist()}")
     return arr
 
 
 def _as_corners(corners: ArrayLike, name: str) -> NDArray[np.float64]:
     arr = _as_points(corners, name)
     if arr.shape[0] != 4:
-        raise ValueError(f"{name} must hold exactly 4 points (top-left, top-right, bottom-right, "
-                         f"bottom-left); got {arr.shape[0]}")
+        raise RectifyInputError(
+            f"{name} must hold exactly 4 points (top-left, top-right, bottom-right, "
+            f"bottom-left); got {arr.shape[0]}")
     return arr
 
 
@@ -223,10 +192,10 @@ def _as_pairs(src_points: ArrayLike, dst_points: ArrayLike
     src = _as_points(src_points, "src_points")
     dst = _as_points(dst_points, "dst_points")
     if src.shape[0] != dst.shape[0]:
-        raise ValueError(f"src_points and dst_points must hold the same number of points; "
+        raise RectifyInputError(f"src_points and dst_points must hold the same number of points; "
                          f"got {src.shape[0]} and {dst.shape[0]}")
     if src.shape[0] < 4:
-        raise ValueError(f"a homography needs at least 4 point pairs; got {src.shape[0]}")
+        raise RectifyInputError(f"a homography needs at least 4 point pairs; got {src.shape[0]}")
     return src, dst
 
 
@@ -234,11 +203,11 @@ def _as_matrix(H: ArrayLike, name: str = "H") -> NDArray[np.float64]:
     try:
         arr = np.asarray(H, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 3 x 3 array of numbers") from exc
+        raise RectifyInputError(f"{name} must be a 3 x 3 array of numbers") from exc
     if arr.shape != (3, 3):
-        raise ValueError(f"{name} must have shape (3, 3); got shape {arr.shape}")
+        raise RectifyInputError(f"{name} must have shape (3, 3); got shape {arr.shape}")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must hold finite numbers")
+        raise RectifyInputError(f"{name} must hold finite numbers")
     return arr
 
 
@@ -246,10 +215,12 @@ def _as_size(size: object, name: str) -> tuple[int, int]:
     try:
         width, height = size  # type: ignore[misc]
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a pair of integers (width, height); got {size!r}") from exc
+        raise RectifyInputError(
+            f"{name} must be a pair of integers (width, height); got {size!r}") from exc
     for value in (width, height):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be a pair of integers (width, height); got {size!r}")
+            raise RectifyInputError(
+                f"{name} must be a pair of integers (width, height); got {size!r}")
     width, height = int(width), int(height)
     if width < 1 or height < 1:
         raise OutputSizeError(f"{name} must be positive (width, height); got {width} x {height}")

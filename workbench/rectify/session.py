@@ -445,9 +445,6 @@ class RegisterSession:
         return RenderPlan(a, self.homography(), (b.shape[1], b.shape[0]), self.interpolation,
                           fill="transparent")
 
-    def warped_a(self) -> np.ndarray:
-        return self.render_plan().run()
-
     def preview(self, max_side: int = 900) -> tuple[np.ndarray, np.ndarray]:
         """(B, A warped onto B) at most ``max_side`` px: cheap enough for every drag event."""
         a = _check_image(self.image_a)

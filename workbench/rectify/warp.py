@@ -2,24 +2,67 @@
 
 Every output pixel centre ``(u, v)`` is sent back through ``H^-1`` to a source position, where
 the source is interpolated (nearest, bilinear or bicubic). Conventions are those of
-:mod:`workbench.rectify.homography`; see there for how the map and the gather split the work.
+:mod:`workbench.rectify.homography`.
+
+How the warp is done, and why
+-----------------------------
+:func:`warp_perspective` uses inverse mapping: every output pixel centre ``(u, v)`` is sent back
+through ``H^-1`` to a source position ``(x, y)``, where the source is interpolated. The work splits
+into two very different halves:
+
+1. *The map* (a projective division per pixel) is computed here with numpy, in float32, one
+   horizontal tile of output rows at a time. Inside a tile the three homogeneous coordinates are
+   ``row term + column term``, so each costs one broadcast add; then one reciprocal and two
+   multiplies (two adds only when ``H`` is affine). The tile's own offset and its source crop's
+   offset are folded into the matrix in float64 beforehand, so float32 holds tile-local
+   coordinates and the map error stays far below the 1/32 px sub-pixel step the gather quantises
+   to. Rows are processed in chunks of about 128k pixels so the float32 buffers stay in cache.
+2. *The gather* (reading 1, 4 or 16 source pixels per output pixel and weighting them) is handed to
+   ``cv2.remap`` with the float32 maps. That is the kernel ``cv2.warpPerspective`` itself runs on
+   the map it builds internally, which is why results agree with OpenCV to rounding: the same
+   1/32 px sub-pixel quantisation, the same cubic kernel (``a = -0.75``), the same border
+   semantics. (OpenCV 4.11+ has a few unquantised warpPerspective kernels, e.g. uint16 RGBA
+   bilinear; those differ from us by at most one 1/32 px step.) Converting the maps to OpenCV's
+   fixed-point ``CV_16SC2`` form first (``cv2.convertMaps``) bought nothing measurable, since
+   remap does that conversion per block anyway, and breaks "nearest" rounding; a pure numpy gather
+   was much slower than OpenCV. The gather is not where our own code adds value; the map and
+   the tiling are.
+
+Tiles are processed by a small thread pool (as many workers as OpenCV would use,
+``cv2.getNumThreads()``); numpy and OpenCV both release the GIL, so map computation scales with
+cores the same way OpenCV's own warp does. (Single-threaded map computation would lose to OpenCV
+on many-core machines.) Each tile also gets the bounding box of its preimage in the source (the
+projective image of a rectangle that does not cross the vanishing line is the convex hull of its
+four mapped corners), which buys three things: tiles that fall wholly outside the source are just
+filled, ``cv2.remap`` only sees a crop near the data it reads, and inputs or outputs larger than
+``cv2.remap``'s limit of 32767 pixels per side work, because every call gets a tile and a crop
+below that limit (tiles whose crop would still be too large are split in half, recursively).
+
+Speed figures against ``cv2.warpPerspective`` are in ``tests/benchmarks/README.md``.
+
+References
+----------
+.. [1] OpenCV, ``cv::warpPerspective`` and ``cv::remap`` documentation (pixel-centre convention,
+       bicubic kernel with ``a = -0.75``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from workbench.imaging.io import native_byte_order
 from workbench.rectify.homography import (
     MAX_OUTPUT_PIXELS,
     Fill,
     Interpolation,
     OutputSizeError,
+    RectifyInputError,
     _as_matrix,
     _as_size,
 )
@@ -54,13 +97,14 @@ _OPAQUE = {
 
 def _check_image(image: ArrayLike) -> NDArray:
     arr = np.asarray(image)
+    arr = native_byte_order(arr)  # big-endian data, e.g. from a FITS file, like scikit-image
     if arr.dtype not in _OPAQUE:
-        raise TypeError(f"image must be uint8, uint16, float32 or float64; got {arr.dtype}")
+        raise RectifyInputError(f"image must be uint8, uint16, float32 or float64; got {arr.dtype}")
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))):
-        raise ValueError(f"image must be (H, W) gray, (H, W, 3) RGB or (H, W, 4) RGBA; "
+        raise RectifyInputError(f"image must be (H, W) gray, (H, W, 3) RGB or (H, W, 4) RGBA; "
                          f"got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"image is empty (shape {arr.shape})")
+        raise RectifyInputError(f"image is empty (shape {arr.shape})")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     return np.ascontiguousarray(arr)
@@ -71,21 +115,23 @@ def _check_fill(fill: object, channels: int, dtype: np.dtype) -> tuple[float, ..
     if isinstance(fill, str):
         if fill == "transparent":
             return None
-        raise ValueError(f"fill must be a number, one number per channel, or 'transparent'; "
+        raise RectifyInputError(f"fill must be a number, one number per channel, or 'transparent'; "
                          f"got {fill!r}")
     try:
         values = np.atleast_1d(np.asarray(fill, dtype=np.float64))
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"fill must be a number or a tuple of numbers; got {fill!r}") from exc
+        raise RectifyInputError(
+            f"fill must be a number or a tuple of numbers; got {fill!r}") from exc
     if values.ndim != 1 or values.size not in (1, channels):
-        raise ValueError(f"fill must be one number or {channels} (one per channel); got {fill!r}")
+        raise RectifyInputError(
+            f"fill must be one number or {channels} (one per channel); got {fill!r}")
     if not np.isfinite(values).all():
-        raise ValueError(f"fill must be finite; got {fill!r}")
+        raise RectifyInputError(f"fill must be finite; got {fill!r}")
     if dtype.kind == "u":
         values = np.rint(values)
         top = np.iinfo(dtype).max
         if values.min() < 0 or values.max() > top:
-            raise ValueError(f"fill {fill!r} does not fit a {dtype} image (0 to {top})")
+            raise RectifyInputError(f"fill {fill!r} does not fit a {dtype} image (0 to {top})")
     return tuple(float(v) for v in np.broadcast_to(values, (channels,)))
 
 
@@ -97,8 +143,9 @@ def _invert(H: NDArray[np.float64], src_shape: tuple[int, int], out_size: tuple[
     balanced = np.diag([1.0 / ow, 1.0 / oh, 1.0]) @ H @ np.diag([float(sw), float(sh), 1.0])
     sv = np.linalg.svd(balanced, compute_uv=False)
     if not sv[2] > 1e-12 * sv[0]:
-        raise ValueError("H is singular (not invertible): it maps the image onto a line or a "
-                         "point, so there is no way back from output pixels to source pixels")
+        raise RectifyInputError(
+            "H is singular (not invertible): it maps the image onto a line or a "
+            "point, so there is no way back from output pixels to source pixels")
     return np.linalg.inv(H)
 
 
@@ -319,7 +366,7 @@ def warp_perspective(image: ArrayLike, H: ArrayLike, output_size: tuple[int, int
         raise OutputSizeError(f"output_size {width} x {height} is {width * height / 1e9:.2g} "
                               f"gigapixels; the limit is {MAX_OUTPUT_PIXELS / 1e9:g} gigapixel")
     if interpolation not in _INTERPOLATION_FLAGS:
-        raise ValueError(f"interpolation must be one of {', '.join(_INTERPOLATION_FLAGS)}; "
+        raise RectifyInputError(f"interpolation must be one of {', '.join(_INTERPOLATION_FLAGS)}; "
                          f"got {interpolation!r}")
     channels = 1 if src.ndim == 2 else src.shape[2]
     fill_values = _check_fill(fill, channels, src.dtype)
@@ -337,14 +384,26 @@ def warp_perspective(image: ArrayLike, H: ArrayLike, output_size: tuple[int, int
             warp.run(tile)
             report(done / len(tiles))
     else:
+        # At most two tiles per worker are queued ahead of the progress report, so a report
+        # that raises stops the warp within a few tiles however the threads are scheduled
+        # (with every tile queued at once, a busy machine could finish them all first).
+        todo = iter(tiles)
+        done = 0
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="warp") as pool:
-            futures = [pool.submit(warp.run, tile) for tile in tiles]
+            pending: set = set()
             try:
-                for done, future in enumerate(as_completed(futures), 1):
-                    future.result()
-                    report(done / len(tiles))
+                while True:
+                    while len(pending) < 2 * workers and (tile := next(todo, None)) is not None:
+                        pending.add(pool.submit(warp.run, tile))
+                    if not pending:
+                        break
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        future.result()
+                        done += 1
+                        report(done / len(tiles))
             except BaseException:
-                for future in futures:
+                for future in pending:
                     future.cancel()
                 raise
     return out

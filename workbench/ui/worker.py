@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6 import QtCore
 
 
@@ -202,13 +203,17 @@ class LatestRequest(QtCore.QObject):
         self.cancel()
         request_id = self._id
 
+        def alive_and_current() -> bool:
+            # a channel is a child of its panel: once the panel is gone, so is every result
+            return shiboken6.isValid(self) and self.is_current(request_id)
+
         def latest(callback):
             if callback is None:
                 return None
-            return lambda *args: callback(*args) if self.is_current(request_id) else None
+            return lambda *args: callback(*args) if alive_and_current() else None
 
         def ended() -> None:
-            if self.is_current(request_id):
+            if alive_and_current():
                 self._job = None
                 if on_end is not None:
                     on_end()
