@@ -223,3 +223,43 @@ def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(tmp_path):
     right = image[260:500, 820:1100].astype(int)
     saturation = right.max(axis=2) - right.min(axis=2)
     assert (saturation > 100).mean() > 0.25
+
+
+# ------------------------------------------------------------------- issue 19: 1,024 px wide
+def _controls_fit(panel) -> list[str]:
+    """Every visible control of ``panel`` lies inside it at no less than its smallest size."""
+    kinds = (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox,
+             QtWidgets.QSlider, QtWidgets.QLineEdit)
+    problems = []
+    for w in panel.findChildren(QtWidgets.QWidget):
+        if not (isinstance(w, kinds) and w.isVisible()) or isinstance(w.parent(), kinds):
+            continue
+        rect = QtCore.QRect(w.mapTo(panel, QtCore.QPoint(0, 0)), w.size())
+        name = w.objectName() or getattr(w, "text", lambda: "")() or type(w).__name__
+        if not panel.rect().contains(rect):
+            problems.append(f"{name} outside the panel: {rect}")
+        if w.width() < w.minimumSizeHint().width():
+            problems.append(f"{name} squeezed: {w.width()} < {w.minimumSizeHint().width()}")
+    return problems
+
+
+def test_every_panel_fits_a_1024_px_wide_screen(qtbot, app_settings):
+    win = shown(qtbot, MainWindow(), 1024, 768)
+    states = {
+        "rectify": [lambda p: p.preset.setCurrentIndex(p.preset.findData("custom")),
+                    lambda p: p.mode.setCurrentIndex(1)],
+        "colorize": [lambda p: None],
+        "faces": [lambda p: None],
+        "pyramid": [lambda p: p.mode.setCurrentIndex(p.mode.findData("laplacian")),
+                    lambda p: p.mode.setCurrentIndex(p.mode.findData("blend"))],
+    }
+    for key, steps in states.items():
+        win.select_panel(key)
+        panel = win.activate_current()
+        for step in steps:
+            step(panel)  # the panel's widest state: every optional control shown
+            qtbot.waitUntil(lambda: win.minimumSizeHint().width() <= 1024)
+            qtbot.waitUntil(lambda panel=panel: not _controls_fit(panel), timeout=3000)
+            assert win.width() == 1024
+    pyramid = win.panel(3)
+    assert pyramid.contrast.isVisible() and pyramid.contrast.width() >= 100

@@ -31,6 +31,7 @@ from workbench.pyramid.explorer import (
     match_second_image,
 )
 from workbench.ui.dialogs import ask_export_folder, ask_save_path
+from workbench.ui.flow_layout import FlowLayout, group
 from workbench.ui.image_view import ImageView, format_value
 from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import IMAGE_SAVE_FILTERS, image_filter
@@ -106,7 +107,8 @@ class PyramidPanel(Panel):
             f"{pyr.DEFAULT_KERNEL_SIZE}, {DEFAULT_LEVELS} levels (the settings are remembered "
             "between runs)")
         self.contrast = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=1,
-                                          maximum=40, value=8, maximumWidth=120)
+                                          maximum=40, value=8)
+        self.contrast.setFixedWidth(120)  # never squeezed to a dot
         self.contrast.setToolTip("Contrast of signed band-pass levels (mid-gray is zero)")
         self.same_scale = QtWidgets.QCheckBox("Same scale")
         self.same_scale.setChecked(True)
@@ -124,16 +126,14 @@ class PyramidPanel(Panel):
         self.progress.setSizePolicy(policy)
         self.progress.hide()
 
-        bar = QtWidgets.QHBoxLayout()
+        bar = FlowLayout()  # wraps onto a second row in a narrow window
         bar.addWidget(self.open_button)
         bar.addWidget(self.mode)
-        for label, w in (("Levels", self.levels), ("σ", self.sigma), ("Size", self.ksize)):
-            bar.addWidget(QtWidgets.QLabel(label))
-            bar.addWidget(w)
-        bar.addWidget(self.defaults_button)
+        bar.addWidget(group("Levels", self.levels, "σ", self.sigma, "Size", self.ksize,
+                            self.defaults_button))
         self.contrast_label = QtWidgets.QLabel("Contrast")
-        bar.addWidget(self.contrast_label)
-        bar.addWidget(self.contrast)
+        self.contrast_group = group(self.contrast_label, self.contrast)
+        bar.addWidget(self.contrast_group)
         bar.addWidget(self.same_scale)
         bar.addWidget(self.open_b)
         bar.addWidget(self.mask)
@@ -320,8 +320,7 @@ class PyramidPanel(Panel):
     def _sync_controls(self) -> None:
         mode = self.mode.currentData()
         signed = mode in ("laplacian", "dog", "blend")
-        self.contrast.setVisible(signed)
-        self.contrast_label.setVisible(signed)
+        self.contrast_group.setVisible(signed)
         self.open_b.setVisible(mode == "blend")
         self.mask.setVisible(mode == "blend")
 

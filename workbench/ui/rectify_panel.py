@@ -33,6 +33,7 @@ from workbench.rectify.session import (
 )
 from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
 from workbench.ui.dialogs import ask_save_path
+from workbench.ui.flow_layout import FlowLayout
 from workbench.ui.image_view import ImageView
 from workbench.ui.overlays import PointsOverlay
 from workbench.ui.panel import Banner, ElidedLabel, Panel, keys_text, native_keys, shortcut_keys
@@ -237,7 +238,7 @@ class RectifyPanel(Panel):
         self.progress = QtWidgets.QProgressBar(maximumWidth=140)
         self.progress.hide()
 
-        bar = QtWidgets.QHBoxLayout()
+        bar = FlowLayout()  # wraps onto a second row in a narrow window
         for w in (self.mode, self.open_button):
             bar.addWidget(w)
         bar.addSpacing(12)
