@@ -30,9 +30,35 @@ def test_recent_menu_entry_reopens_the_file(qtbot, window, tmp_path):
     panel = window.current_panel()
     assert panel.open_file(a) and panel.open_file(b)
     actions = [act for act in window.recent_menu.actions() if not act.isSeparator()]
-    assert [act.text() for act in actions[:2]] == ["b.png", "a.png"]
+    assert [act.text().split(" — ")[0] for act in actions[:2]] == ["b.png", "a.png"]
     actions[1].trigger()
     assert panel.session.image.shape == (30, 40, 3)
+
+
+def test_recent_entries_show_their_folder_and_panel_and_reopen_there(qtbot, window, tmp_path):
+    from workbench.ui.main_window import MainWindow as Window
+
+    for folder, colour in (("trip", 10), ("work", 200)):
+        (tmp_path / folder).mkdir()
+        write_image(tmp_path / folder / "03.jpg", np.full((30, 40, 3), colour, np.uint8))
+    assert window.current_panel().open_file(tmp_path / "trip" / "03.jpg")
+    window.select_panel("pyramid")
+    pyramid = window.activate_current()
+    assert pyramid.open_file(tmp_path / "work" / "03.jpg")
+    window.select_panel("rectify")
+    again = shown(qtbot, Window(), 1100, 750)  # the list survives a restart
+    menu = again.recent_menu
+    menu.popup(QtCore.QPoint(0, 0))
+    qtbot.waitUntil(menu.isVisible)
+    texts = [a.text() for a in menu.actions() if not a.isSeparator()][:2]
+    assert texts[0].startswith("03.jpg — ") and "work" in texts[0] and "Pyramid" in texts[0]
+    assert texts[1].startswith("03.jpg — ") and "trip" in texts[1] and "Rectify" in texts[1]
+    # choose the Pyramid entry with the keyboard: it opens in Pyramid, not in the current panel
+    assert again.current_panel().key == "rectify"
+    menu.setActiveAction(menu.actions()[0])  # the pointer on the first entry
+    qtbot.keyClick(menu, QtCore.Qt.Key.Key_Return)
+    assert again.current_panel().key == "pyramid"
+    assert again.current_panel().path == tmp_path / "work" / "03.jpg"
 
 
 def test_about_dialog_lists_versions_and_usable_providers(qtbot, window):
