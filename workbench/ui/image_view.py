@@ -304,3 +304,31 @@ class ImageView(pg.GraphicsView):
         """Widget (viewport) position of image point (x, y) — for tests that click."""
         scene = self.view_box.mapViewToScene(QtCore.QPointF(x, y))
         return self.mapFromScene(scene)
+
+
+def link_views(views: list[ImageView]) -> Callable[[ImageView], None]:
+    """Views that compare the same picture (same pixel grid): zooming or panning one with the
+    mouse gives every other the same zoom (screen pixels per image pixel) and centre. Returns
+    ``follow(view)``, which lines the others up with ``view`` (after a view switch)."""
+    busy = False
+
+    def follow(source: ImageView) -> None:
+        nonlocal busy
+        if busy or source.image is None:
+            return
+        busy = True
+        try:
+            centre = source.view_box.viewRect().center()
+            scale = source.pixel_scale()
+            for view in views:
+                if view is source or view.image is None or not view.isVisible():
+                    continue
+                w, h = view.view_box.width() / scale, view.view_box.height() / scale
+                view.view_box.setRange(QtCore.QRectF(centre.x() - w / 2, centre.y() - h / 2,
+                                                     w, h), padding=0)
+        finally:
+            busy = False
+
+    for view in views:
+        view.view_box.sigRangeChangedManually.connect(lambda *_args, v=view: follow(v))
+    return follow
