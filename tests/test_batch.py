@@ -177,3 +177,25 @@ def test_colorize_job_pickles_small():
 
     job = ColorizeJob("model.onnx", "cpu", 0.5, 1.2)
     assert pickle.loads(pickle.dumps(job)) == job and len(pickle.dumps(job)) < 400
+
+
+def test_pyramid_over_a_folder_is_byte_identical_inline_on_processes_and_on_dask(
+        tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    from workbench.cli import main
+
+    _photos(tmp_path / "in", 5, size=(64, 80))
+    runs = {"inline": [], "processes": ["--workers", "2"],
+            "dask": ["--scheduler", "local", "--workers", "2"]}
+    files = {}
+    for name, extra in runs.items():
+        code = main(["pyramid", str(tmp_path / "in"), "--levels", "3", "--kind", "laplacian",
+                     "--out-dir", str(tmp_path / name), *extra])
+        assert code == 0
+        files[name] = {p.name: p.read_bytes() for p in sorted((tmp_path / name).glob("*_*"))}
+    assert len(files["inline"]) == 5 * 3
+    assert files["processes"] == files["inline"] and files["dask"] == files["inline"]
+    capsys.readouterr()
+    assert main(["pyramid", str(tmp_path / "in"), "--levels", "3", "--kind", "laplacian",
+                 "--out-dir", str(tmp_path / "inline"), "--resume", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["skipped"]) == 5
