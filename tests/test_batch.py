@@ -101,7 +101,11 @@ def test_resume_skips_what_the_manifest_says_is_written(tmp_path):
     run_batch(_Fails(), tasks[:2])
     (tmp_path / MANIFEST).open("a").write('{"output": "torn')  # killed mid-line
     stamp = (tmp_path / "a.txt").stat().st_mtime_ns
+    (tmp_path / ".c.txt.0badf00d.tmp").write_text("half")  # a write the kill interrupted
+    (tmp_path / ".notes.txt.0badf00d.tmp").write_text("someone else's")
     report = run_batch(_Fails(), tasks, resume=True)
+    assert not (tmp_path / ".c.txt.0badf00d.tmp").exists()
+    assert (tmp_path / ".notes.txt.0badf00d.tmp").exists()  # not one of this job's outputs
     assert sorted(p.name for p in report.skipped) == ["a.txt", "b.txt"]
     assert sorted(p.name for p in report.written) == ["c.txt", "d.txt"]
     assert (tmp_path / "a.txt").stat().st_mtime_ns == stamp
@@ -112,11 +116,17 @@ def test_resume_skips_what_the_manifest_says_is_written(tmp_path):
     assert [p.name for p in report.written] == ["b.txt"]
 
 
-def test_a_killed_colorize_job_resumes_and_loses_nothing_written(model, tmp_path):
+@pytest.mark.parametrize("where", [[], ["--scheduler", "local", "--workers", "2"]],
+                         ids=["inline", "dask"])
+def test_a_killed_colorize_job_resumes_and_loses_nothing_written(model, tmp_path, where):
+    """The driver and (on Dask) its LocalCluster's workers are killed mid-job (SIGKILL to the
+    whole process group), then the same command with --resume finishes the job."""
+    if where:
+        pytest.importorskip("dask.distributed")
     photos = _photos(tmp_path / "in", 80, size=(256, 320))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "workbench", "colorize", str(tmp_path / "in"),
-               "--out-dir", str(out), "--model", model, "--provider", "cpu"]
+               "--out-dir", str(out), "--model", model, "--provider", "cpu", *where]
     job = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -127,7 +137,6 @@ def test_a_killed_colorize_job_resumes_and_loses_nothing_written(model, tmp_path
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
     if len(before) == len(photos):
         pytest.skip("the job finished before it could be killed")
-    assert not list(out.glob(".*partial*")) and not list(out.glob("*.tmp*"))
     done = finished_outputs(out / MANIFEST)
     resumed = subprocess.run(command + ["--resume", "--json"], cwd=REPO, capture_output=True,
                              text=True, timeout=300)
@@ -141,6 +150,7 @@ def test_a_killed_colorize_job_resumes_and_loses_nothing_written(model, tmp_path
         assert after[Path(name).name] == before[Path(name).name]
     for path in out.glob("*.png"):
         assert read_image(path).shape == (256, 320, 3)  # every file whole
+    assert not list(out.glob(".*.tmp"))  # what a kill left half-written is cleared
 
 
 def test_colorize_cli_on_a_local_dask_cluster_with_a_bad_file(model, tmp_path, capsys):

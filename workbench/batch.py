@@ -151,6 +151,15 @@ class _Manifest:
         self._fh.close()
 
 
+def _remove_partial_files(tasks: Sequence[Task]) -> None:
+    """Temporary files a killed run left beside its outputs (an atomic write is a temporary
+    file renamed at the end: a kill between the two leaves ``.<name>.<random>.tmp``)."""
+    for task in tasks:
+        output = Path(task.output)
+        for partial in output.parent.glob(f".{output.name}.*.tmp"):
+            partial.unlink(missing_ok=True)
+
+
 # ------------------------------------------------------------------------------- workers
 _STATE: dict[str, Any] = {}  # per process: job key -> state (worker processes, Dask workers)
 
@@ -246,6 +255,7 @@ def run_batch(
     except OSError as exc:
         raise InputError(f"Cannot write to '{manifest_path.parent}': {exc.strerror}") from exc
     if resume:
+        _remove_partial_files(tasks)
         done = finished_outputs(manifest_path)
         todo = []
         for task in tasks:
