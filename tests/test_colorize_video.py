@@ -94,3 +94,66 @@ def test_a_bad_output_name_is_one_line_and_exit_2(model, tmp_path, capsys):
     clip = _clip_with_sound(tmp_path / "clip.mp4", frames=5)
     assert main(["colorize", str(clip), "-o", str(tmp_path / "x.gif"), "--model", model]) == 2
     assert "use .mp4" in capsys.readouterr().err
+
+
+def _clip_with_keyframes(path, frames=130, gop=25):
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 96, 64, "yuv420p"
+        video.options = {"g": str(gop)}
+        audio = out.add_stream("aac", rate=22050)
+        for i in range(frames):
+            gray = np.full((64, 96, 3), (i * 2) % 256, np.uint8)
+            gray[:, :40] = 220
+            for packet in video.encode(av.VideoFrame.from_ndarray(gray, "rgb24")):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(22050 * 5) / 22050)).astype(np.float32)
+        for start in range(0, tone.size, 1024):
+            frame = av.AudioFrame.from_ndarray(tone[None, start:start + 1024], format="flt",
+                                               layout="mono")
+            frame.sample_rate, frame.pts = 22050, start
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode(None):
+            out.mux(packet)
+    return path
+
+
+def test_chunks_start_at_keyframes_and_cover_the_video(tmp_path):
+    from workbench.colorize.video import video_chunks
+
+    clip = _clip_with_keyframes(tmp_path / "k.mp4")
+    with av.open(str(clip)) as c:
+        keys = [p.pts for p in c.demux(c.streams.video[0]) if p.is_keyframe and p.pts is not None]
+    spans = video_chunks(clip, 3)
+    assert len(spans) == 3 and spans[0][0] == keys[0] and spans[-1][1] is None
+    assert all(a in keys for a, _ in spans)
+    assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1))
+
+
+@pytest.mark.parametrize("where", [["--workers", "2"],
+                                   ["--scheduler", "local", "--workers", "2"]],
+                         ids=["processes", "dask"])
+def test_a_video_colorized_in_chunks_matches_the_one_piece_run(model, tmp_path, capsys, where):
+    if "--scheduler" in where:
+        pytest.importorskip("dask.distributed")
+    clip = _clip_with_keyframes(tmp_path / "k.mp4")
+    whole, chunked = tmp_path / "whole.mp4", tmp_path / "chunked.mp4"
+    assert main(["colorize", str(clip), "-o", str(whole), "--model", model]) == 0
+    assert main(["colorize", str(clip), "-o", str(chunked), "--model", model, *where]) == 0
+    capsys.readouterr()
+    a, b = _describe(whole), _describe(chunked)
+    assert b["frames"] == a["frames"] == 130 and b["size"] == a["size"]
+    assert b["audio"] == a["audio"]  # the sound copied as it was
+    with av.open(str(whole)) as x, av.open(str(chunked)) as y:
+        fa = [f.to_ndarray(format="rgb24").astype(int) for f in x.decode(video=0)]
+        fb = [f.to_ndarray(format="rgb24").astype(int) for f in y.decode(video=0)]
+        ta = [f.pts * f.time_base for f in av.open(str(whole)).decode(video=0)]
+        tb = [f.pts * f.time_base for f in av.open(str(chunked)).decode(video=0)]
+    assert tb == sorted(tb) and [float(t) for t in tb] == pytest.approx([float(t) for t in ta],
+                                                                          abs=1e-3)
+    # the same frames, up to the H.264 encodings of the two runs
+    assert max(np.abs(p - q).mean() for p, q in zip(fa, fb, strict=True)) < 3
+    assert not list(tmp_path.glob(".*chunks"))  # the chunk folder is removed once joined

@@ -49,12 +49,33 @@ def cmd_colorize(args) -> int:
         raise UsageError(f"--temperature must be between 0 and 10, got {args.temperature}")
     if args.workers < 0:
         raise UsageError(f"--workers must be 0 or more, got {args.workers}")
-    if args.output and (args.workers or args.scheduler or args.resume):
-        raise UsageError("--workers, --scheduler and --resume go with --out-dir")
+    video = bool(args.output) and is_video(args.inputs[0])
+    if args.output and not video and (args.workers or args.scheduler or args.resume):
+        raise UsageError("--workers, --scheduler and --resume go with --out-dir or a video")
     distributed = bool(args.workers or args.scheduler)
     colorizer = None if distributed else _load(args)
     failed: list = []
-    if args.output and is_video(args.inputs[0]):
+    if video and distributed:
+        from workbench.colorize.video import colorize_video_distributed
+
+        bar = None
+
+        def chunk_done(done, total, task):
+            nonlocal bar
+            bar = bar or ProgressBar(total, label="chunks ")
+            bar.update(done)
+
+        report = colorize_video_distributed(
+            args.inputs[0], args.output, model=args.model, provider=args.provider,
+            temperature=args.temperature, saturation=args.saturation, workers=args.workers,
+            scheduler=args.scheduler, resume=args.resume, progress=chunk_done)
+        if bar is not None:
+            bar.close()
+        print(f"workbench: {report.frames} frames in chunks, sound {report.audio}",
+              file=sys.stderr)
+        results = [{"input": args.inputs[0], "output": args.output, "frames": report.frames,
+                    "audio": report.audio}]
+    elif video:
         bar = ProgressBar(0, label="frames ")
 
         def step(done, total):

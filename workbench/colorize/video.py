@@ -8,6 +8,12 @@ video is written through OpenCV and says that the sound was left out.
 
 Frames are colorized one by one, as the live view does (the model has no temporal state), so
 the result flickers no more than the live view.
+
+On Dask (or local processes) a long video is cut into chunks that start at keyframes
+(:func:`video_chunks`); each chunk is colorized on a worker into a file of its own
+(:class:`VideoChunkJob`, resumable like any batch task) and :func:`join_chunks` puts the encoded
+chunks and the source's sound into the output without re-encoding them. Chunks are encoded
+without B-frames so that their packets join in decoding order.
 """
 
 from __future__ import annotations
@@ -168,3 +174,178 @@ def _with_opencv(colorizer, source, partial, temperature, saturation, progress):
     print("workbench: note: the sound was left out (install PyAV for it: "
           "pip install 'workbench[video]')", file=sys.stderr)
     return VideoReport(frames, fps, size, "left out (no PyAV)", 0.0)
+
+
+# ------------------------------------------------------------------------- chunks (Dask)
+def video_chunks(source: str | Path, count: int) -> list[tuple[int, int | None]]:
+    """Up to ``count`` chunks ``(start_pts, end_pts)`` of about equal length, each starting at
+    a keyframe (``end_pts`` None: to the end), in the video stream's time base."""
+    av = _need_av()
+    with av.open(str(source)) as src:
+        stream = src.streams.video[0]
+        keys = sorted(p.pts for p in src.demux(stream) if p.is_keyframe and p.pts is not None)
+    if not keys:
+        raise InputError(f"'{source}' has no keyframes to cut at")
+    count = max(1, min(count, len(keys)))
+    picks = sorted({keys[round(i * len(keys) / count)] for i in range(count)})
+    return [(start, picks[i + 1] if i + 1 < len(picks) else None)
+            for i, start in enumerate(picks)]
+
+
+def _need_av():
+    av = _av()
+    if av is None:
+        raise InputError("Colorizing a video in chunks needs PyAV: pip install "
+                         "'workbench[video]'")
+    return av
+
+
+def colorize_chunk(colorizer, source: str | Path, start: int, end: int | None,
+                   output: str | Path, temperature: float | None = None,
+                   saturation: float = 1.0) -> int:
+    """Colorize the frames with ``start <= pts < end`` into ``output`` (Matroska, video only,
+    the source's timestamps); written atomically. Returns the number of frames."""
+    av = _need_av()
+    output = Path(output)
+    partial = output.with_name(f".{output.name}.partial.mkv")
+    frames = 0
+    try:
+        with av.open(str(source)) as src:
+            vin = src.streams.video[0]
+            src.seek(start, stream=vin, backward=True, any_frame=False)
+            with av.open(str(partial), "w", format="matroska") as dst:
+                vout = _chunk_stream(dst, vin)
+                for frame in src.decode(vin):
+                    if frame.pts is None or frame.pts < start:
+                        continue
+                    if end is not None and frame.pts >= end:
+                        break
+                    colour = colorizer.colorize(frame.to_ndarray(format="rgb24"), temperature,
+                                                saturation)
+                    out = av.VideoFrame.from_ndarray(np.ascontiguousarray(colour), "rgb24")
+                    out.pts, out.time_base = frame.pts, frame.time_base
+                    dst.mux(vout.encode(out))
+                    frames += 1
+                dst.mux(vout.encode(None))
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return frames
+
+
+def _chunk_stream(dst, vin):
+    rate = vin.average_rate or vin.guessed_rate or Fraction(25)
+    width, height = vin.codec_context.width, vin.codec_context.height
+    vout = dst.add_stream("libx264", rate=rate)
+    vout.width, vout.height = width, height
+    vout.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+    vout.options = {"crf": "18", "preset": "veryfast", "bf": "0"}  # joinable in order
+    vout.time_base = vin.time_base
+    return vout
+
+
+def join_chunks(source: str | Path, chunks: list[Path], output: str | Path) -> VideoReport:
+    """The encoded chunks, in order, plus the source's sound, into ``output`` (atomically)."""
+    av = _need_av()
+    output = Path(output)
+    partial = output.with_name(f".{output.stem}.partial{output.suffix}")
+    frames = 0
+    try:
+        with av.open(str(source)) as src, av.open(str(partial), "w") as dst:
+            vin = src.streams.video[0]
+            ain = src.streams.audio[0] if src.streams.audio else None
+            with av.open(str(chunks[0])) as first:
+                vout = dst.add_stream_from_template(first.streams.video[0])
+            audio, aout = "none in the source", None
+            if ain is not None:
+                allowed = _COPYABLE_AUDIO[output.suffix.lower()]
+                if allowed is None or ain.codec_context.name in allowed:
+                    aout, audio = dst.add_stream_from_template(ain), "copied"
+                else:
+                    aout = dst.add_stream("aac", rate=ain.codec_context.sample_rate)
+                    audio = "re-encoded to AAC"
+            for chunk in chunks:
+                with av.open(str(chunk)) as part:
+                    for packet in part.demux(part.streams.video[0]):
+                        if packet.pts is None or packet.size == 0:
+                            continue  # the demuxer's empty end-of-stream packet
+                        if packet.dts is None:  # Matroska may omit it; no B-frames: dts = pts
+                            packet.dts = packet.pts
+                        packet.stream = vout
+                        dst.mux(packet)
+                        frames += 1
+            if ain is not None:
+                for packet in src.demux(ain):
+                    if packet.dts is None:
+                        continue
+                    if audio == "copied":
+                        packet.stream = aout
+                        dst.mux(packet)
+                    else:
+                        for frame in packet.decode():
+                            dst.mux(aout.encode(frame))
+                if audio != "copied":
+                    dst.mux(aout.encode(None))
+            rate = float(vin.average_rate or 25)
+            size = (vin.codec_context.width, vin.codec_context.height)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return VideoReport(frames, rate, size, audio, 0.0)
+
+
+@dataclass(frozen=True)
+class VideoChunkJob:
+    """One chunk of one video per task: ``task.source`` is ``"<video>#<start>:<end>"``."""
+
+    model: str | None = None
+    provider: str = "auto"
+    temperature: float | None = None
+    saturation: float = 1.0
+    name: str = "colorize-video"
+
+    def setup(self):
+        from workbench.colorize.engine import Colorizer
+
+        return Colorizer(self.model, provider=self.provider)
+
+    def run(self, colorizer, task) -> None:
+        path, _, span = task.source.rpartition("#")
+        start, _, end = span.partition(":")
+        colorize_chunk(colorizer, path, int(start), int(end) if end else None, task.output,
+                       self.temperature, self.saturation)
+
+
+def colorize_video_distributed(source: str | Path, output: str | Path, *, model=None,
+                               provider="auto", temperature=None, saturation=1.0, workers=0,
+                               scheduler=None, resume=False, progress=None,
+                               on_start=None) -> VideoReport:
+    """Colorize a video in keyframe chunks on local processes or Dask, then join them.
+
+    The chunks go into a folder beside the output (``.<name>.chunks``), with the batch
+    manifest, so ``resume`` redoes only the chunks a killed run had not finished; the folder is
+    removed once the video is joined."""
+    import shutil
+    import time
+
+    from workbench.batch import Task, run_batch
+
+    source, output = Path(source), Path(output)
+    if output.suffix.lower() not in _COPYABLE_AUDIO:
+        raise InputError(f"Cannot write '{output.name}': use .mp4, .mkv, .mov or .m4v")
+    start_time = time.perf_counter()
+    count = max(2, 4 * (workers or os.cpu_count() or 1))
+    spans = video_chunks(source, count)
+    folder = output.with_name(f".{output.name}.chunks")
+    tasks = [Task(f"{source}#{a}:{'' if b is None else b}", str(folder / f"chunk{i:04d}.mkv"))
+             for i, (a, b) in enumerate(spans)]
+    job = VideoChunkJob(model, provider, temperature, saturation)
+    report = run_batch(job, tasks, workers=workers, scheduler=scheduler, resume=resume,
+                       progress=progress, on_start=on_start)
+    if report.failed:
+        raise InputError(f"{len(report.failed)} of {len(tasks)} chunks failed: "
+                         f"{report.failed[0][1]}")
+    joined = join_chunks(source, [Path(t.output) for t in tasks], output)
+    shutil.rmtree(folder, ignore_errors=True)
+    joined.seconds = time.perf_counter() - start_time
+    return joined
