@@ -20,10 +20,13 @@ def model(tmp_path_factory):
     return str(realistic_model(tmp_path_factory.mktemp("m") / "bins.onnx", size=64, width=8))
 
 
-def _clip_with_sound(path, frames=30, fps=15, size=(96, 64), seconds_of_sound=2.0):
+def _clip_with_sound(path, frames=30, fps=15, size=(96, 64), seconds_of_sound=2.0, gop=None):
+    """A gray clip (a bright band and a fading rest) with a 440 Hz tone as AAC."""
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
+        if gop:
+            video.options = {"g": str(gop)}
         audio = out.add_stream("aac", rate=22050)
         for i in range(frames):
             gray = np.full((size[1], size[0], 3), (i * 8) % 256, np.uint8)
@@ -96,29 +99,8 @@ def test_a_bad_output_name_is_one_line_and_exit_2(model, tmp_path, capsys):
     assert "use .mp4" in capsys.readouterr().err
 
 
-def _clip_with_keyframes(path, frames=130, gop=25):
-    with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=25)
-        video.width, video.height, video.pix_fmt = 96, 64, "yuv420p"
-        video.options = {"g": str(gop)}
-        audio = out.add_stream("aac", rate=22050)
-        for i in range(frames):
-            gray = np.full((64, 96, 3), (i * 2) % 256, np.uint8)
-            gray[:, :40] = 220
-            for packet in video.encode(av.VideoFrame.from_ndarray(gray, "rgb24")):
-                out.mux(packet)
-        for packet in video.encode(None):
-            out.mux(packet)
-        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(22050 * 5) / 22050)).astype(np.float32)
-        for start in range(0, tone.size, 1024):
-            frame = av.AudioFrame.from_ndarray(tone[None, start:start + 1024], format="flt",
-                                               layout="mono")
-            frame.sample_rate, frame.pts = 22050, start
-            for packet in audio.encode(frame):
-                out.mux(packet)
-        for packet in audio.encode(None):
-            out.mux(packet)
-    return path
+def _clip_with_keyframes(path):
+    return _clip_with_sound(path, frames=130, fps=25, seconds_of_sound=5.0, gop=25)
 
 
 def test_chunks_start_at_keyframes_and_cover_the_video(tmp_path):

@@ -98,6 +98,38 @@ def colorize_video(
     return report
 
 
+class _Sound:
+    """The source's audio stream in the output: copied packet for packet where the container
+    holds its codec, else re-encoded to AAC."""
+
+    def __init__(self, dst, ain, suffix: str) -> None:
+        self.ain, self.out = ain, None
+        self.how = "none in the source"
+        if ain is None:
+            return
+        allowed = _COPYABLE_AUDIO[suffix.lower()]
+        if allowed is None or ain.codec_context.name in allowed:
+            self.out, self.how = dst.add_stream_from_template(ain), "copied"
+        else:
+            self.out = dst.add_stream("aac", rate=ain.codec_context.sample_rate)
+            self.how = "re-encoded to AAC"
+        self.dst = dst
+
+    def mux(self, packet) -> None:
+        if packet.dts is None:
+            return  # the demuxer's empty end-of-stream packet
+        if self.how == "copied":
+            packet.stream = self.out
+            self.dst.mux(packet)
+        else:
+            for frame in packet.decode():
+                self.dst.mux(self.out.encode(frame))
+
+    def close(self) -> None:
+        if self.out is not None and self.how != "copied":
+            self.dst.mux(self.out.encode(None))
+
+
 def _with_pyav(av, colorizer, source, partial, temperature, saturation, progress):
     try:
         src = av.open(str(source))
@@ -118,27 +150,12 @@ def _with_pyav(av, colorizer, source, partial, temperature, saturation, progress
             vout.pix_fmt = "yuv420p" if even else "yuv444p"  # 4:2:0 needs even sides
             vout.options = {"crf": "18", "preset": "veryfast"}
             vout.time_base = vin.time_base
-            audio, aout = "none in the source", None
-            if ain is not None:
-                allowed = _COPYABLE_AUDIO[partial.suffix.lower()]
-                if allowed is None or ain.codec_context.name in allowed:
-                    aout = dst.add_stream_from_template(ain)
-                    audio = "copied"
-                else:
-                    aout = dst.add_stream("aac", rate=ain.codec_context.sample_rate)
-                    audio = "re-encoded to AAC"
+            sound = _Sound(dst, ain, partial.suffix)
             frames = 0
             streams = [vin] + ([ain] if ain is not None else [])
             for packet in src.demux(*streams):
                 if packet.stream is ain:
-                    if packet.dts is None:
-                        continue
-                    if audio == "copied":
-                        packet.stream = aout
-                        dst.mux(packet)
-                    else:
-                        for frame in packet.decode():
-                            dst.mux(aout.encode(frame))
+                    sound.mux(packet)
                     continue
                 for frame in packet.decode():
                     rgb = frame.to_ndarray(format="rgb24")
@@ -150,9 +167,8 @@ def _with_pyav(av, colorizer, source, partial, temperature, saturation, progress
                     if progress is not None:
                         progress(frames, total)
             dst.mux(vout.encode(None))
-            if aout is not None and audio != "copied":
-                dst.mux(aout.encode(None))
-    return VideoReport(frames, float(rate), (width, height), audio, 0.0)
+            sound.close()
+    return VideoReport(frames, float(rate), (width, height), sound.how, 0.0)
 
 
 def _with_opencv(colorizer, source, partial, temperature, saturation, progress):
@@ -256,14 +272,7 @@ def join_chunks(source: str | Path, chunks: list[Path], output: str | Path) -> V
             ain = src.streams.audio[0] if src.streams.audio else None
             with av.open(str(chunks[0])) as first:
                 vout = dst.add_stream_from_template(first.streams.video[0])
-            audio, aout = "none in the source", None
-            if ain is not None:
-                allowed = _COPYABLE_AUDIO[output.suffix.lower()]
-                if allowed is None or ain.codec_context.name in allowed:
-                    aout, audio = dst.add_stream_from_template(ain), "copied"
-                else:
-                    aout = dst.add_stream("aac", rate=ain.codec_context.sample_rate)
-                    audio = "re-encoded to AAC"
+            sound = _Sound(dst, ain, output.suffix)
             for chunk in chunks:
                 with av.open(str(chunk)) as part:
                     for packet in part.demux(part.streams.video[0]):
@@ -276,22 +285,14 @@ def join_chunks(source: str | Path, chunks: list[Path], output: str | Path) -> V
                         frames += 1
             if ain is not None:
                 for packet in src.demux(ain):
-                    if packet.dts is None:
-                        continue
-                    if audio == "copied":
-                        packet.stream = aout
-                        dst.mux(packet)
-                    else:
-                        for frame in packet.decode():
-                            dst.mux(aout.encode(frame))
-                if audio != "copied":
-                    dst.mux(aout.encode(None))
+                    sound.mux(packet)
+            sound.close()
             rate = float(vin.average_rate or 25)
             size = (vin.codec_context.width, vin.codec_context.height)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
-    return VideoReport(frames, rate, size, audio, 0.0)
+    return VideoReport(frames, rate, size, sound.how, 0.0)
 
 
 @dataclass(frozen=True)
