@@ -118,7 +118,8 @@ def test_batch_folder_with_progress(qtbot, window, panel, tmp_path):
     job = panel.run_batch(src, tmp_path / "out")
     with qtbot.waitSignal(job.ended, timeout=30000):
         pass
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    written = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
+    assert written == ["p0.png", "p1.png", "p2.png"]
     assert "Colorized 3 of 3" in window.message_label.text()
 
 

@@ -186,3 +186,20 @@ def test_a_slow_recognition_of_the_previous_photo_is_not_drawn_over_the_next(
         panel.recognitions[0].box
     assert tuple(now) == tuple(box)
     assert box[0] > first.shape[1] / 3  # the mirrored photo's face, not the first one's
+
+
+def test_the_panel_is_not_settled_until_the_photo_is_recognised(qtbot, panel, monkeypatch):
+    """--screenshot waits for settled(): the boxes must be on the photo by then."""
+    import threading
+
+    from workbench.faces import session as session_module
+
+    release = threading.Event()
+    real = session_module.analyse_frame
+    monkeypatch.setattr(session_module, "analyse_frame",
+                        lambda *a, **k: (release.wait(10), real(*a, **k))[1])
+    panel.show_photo(data.astronaut(), "a.png")
+    assert not panel.settled()
+    release.set()
+    qtbot.waitUntil(panel.settled, timeout=20000)
+    assert len(panel.recognitions) == 1

@@ -733,6 +733,10 @@ class FacesPanel(Panel):
                   self.reset_thresholds_button):
             w.setEnabled(ready)
 
+    def settled(self) -> bool:
+        """Training and the photo's recognition have finished (a --screenshot waits for it)."""
+        return self._train_job is None and not self.recognition_request.busy
+
     def shutdown(self) -> None:
         self.recognition_request.cancel()
         self.stop_stream()

@@ -357,6 +357,10 @@ class PyramidPanel(Panel):
         )
         return self.request.job
 
+    def settled(self) -> bool:
+        """No recompute is on its way (a --screenshot waits for it)."""
+        return not self.request.busy and not self._debounce.isActive()
+
     def _on_computed(self, result: PyramidResult, displays, mosaic) -> None:
         self.result_before, self.result = self.result, result
         self.displays = displays
