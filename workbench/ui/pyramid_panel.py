@@ -239,10 +239,6 @@ class PyramidPanel(Panel):
         self._sync_controls()
         self._update_kernel_plot()
 
-    def settled(self) -> bool:
-        """No recompute running or about to start (--screenshot waits for this)."""
-        return not (self.request.busy or self._debounce.isActive())
-
     # ------------------------------------------------------------ opening
     def show_default(self) -> None:
         if self.image is None:
