@@ -353,3 +353,20 @@ def test_save_without_an_extension_saves_a_png(qtbot, window, panel, tmp_path):
     qtbot.mouseClick(panel.save_button, LEFT)
     assert seen.get("answered")
     np.testing.assert_array_equal(read_image(tmp_path / "cat.png"), panel.output)
+
+
+def test_a_recorded_stream_goes_on_while_hidden_and_its_tab_says_so(qtbot, window, panel,
+                                                                  tmp_path):
+    clip = write_test_video(tmp_path / "clip.avi", frames=300, size=(96, 64), fps=30)
+    assert panel.start_stream(str(clip))
+    qtbot.waitUntil(lambda: panel.runner is not None and panel.runner.stats.processed >= 1,
+                    timeout=20000)
+    assert panel.record_to(tmp_path / "rec.avi")
+    window.select_panel("pyramid")
+    window.activate_current()
+    assert not panel.runner.paused  # the recording continues
+    assert window.tabs.tabText(1) == "Colorize ●"
+    assert "recording to rec.avi" in window.tabs.tabToolTip(1)
+    window.select_panel("colorize")
+    assert window.tabs.tabText(1) == "Colorize"
+    panel.stop_stream()

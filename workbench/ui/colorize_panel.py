@@ -638,15 +638,19 @@ class ColorizePanel(Panel):
         """Leaving the tab pauses a stream (it would keep a core busy unseen), unless it is
         being recorded; coming back resumes it."""
         super().hideEvent(event)
-        if (self.runner is not None and not self.runner.paused and self.recorder is None
-                and not self.window().isHidden()):
-            self.runner.pause(True)
-            self._paused_by_hiding = True
-            self.status.setText("Paused while the panel is hidden.")
-            self._show_transport()
+        if self.runner is None or self.runner.paused or self.window().isHidden():
+            return
+        if self.recorder is not None:  # it goes on: the tab says so
+            self.activity.emit(f"recording to {Path(self.recorder.path).name}")
+            return
+        self.runner.pause(True)
+        self._paused_by_hiding = True
+        self.status.setText("Paused while the panel is hidden.")
+        self._show_transport()
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)
+        self.activity.emit("")
         if self._paused_by_hiding and self.runner is not None:
             self._paused_by_hiding = False
             self.runner.pause(False)
@@ -733,6 +737,7 @@ class ColorizePanel(Panel):
         return True
 
     def _stop_recording(self) -> None:
+        self.activity.emit("")
         if self.recorder is not None:
             self.recorder.close()
             self.info(f"Recorded {self.recorder.frames} frames to {self.recorder.path}")

@@ -135,12 +135,20 @@ class MainWindow(QtWidgets.QMainWindow):
             panel = slot.spec.build()
             panel.message.connect(self.show_message)
             panel.fileOpened.connect(lambda path, key=panel.key: self.add_recent(path, key))
+            panel.activity.connect(lambda text, i=index: self._show_activity(i, text))
             for view in panel.findChildren(ImageView):
                 view.hoverText.connect(self.coords.setText)
             slot._layout.addWidget(panel)
             slot._layout.setCurrentWidget(panel)
             slot.panel = panel
         return slot.panel
+
+    def _show_activity(self, index: int, text: str) -> None:
+        """Mark a tab whose panel works on while hidden (● and a tooltip saying what)."""
+        title = self._slots[index].spec.title
+        self.tabs.setTabText(index, f"{title} ●" if text else title)
+        self.tabs.setTabToolTip(index, f"{title} (Alt+{index + 1})" + (f": {text}" if text
+                                                                        else ""))
 
     # -------------------------------------------------------- first run
     @staticmethod

@@ -175,12 +175,16 @@ class Panel(QtWidgets.QWidget):
         Status-bar text; level is ``"info"``, ``"warning"`` or ``"error"``.
     fileOpened(path)
         A file was opened successfully (for the Recent files menu).
+    activity(text)
+        Work the panel goes on doing while hidden (a stream being recorded), in words; empty
+        when there is none. The window marks the panel's tab meanwhile.
     """
 
     title = "Panel"
     key = "panel"
     message = QtCore.Signal(str, str)
     fileOpened = QtCore.Signal(str)
+    activity = QtCore.Signal(str)
 
     can_open = False
     can_save = False
