@@ -177,6 +177,13 @@ def test_choosing_blend_shows_the_blend_and_a_new_image_keeps_it(qtbot, panel, t
     assert panel.level == 0
 
 
+def settle_layout() -> None:
+    """Run the layout requests still queued (a resize or a shown widget posts them)."""
+    for _ in range(3):
+        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+        QtWidgets.QApplication.processEvents()
+
+
 def test_the_toolbar_does_not_move_while_a_recompute_runs(qtbot, panel, monkeypatch):
     import threading
 
@@ -196,13 +203,16 @@ def test_the_toolbar_does_not_move_while_a_recompute_runs(qtbot, panel, monkeypa
     window = panel.window()
     window.resize(window.minimumSizeHint().width(), 800)  # no slack in the toolbar
     qtbot.waitUntil(lambda: window.width() == window.minimumSizeHint().width())
+    settle_layout()
     before = [w.geometry() for w in bar]
     panel.sigma.setFocus()
     qtbot.keyClick(panel.sigma, QtCore.Qt.Key.Key_Up)
     qtbot.waitUntil(lambda: panel.progress.isVisible())
+    settle_layout()
     assert [w.geometry() for w in bar] == before
     release.set()
     wait_for(qtbot, panel, lambda: not panel.progress.isVisible())
+    settle_layout()
     assert [w.geometry() for w in bar] == before
 
 

@@ -66,24 +66,20 @@ class UncertaintyBar(QtWidgets.QWidget):
         painter.setPen(text_colour)
         painter.drawRect(bar.adjusted(0, 0, -1, -1))
         painter.drawText(QtCore.QPoint(0, fm.ascent() + 2), "bits")
-        top_bits = self.max_bits
-        ticks = [float(b) for b in range(0, int(top_bits) + 1, 2)]
-        if top_bits - ticks[-1] > 0.6:
-            ticks.append(top_bits)
-        for bits in ticks:
-            y = round(bar.bottom() - bits / top_bits * (bar.height() - 1))
+        for bits, label in zip(self.ticks(), self.tick_labels(), strict=True):
+            y = round(bar.bottom() - bits / self.max_bits * (bar.height() - 1))
             painter.drawLine(bar.right() + 1, y, bar.right() + 5, y)
-            label = f"{bits:.1f}" if bits != int(bits) else f"{bits:.0f}"
             painter.drawText(QtCore.QPoint(bar.right() + 8, y + fm.ascent() // 2 - 1), label)
         painter.end()
 
+    def ticks(self) -> list[float]:
+        """Every 2 bits, and the top (log2 Q) unless it is next to the last of those."""
+        top = self.max_bits
+        ticks = [float(b) for b in range(0, int(top) + 1, 2)]
+        return [*ticks, top] if top - ticks[-1] > 0.6 else ticks
+
     def tick_labels(self) -> list[str]:
-        """The numbers on the bar (for tests)."""
-        top_bits = self.max_bits
-        ticks = [float(b) for b in range(0, int(top_bits) + 1, 2)]
-        if top_bits - ticks[-1] > 0.6:
-            ticks.append(top_bits)
-        return [f"{b:.1f}" if b != int(b) else f"{b:.0f}" for b in ticks]
+        return [f"{b:.0f}" if b == int(b) else f"{b:.1f}" for b in self.ticks()]
 
 
 class ColorizePanel(Panel):

@@ -49,6 +49,7 @@ class FlowLayout(QtWidgets.QLayout):
             return None
         if self._right_from is not None and index < self._right_from:
             self._right_from -= 1
+        self._gaps = {k - (k > index): v for k, v in self._gaps.items() if k != index}
         return self._items.pop(index)
 
     # ------------------------------------------------------------- sizing
