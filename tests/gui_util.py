@@ -56,6 +56,13 @@ def hover(view, x: float, y: float) -> None:
     QtWidgets.QApplication.processEvents()
 
 
+def settle_layout() -> None:
+    """Run the layout requests still queued (a resize or a shown widget posts them)."""
+    for _ in range(3):
+        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+        QtWidgets.QApplication.processEvents()
+
+
 def shown(qtbot, widget, width: int, height: int):
     """``widget`` owned by ``qtbot``, resized and shown on the (offscreen) screen."""
     qtbot.addWidget(widget)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_util import click, hover
+from gui_util import click, hover, settle_layout
 from PySide6 import QtCore, QtWidgets
 
 from workbench.ui.main_window import MainWindow
@@ -175,13 +175,6 @@ def test_choosing_blend_shows_the_blend_and_a_new_image_keeps_it(qtbot, panel, t
     choose(qtbot, panel.mode, "laplacian")
     wait_for(qtbot, panel, lambda: panel.result.params.mode == "laplacian")
     assert panel.level == 0
-
-
-def settle_layout() -> None:
-    """Run the layout requests still queued (a resize or a shown widget posts them)."""
-    for _ in range(3):
-        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
-        QtWidgets.QApplication.processEvents()
 
 
 def test_the_toolbar_does_not_move_while_a_recompute_runs(qtbot, panel, monkeypatch):

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from gui_util import click, drag, hover
+from gui_util import click, drag, hover, settle_layout
 from PySide6 import QtCore
 
 from workbench.imaging.io import read_image
@@ -431,7 +431,7 @@ def test_shortcuts_dialog_lists_ctrl_y_for_redo(qtbot, window, panel):
 
 def test_crossed_corners_are_named_once_and_the_views_stay_put(qtbot, panel):
     place_sample_corners(qtbot, panel)
-    qtbot.wait(10)
+    settle_layout()
     views_before = panel.pages.geometry()
     label_height = panel.warning_label.height()
     tl, tr = panel.session.points[:2]
@@ -441,7 +441,7 @@ def test_crossed_corners_are_named_once_and_the_views_stay_put(qtbot, panel):
     assert "corners 1 (top-left) and 2 (top-right) look swapped" in text
     assert text.count("swapped") == 1 and text.count("crosses itself") == 1
     # the warning is on its own line, always there: nothing above or beside it moved
-    qtbot.wait(10)
+    settle_layout()
     assert panel.pages.geometry() == views_before
     assert panel.warning_label.height() == label_height
     assert panel.warning_label.toolTip() == text  # the whole text, when the line is elided
