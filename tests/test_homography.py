@@ -420,6 +420,15 @@ def test_good_outlines_have_no_warnings(corners):
      ["crosses itself", "3 (bottom-right)", "4 (bottom-left)"]),
     ([[0, 0], [100, 80], [100, 0], [0, 80]],
      ["crosses itself", "2 (top-right)", "3 (bottom-right)"]),
+    # top-right dragged left of top-left: those two crossed, not 3 and 4 (issue 19)
+    ([[0, 0], [-30, 0], [100, 80], [0, 80]],
+     ["crosses itself", "corners 1 (top-left) and 2 (top-right) look swapped"]),
+    # bottom-left dragged right of bottom-right
+    ([[0, 0], [100, 0], [100, 80], [130, 80]],
+     ["crosses itself", "corners 3 (bottom-right) and 4 (bottom-left) look swapped"]),
+    # top-left dragged below bottom-left
+    ([[0, 100], [100, 0], [100, 80], [0, 80]],
+     ["crosses itself", "corners 1 (top-left) and 4 (bottom-left) look swapped"]),
     ([[0, 0], [50, 41], [100, 80], [0, 80]],
      ["nearly on one line", "1 (top-left), 2 (top-right) and 3 (bottom-right)"]),
     ([[0, 0], [1, 0.5], [100, 80], [0, 80]],

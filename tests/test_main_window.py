@@ -30,9 +30,35 @@ def test_recent_menu_entry_reopens_the_file(qtbot, window, tmp_path):
     panel = window.current_panel()
     assert panel.open_file(a) and panel.open_file(b)
     actions = [act for act in window.recent_menu.actions() if not act.isSeparator()]
-    assert [act.text() for act in actions[:2]] == ["b.png", "a.png"]
+    assert [act.text().split(" — ")[0] for act in actions[:2]] == ["b.png", "a.png"]
     actions[1].trigger()
     assert panel.session.image.shape == (30, 40, 3)
+
+
+def test_recent_entries_show_their_folder_and_panel_and_reopen_there(qtbot, window, tmp_path):
+    from workbench.ui.main_window import MainWindow as Window
+
+    for folder, colour in (("trip", 10), ("work", 200)):
+        (tmp_path / folder).mkdir()
+        write_image(tmp_path / folder / "03.jpg", np.full((30, 40, 3), colour, np.uint8))
+    assert window.current_panel().open_file(tmp_path / "trip" / "03.jpg")
+    window.select_panel("pyramid")
+    pyramid = window.activate_current()
+    assert pyramid.open_file(tmp_path / "work" / "03.jpg")
+    window.select_panel("rectify")
+    again = shown(qtbot, Window(), 1100, 750)  # the list survives a restart
+    menu = again.recent_menu
+    menu.popup(QtCore.QPoint(0, 0))
+    qtbot.waitUntil(menu.isVisible)
+    texts = [a.text() for a in menu.actions() if not a.isSeparator()][:2]
+    assert texts[0].startswith("03.jpg — ") and "work" in texts[0] and "Pyramid" in texts[0]
+    assert texts[1].startswith("03.jpg — ") and "trip" in texts[1] and "Rectify" in texts[1]
+    # choose the Pyramid entry with the keyboard: it opens in Pyramid, not in the current panel
+    assert again.current_panel().key == "rectify"
+    menu.setActiveAction(menu.actions()[0])  # the pointer on the first entry
+    qtbot.keyClick(menu, QtCore.Qt.Key.Key_Return)
+    assert again.current_panel().key == "pyramid"
+    assert again.current_panel().path == tmp_path / "work" / "03.jpg"
 
 
 def test_about_dialog_lists_versions_and_usable_providers(qtbot, window):
@@ -223,3 +249,43 @@ def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(tmp_path):
     right = image[260:500, 820:1100].astype(int)
     saturation = right.max(axis=2) - right.min(axis=2)
     assert (saturation > 100).mean() > 0.25
+
+
+# ------------------------------------------------------------------- issue 19: 1,024 px wide
+def _controls_fit(panel) -> list[str]:
+    """Every visible control of ``panel`` lies inside it at no less than its smallest size."""
+    kinds = (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox,
+             QtWidgets.QSlider, QtWidgets.QLineEdit)
+    problems = []
+    for w in panel.findChildren(QtWidgets.QWidget):
+        if not (isinstance(w, kinds) and w.isVisible()) or isinstance(w.parent(), kinds):
+            continue
+        rect = QtCore.QRect(w.mapTo(panel, QtCore.QPoint(0, 0)), w.size())
+        name = w.objectName() or getattr(w, "text", lambda: "")() or type(w).__name__
+        if not panel.rect().contains(rect):
+            problems.append(f"{name} outside the panel: {rect}")
+        if w.width() < w.minimumSizeHint().width():
+            problems.append(f"{name} squeezed: {w.width()} < {w.minimumSizeHint().width()}")
+    return problems
+
+
+def test_every_panel_fits_a_1024_px_wide_screen(qtbot, app_settings):
+    win = shown(qtbot, MainWindow(), 1024, 768)
+    states = {
+        "rectify": [lambda p: p.preset.setCurrentIndex(p.preset.findData("custom")),
+                    lambda p: p.mode.setCurrentIndex(1)],
+        "colorize": [lambda p: None],
+        "faces": [lambda p: None],
+        "pyramid": [lambda p: p.mode.setCurrentIndex(p.mode.findData("laplacian")),
+                    lambda p: p.mode.setCurrentIndex(p.mode.findData("blend"))],
+    }
+    for key, steps in states.items():
+        win.select_panel(key)
+        panel = win.activate_current()
+        for step in steps:
+            step(panel)  # the panel's widest state: every optional control shown
+            qtbot.waitUntil(lambda: win.minimumSizeHint().width() <= 1024)
+            qtbot.waitUntil(lambda panel=panel: not _controls_fit(panel), timeout=3000)
+            assert win.width() == 1024
+    pyramid = win.panel(3)
+    assert pyramid.contrast.isVisible() and pyramid.contrast.width() >= 100

@@ -285,3 +285,39 @@ def test_live_runner_stop_ends_a_looping_stream(qtbot, clip):
     assert threads and all(t.is_alive() for t in threads)
     runner.stop()
     assert not any(t.is_alive() for t in threads)
+
+
+def test_video_file_position_and_seek(clip):
+    with VideoFileSource(clip) as src:
+        first = src.read()
+        assert src.position == 0 and src.frame_count == 20
+        src.read()
+        assert src.position == 1
+        src.seek(15)
+        frame = src.read()
+        assert src.position == 15 and not np.array_equal(frame, first)
+        src.seek(0)
+        np.testing.assert_allclose(src.read().astype(int), first.astype(int), atol=2)
+        src.seek(99)  # clamped to the last frame
+        src.read()
+        assert src.position == 19 and src.read() is None
+
+
+def test_live_runner_pauses_and_shows_a_sought_frame_while_paused(qtbot, clip):
+    runner = LiveRunner(lambda: VideoFileSource(clip), lambda frame: frame.mean())
+    positions = []
+    runner.result.connect(lambda item: positions.append(item.position))
+    runner.start()
+    try:
+        qtbot.waitUntil(lambda: len(positions) >= 1, timeout=10000)
+        runner.pause(True)
+        assert runner.paused and runner.seekable and runner.frame_count == 20
+        runner.seek(12)
+        qtbot.waitUntil(lambda: positions and positions[-1] == 12, timeout=10000)
+        assert runner.running  # paused, not ended
+        runner.pause(False)
+        with qtbot.waitSignal(runner.finished, timeout=10000):
+            pass
+        assert positions[-1] == 19 and max(positions) == 19  # played once, to its end
+    finally:
+        runner.stop()

@@ -136,6 +136,7 @@ class VideoFileSource(FrameSource):
             raise VideoError(f"Cannot read video '{self.path}': it has no decodable frames.")
         self._first: np.ndarray | None = _to_rgb(frame)
         self.frame_count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.position = -1  # index of the frame read last
 
     @property
     def fps(self) -> float:
@@ -145,16 +146,27 @@ class VideoFileSource(FrameSource):
     def read(self) -> np.ndarray | None:
         if self._first is not None:
             frame, self._first = self._first, None
+            self.position = 0
             return frame
         ok, frame = self._cap.read()
         if not ok or frame is None:
             if not self.loop:
                 return None
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self.position = -1
             ok, frame = self._cap.read()
             if not ok or frame is None:
                 return None
+        self.position += 1
         return _to_rgb(frame)
+
+    def seek(self, index: int) -> None:
+        """Make frame ``index`` (clamped to the file) the next one :meth:`read` returns."""
+        last = max(0, self.frame_count - 1) if self.frame_count > 0 else index
+        index = int(min(max(0, index), last))
+        self._first = None
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self.position = index - 1
 
     def close(self) -> None:
         self._cap.release()

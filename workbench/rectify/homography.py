@@ -530,12 +530,25 @@ def _segments_cross(p1: NDArray, p2: NDArray, q1: NDArray, q2: NDArray) -> bool:
 
 
 def _quad_crossing(p: NDArray[np.float64]) -> tuple[int, int] | None:
-    """The pair of corners to swap to undo a bow-tie, or None if no opposite edges cross."""
+    """The pair of corners to swap to undo a bow-tie, or None if no opposite edges cross.
+
+    Two swaps untangle a bow-tie (edges 1-2 and 3-4 crossing: swap 2 and 3, or 1 and 4); they
+    give the same outline run in opposite directions. The pair named is the one whose swap
+    leaves the corners running clockwise on screen, as top-left, top-right, bottom-right,
+    bottom-left do: the two corners the user dragged past each other.
+    """
     if _segments_cross(p[0], p[1], p[2], p[3]):
-        return (1, 2)  # edges 1-2 and 3-4 cross: corners 2 and 3 are swapped
-    if _segments_cross(p[1], p[2], p[3], p[0]):
-        return (2, 3)  # edges 2-3 and 4-1 cross: corners 3 and 4 are swapped
-    return None
+        candidates = ((1, 2), (0, 3))
+    elif _segments_cross(p[1], p[2], p[3], p[0]):
+        candidates = ((0, 1), (2, 3))
+    else:
+        return None
+    for i, j in candidates:
+        q = p.copy()
+        q[[i, j]] = q[[j, i]]
+        if _signed_area(q) > 0:
+            return (i, j)
+    return candidates[0]
 
 
 def _turns(p: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -134,13 +134,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
             panel = slot.spec.build()
             panel.message.connect(self.show_message)
-            panel.fileOpened.connect(self.add_recent)
+            panel.fileOpened.connect(lambda path, key=panel.key: self.add_recent(path, key))
+            panel.activity.connect(lambda text, i=index: self._show_activity(i, text))
             for view in panel.findChildren(ImageView):
                 view.hoverText.connect(self.coords.setText)
             slot._layout.addWidget(panel)
             slot._layout.setCurrentWidget(panel)
             slot.panel = panel
         return slot.panel
+
+    def _show_activity(self, index: int, text: str) -> None:
+        """Mark a tab whose panel works on while hidden (● and a tooltip saying what)."""
+        title = self._slots[index].spec.title
+        self.tabs.setTabText(index, f"{title} ●" if text else title)
+        self.tabs.setTabToolTip(index, f"{title} (Alt+{index + 1})" + (f": {text}" if text
+                                                                        else ""))
 
     # -------------------------------------------------------- first run
     @staticmethod
@@ -248,18 +256,54 @@ class MainWindow(QtWidgets.QMainWindow):
             value = [value]
         return [str(v) for v in (value or [])]
 
-    def add_recent(self, path: str) -> None:
+    @staticmethod
+    def recent_panels() -> dict[str, str]:
+        """Recent file → the key of the panel that opened it."""
+        value = QtCore.QSettings().value("recent/panels", {})
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    def add_recent(self, path: str, panel_key: str | None = None) -> None:
         path = str(Path(path).resolve())
         files = [p for p in self.recent_files() if p != path]
         files.insert(0, path)
-        QtCore.QSettings().setValue("recent/files", files[:MAX_RECENT])
+        files = files[:MAX_RECENT]
+        panels = {p: k for p, k in self.recent_panels().items() if p in files}
+        if panel_key in PANEL_KEYS:
+            panels[path] = panel_key
+        s = QtCore.QSettings()
+        s.setValue("recent/files", files)
+        s.setValue("recent/panels", panels)
         self._rebuild_recent()
+
+    def recent_label(self, path: str, panel_key: str | None) -> str:
+        """A Recent entry: the name, its folder (home as ~, elided in the middle) and the panel
+        it was opened in, so that two "03.jpg" from different folders or panels differ."""
+        p = Path(path)
+        folder = str(p.parent)
+        home = str(Path.home())
+        if folder == home or folder.startswith(home + "/"):
+            folder = "~" + folder[len(home):]
+        metrics = QtGui.QFontMetrics(self.recent_menu.font())
+        folder = metrics.elidedText(folder, QtCore.Qt.TextElideMode.ElideMiddle, 320)
+        title = next((spec.title for spec in PANEL_SPECS if spec.key == panel_key), "")
+        text = f"{p.name} — {folder}" + (f" · {title}" if title else "")
+        return text.replace("&", "&&")
+
+    def open_recent(self, path: str) -> bool:
+        """Reopen a recent file in the panel it was opened in (the current one if unknown)."""
+        key = self.recent_panels().get(path)
+        if key in PANEL_KEYS and key != self.current_panel().key:
+            self.select_panel(key)
+            self.activate_current()
+        return self.open_path(path)
 
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
         files = self.recent_files()
+        panels = self.recent_panels()
         for path in files:
-            action = self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_path(p))
+            action = self.recent_menu.addAction(self.recent_label(path, panels.get(path)),
+                                                lambda p=path: self.open_recent(p))
             action.setToolTip(path)
             action.setStatusTip(path)
         if files:
@@ -269,6 +313,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _clear_recent(self) -> None:
         QtCore.QSettings().setValue("recent/files", [])
+        QtCore.QSettings().setValue("recent/panels", {})
         self._rebuild_recent()
 
     # ----------------------------------------------------- drag and drop

@@ -5,7 +5,7 @@ Mouse and keys (also shown in the panel):
 * click — place the next corner (top-left, top-right, bottom-right, bottom-left)
 * drag a corner — move it; wheel zooms, dragging the background pans
 * arrow keys — nudge the selected corner by 1 px (Shift: 10 px, Alt: 0.1 px); Tab — next corner
-* Ctrl+Z / Ctrl+Shift+Z — undo / redo; F — fit to window; 1 — actual pixels
+* Ctrl+Z — undo; Ctrl+Y or Ctrl+Shift+Z — redo; F — fit to window; 1 — actual pixels
 
 A second mode registers image A onto image B from four or more clicked correspondences.
 """
@@ -32,9 +32,11 @@ from workbench.rectify.session import (
     save_matrix,
 )
 from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
+from workbench.ui.dialogs import ask_save_path
+from workbench.ui.flow_layout import FlowLayout
 from workbench.ui.image_view import ImageView
 from workbench.ui.overlays import PointsOverlay
-from workbench.ui.panel import Banner, Panel, native_keys
+from workbench.ui.panel import Banner, ElidedLabel, Panel, keys_text, native_keys, shortcut_keys
 from workbench.ui.worker import Job, run_in_background
 
 HINT = (
@@ -48,9 +50,19 @@ REGISTER_HINT = (
 )
 
 
+#: File types of every "save an image" dialog (the first is the default).
+IMAGE_SAVE_FILTERS = ["PNG (*.png)", "TIFF (*.tif *.tiff)", "JPEG (*.jpg *.jpeg)"]
+
+
 def image_filter() -> str:
     exts = " ".join(f"*{e}" for e in SUPPORTED_READ_EXTENSIONS)
     return f"Images ({exts});;All files (*)"
+
+
+def warning_text(warnings) -> str:
+    """One line for the warning label: each problem once."""
+    unique = list(dict.fromkeys(warnings))
+    return "⚠ " + " · ".join(unique) if unique else ""
 
 
 def nudge_step(modifiers: QtCore.Qt.KeyboardModifier) -> float:
@@ -83,6 +95,7 @@ class EditablePointsView(QtCore.QObject):
                                      close_at=len(labels) or 3)
         self._drag_index: int | None = None
         view.clicked.connect(self._on_click)
+        view.hovered.connect(self._place_loupe)
         view.key_handler = self._on_key
         self.overlay.pointDragged.connect(self._on_drag)
         self.overlay.pointDragFinished.connect(self._on_drag_finished)
@@ -111,6 +124,19 @@ class EditablePointsView(QtCore.QObject):
         ed.add(x, y)
         self.refresh()
         self.changed.emit(False)
+
+    def _place_loupe(self, x: float, y: float) -> None:
+        """Near a point (hovering, pressing, dragging it) the loupe goes to the side away from
+        that point's label, so it never covers the label."""
+        ed = self.editor
+        i = ed.nearest(x, y)
+        side = (1, 1)
+        if i is not None:
+            px, py = ed.points[i]
+            if np.hypot(px - x, py - y) * self.view.pixel_scale() < 40:
+                (ox, oy), _anchor = self.overlay.label_place(i)
+                side = (-1 if ox > 0 else 1, -1 if oy > 0 else 1)
+        self.view.loupe_side = side
 
     def _on_selected(self, index: int) -> None:
         self.editor.select(index)
@@ -212,7 +238,7 @@ class RectifyPanel(Panel):
         self.progress = QtWidgets.QProgressBar(maximumWidth=140)
         self.progress.hide()
 
-        bar = QtWidgets.QHBoxLayout()
+        bar = FlowLayout()  # wraps onto a second row in a narrow window
         for w in (self.mode, self.open_button):
             bar.addWidget(w)
         bar.addSpacing(12)
@@ -297,10 +323,9 @@ class RectifyPanel(Panel):
         self.pages.addWidget(reg_split)
 
         self.hint = self.hint_label(HINT)
-        self.fit_label = QtWidgets.QLabel()
-        self.fit_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warning_label = QtWidgets.QLabel()
-        self.warning_label.setWordWrap(True)
+        # two one-line labels, always there: a warning never moves the views (issue 19)
+        self.fit_label = ElidedLabel()
+        self.warning_label = ElidedLabel()
         self.warning_label.setStyleSheet("color: #c01818; font-weight: bold;")
 
         self.welcome_banner = Banner()
@@ -342,7 +367,8 @@ class RectifyPanel(Panel):
                           "Redo the point edit undone last")
         self.undo_button.setToolTip(
             f"Undo the last point edit ({native_keys(QtGui.QKeySequence.StandardKey.Undo)})")
-        self.redo_button.setToolTip(f"Redo ({native_keys(QtGui.QKeySequence.StandardKey.Redo)})")
+        redo_keys = keys_text(shortcut_keys(QtGui.QKeySequence.StandardKey.Redo), limit=2)
+        self.redo_button.setToolTip(f"Redo the point edit undone last ({redo_keys})")
 
     @staticmethod
     def _titled(view: QtWidgets.QWidget, title: str, extra: QtWidgets.QWidget | None = None):
@@ -423,6 +449,9 @@ class RectifyPanel(Panel):
             self.report_error(exc)  # the current image and corners stay as they were
             return False
         self.session.load(image, path, corners=corners)
+        size_reset = self.preset.currentData() == "custom"
+        if size_reset:  # a size typed for the last photo rarely suits the next one
+            self.preset.setCurrentIndex(self.preset.findData("auto"))
         self.showing_sample = False
         self.last_preview = None
         self.source_view.set_image(image)
@@ -431,7 +460,8 @@ class RectifyPanel(Panel):
             self.settings().setValue("rectify/last_dir", str(Path(path).parent))
             self.fileOpened.emit(str(path))
         h, w = image.shape[:2]
-        self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}")
+        self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}"
+                  + (" · output size back to Auto" if size_reset else ""))
         self._refresh_all()
         return True
 
@@ -460,6 +490,7 @@ class RectifyPanel(Panel):
     # ------------------------------------------------------------- editing
     def _on_mode(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        self.open_button.setVisible(index == 0)  # register mode has Open A… and Open B…
         self.rectify_controls.setVisible(index == 0)
         self.hint.setText(HINT if index == 0 else REGISTER_HINT)
         self.update_welcome()
@@ -526,7 +557,7 @@ class RectifyPanel(Panel):
         n = len(s.points)
         warnings = s.shape_warnings()
         self.corners_ui.overlay.set_warning(bool(warnings))
-        self.warning_label.setText("⚠ " + " ".join(warnings) if warnings else "")
+        self.warning_label.setText(warning_text(warnings))
         if s.image is None:
             self.fit_label.setText("")
         elif n < 4:
@@ -562,9 +593,9 @@ class RectifyPanel(Panel):
             preview = s.preview(self.preview_max_side())
             fit = s.fit()
         except WorkbenchError as exc:
-            # the shape warnings say *why* (corners too close, collinear); keep them first
-            text = " ".join([*s.shape_warnings(), str(exc)])
-            self.warning_label.setText(f"⚠ {text}")
+            # the shape warnings say *why* (corners too close, crossed): they replace the
+            # error, which says the same thing again in other words
+            self.warning_label.setText(warning_text(s.shape_warnings() or [str(exc)]))
             self.corners_ui.overlay.set_warning(
                 True, getattr(exc, "indices", ()) if isinstance(
                     exc, DegenerateConfigurationError) else ())
@@ -616,14 +647,14 @@ class RectifyPanel(Panel):
                 fit = r.fit()
                 self._register_warp = r.preview(self.preview_max_side())
             except WorkbenchError as exc:
-                self.warning_label.setText(f"⚠ {exc}")
+                self.warning_label.setText(warning_text([str(exc)]))
                 if isinstance(exc, DegenerateConfigurationError):
                     for ui in (self.points_a_ui, self.points_b_ui):
                         ui.overlay.set_warning(True, exc.indices)
                 self.overlay_view.set_image(r.image_b, fit=False)  # no stale blend
                 self._sync_enabled()
                 return
-            self.warning_label.setText("⚠ " + " ".join(fit.warnings) if fit.warnings else "")
+            self.warning_label.setText(warning_text(fit.warnings))
             errs = ", ".join(f"{e:.2f}" for e in fit.errors)
             extra = (f" · reprojection error per pair (px): {errs} · RMS {fit.rms:.2f}"
                      if r.pairs > 4 else " (exact with four pairs — add more to see residuals)")
@@ -651,9 +682,9 @@ class RectifyPanel(Panel):
     def save_dialog(self) -> None:
         reg = self.mode.currentIndex() == 1
         stem = self.session.path.stem if self.session.path else "image"
-        default = str(Path(self._last_dir()) / f"{stem}_{'registered' if reg else 'rectified'}.png")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save result", default, "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg)")
+        path = ask_save_path(self, self.key, "Save result",
+                             f"{stem}_{'registered' if reg else 'rectified'}.png",
+                             IMAGE_SAVE_FILTERS, source=self.session.path)
         if path:
             self.save_to(path)
 
@@ -702,9 +733,8 @@ class RectifyPanel(Panel):
 
     def save_matrix_dialog(self) -> None:
         stem = self.session.path.stem if self.session.path else "homography"
-        default = str(Path(self._last_dir()) / f"{stem}_H.json")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save matrix", default,
-                                                        "JSON (*.json)")
+        path = ask_save_path(self, self.key, "Save matrix", f"{stem}_H.json", ["JSON (*.json)"],
+                             source=self.session.path)
         if path:
             self.save_matrix_to(path)
 
