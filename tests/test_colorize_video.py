@@ -54,17 +54,18 @@ def _clip_with_sound(path, frames=30, fps=15, size=(96, 64), seconds_of_sound=2.
 
 
 def _describe(path):
+    """Frames, rate, size and sound of a file (read while it is open: a stream's fields are
+    not valid after its container closes)."""
     with av.open(str(path)) as clip:
         v = clip.streams.video[0]
+        rate, size = v.average_rate, (v.codec_context.width, v.codec_context.height)
         frames = sum(1 for _ in clip.decode(v))
     with av.open(str(path)) as clip:
         a = clip.streams.audio[0] if clip.streams.audio else None
         audio = None if a is None else (a.codec_context.name, a.codec_context.sample_rate,
                                         float(sum(p.duration or 0 for p in clip.demux(a)
                                                   if p.dts is not None) * a.time_base))
-        return {"frames": frames, "rate": v.average_rate, "size": (v.codec_context.width,
-                                                                   v.codec_context.height),
-                "audio": audio}
+    return {"frames": frames, "rate": rate, "size": size, "audio": audio}
 
 
 def test_a_video_is_colorized_with_its_rate_size_and_sound(model, tmp_path, capsys):
@@ -134,10 +135,11 @@ def test_a_video_colorized_in_chunks_matches_the_one_piece_run(model, tmp_path, 
     assert b["frames"] == a["frames"] == 130 and b["size"] == a["size"]
     assert b["audio"] == a["audio"]  # the sound copied as it was
     with av.open(str(whole)) as x, av.open(str(chunked)) as y:
-        fa = [f.to_ndarray(format="rgb24").astype(int) for f in x.decode(video=0)]
-        fb = [f.to_ndarray(format="rgb24").astype(int) for f in y.decode(video=0)]
-        ta = [f.pts * f.time_base for f in av.open(str(whole)).decode(video=0)]
-        tb = [f.pts * f.time_base for f in av.open(str(chunked)).decode(video=0)]
+        decoded_a, decoded_b = list(x.decode(video=0)), list(y.decode(video=0))
+        fa = [f.to_ndarray(format="rgb24").astype(int) for f in decoded_a]
+        fb = [f.to_ndarray(format="rgb24").astype(int) for f in decoded_b]
+        ta = [f.pts * f.time_base for f in decoded_a]
+        tb = [f.pts * f.time_base for f in decoded_b]
     assert tb == sorted(tb) and [float(t) for t in tb] == pytest.approx([float(t) for t in ta],
                                                                           abs=1e-3)
     # the same frames, up to the H.264 encodings of the two runs
