@@ -31,11 +31,7 @@ def _clip_with_sound(path, frames=30, fps=15, size=(96, 64), seconds_of_sound=2.
         for i in range(frames):
             gray = np.full((size[1], size[0], 3), (i * 8) % 256, np.uint8)
             gray[:, : size[0] // 2] = 200
-            frame = av.VideoFrame.from_ndarray(gray, "rgb24")
-            # explicit timestamps: left unset, the encoder guessed them, and after an earlier
-            # test in the same run (Colorize's pause-and-seek) the guess made a 1 fps clip
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            for packet in video.encode(frame):
+            for packet in video.encode(av.VideoFrame.from_ndarray(gray, "rgb24")):
                 out.mux(packet)
         for packet in video.encode(None):
             out.mux(packet)
