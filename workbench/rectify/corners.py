@@ -66,8 +66,11 @@ _MAX_ANGLE_DEV = 60.0  # degrees from 90 at any corner
 _NESTED_RATIO = 0.6  # a candidate inside one scoring at least this fraction of its score ...
 _NESTED_PENALTY = 0.6  # ... has its score multiplied by this
 _HOLDER_GAIN = 0.5  # one holding others closes this fraction of its gap to 1 (at 4 or more)
-_COARSE_REACH = 0.012  # of the diagonal: how far a side may move when re-fitted on the small copy
+_COARSE_REACH = 4.0  # pixels: how far a side may move when re-fitted on the small copy
 _STRONG_MIN, _STRONG_REL = 2.5, 2.0  # a strong step: grey levels per pixel, times the median
+_SNAP_RATIO = 0.15  # snap: smaller / larger eigenvalue of the structure tensor, at least
+_SNAP_MIN = 100.0  # snap: smaller eigenvalue at least (~ a corner of 5 grey levels per pixel)
+_OUTER_STEP = 0.5  # refinement: steps this fraction of the strongest count; outermost wins
 _DUPLICATE = 0.02  # of the image diagonal: candidates whose corners are all this close merge
 
 
@@ -357,7 +360,12 @@ def _step_points(grey: NDArray[np.uint8], p: NDArray, q: NDArray, reach: float,
     valid = ~np.isnan(prof).any(axis=1)
     prof = cv2.GaussianBlur(np.nan_to_num(prof), (5, 1), 0)
     deriv = np.abs(np.diff(prof, axis=1))
-    k = np.argmax(deriv, axis=1)
+    # the outermost strong step (the normal points inwards for clockwise corners): the outer
+    # edge of a printed frame line, the page's edge rather than a line of print next to it
+    peak = deriv.max(axis=1, keepdims=True)
+    padded = np.pad(deriv, ((0, 0), (1, 1)), constant_values=-1)
+    local = (deriv >= padded[:, :-2]) & (deriv >= padded[:, 2:])
+    k = np.argmax(local & (deriv >= _OUTER_STEP * peak), axis=1)
     rows = np.arange(len(k))
     strong = deriv[rows, k] > 3.0
     left = deriv[rows, np.maximum(k - 1, 0)]
@@ -388,8 +396,13 @@ def _refine(grey: NDArray[np.uint8], quad: NDArray, reach: float) -> NDArray:
         # corner i sits between side (i-1 → i) and side (i → i+1); use the halves near it
         a, b = quad[i - 1], quad[i]
         c = quad[(i + 1) % 4]
-        pts1 = _step_points(grey, a, b, reach, 0.5, 0.97, 40)
-        pts2 = _step_points(grey, b, c, reach, 0.03, 0.5, 40)
+        pts1 = _step_points(grey, a, b, reach, 0.5, 0.95, 40)
+        pts2 = _step_points(grey, b, c, reach, 0.05, 0.5, 40)
+        # a corner outside the photo: its sides' halves near it may be too, so use all we see
+        if len(pts1) < 12:
+            pts1 = _step_points(grey, a, b, reach, 0.05, 0.95, 80)
+        if len(pts2) < 12:
+            pts2 = _step_points(grey, b, c, reach, 0.05, 0.95, 80)
         l1, l2 = _fit_line(pts1), _fit_line(pts2)
         if l1 is None or l2 is None:
             continue
@@ -458,11 +471,11 @@ def find_quadrilaterals(image: ArrayLike, max_candidates: int = 5, *,
     for name, quad in _proposals(small, sat):
         quad = order_corners(quad)
         score = _score(quad, grads)
-        if score > 0:
-            better = order_corners(_refine(small, quad, _COARSE_REACH * diag))
+        if score > 0:  # the hull's vertices are rough: re-fit the sides on the small copy
+            better = order_corners(_refine(small, quad, _COARSE_REACH))
             better_score = _score(better, grads)
-            if better_score > score:
-                quad, score = better, better_score
+            if better_score >= score - 0.02:
+                quad, score = better, max(score, better_score)
         if score <= 0:
             continue
         for k, (other_score, other, names) in enumerate(scored):
@@ -480,7 +493,9 @@ def find_quadrilaterals(image: ArrayLike, max_candidates: int = 5, *,
             break
         corners = (quad + 0.5) / s - 0.5 if s != 1.0 else quad.copy()
         if refine:
-            corners = order_corners(_refine(grey, corners, max(3.0, 2.0 / s)))
+            corners = _refine(grey, corners, max(3.0, 1.5 / s))
+            corners = _refine(grey, corners, 3.0)  # 2nd pass: the side ends now clear the corner
+            corners = order_corners(corners)
         out.append(Quadrilateral(corners, score, tuple(sorted(names))))
     return out
 
@@ -499,13 +514,13 @@ def snap_point(image: ArrayLike, x: float, y: float, radius: float) -> tuple[flo
     patch = grey[cy0:cy1, cx0:cx1].astype(np.float32)
     if float(patch.std()) < 2.0:
         return None
-    response = cv2.cornerMinEigenVal(patch, 5, 3)
+    eig = cv2.cornerEigenValsAndVecs(patch, 5, 3)
+    l1, l2 = eig[..., 0], eig[..., 1]  # l1 >= l2
+    # a corner: both directions vary (l2 large), and not merely a slanted or noisy edge
+    response = np.where(l2 > _SNAP_RATIO * l1, l2, 0.0)
     yy, xx = np.mgrid[cy0:cy1, cx0:cx1]
     near = np.hypot(xx - x, yy - y) <= radius
-    if not near.any():
-        return None
-    best = float(response[near].max())
-    if best < 1e-3 * 255 * 255 / 10 or best < 0.05 * float(response.max() + 1e-9):
+    if not near.any() or float(response[near].max()) < _SNAP_MIN:
         return None
     masked = np.where(near, response, -1)
     j = int(np.argmax(masked))
