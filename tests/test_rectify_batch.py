@@ -166,7 +166,7 @@ def test_auto_finds_the_page_and_lists_the_photos_without_one(tmp_path):
     assert 0.6 < w / h < 0.82  # an A4 page: 210 / 297 = 0.71
 
 
-# --- the command line ------------------------------------------------------------------------------
+# --- the command line ----------------------------------------------------------------
 
 def run_cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)],
