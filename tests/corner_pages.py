@@ -2,7 +2,7 @@
 
 Rendered as the Rectify sample is (:mod:`workbench.samples`): a page seen by a pinhole camera,
 lying on a textured desk, with a soft shadow, uneven light, clutter beside it, sensor noise and
-JPEG compression; some pages run off the frame so a corner lies outside the photo. Everything is
+JPEG compression; some pages run off the frame so that one corner lies outside the photo. Everything is
 drawn from a seed, so a failing case can be reproduced; nothing is stored on disk.
 """
 
@@ -98,7 +98,7 @@ def page_photo(seed: int, size: tuple[int, int] = (1024, 768)) -> PagePhoto:
             p = rng.integers(0, [w, h], (2, 2))
             cv2.line(scene, tuple(int(v) for v in p[0]), tuple(int(v) for v in p[1]), colour,
                      int(rng.integers(4, 14)), cv2.LINE_AA)
-    cut_off = rng.random() < 0.25
+    cut_off = rng.random() < 0.3
     pw, ph = PAGE
     focal = 1.2 * w
     distance = float(rng.uniform(1.5, 2.3)) * focal * ph / h
@@ -111,12 +111,17 @@ def page_photo(seed: int, size: tuple[int, int] = (1024, 768)) -> PagePhoto:
 
     S = np.diag([PAGE_W / pw, PAGE_H / ph, 1.0])
     H = H @ S
-    if cut_off:  # push the page towards a frame edge so a corner leaves the photo
+    if cut_off:  # slide the page towards a side of the frame until one corner leaves it
         corners = cv2.perspectiveTransform(
             np.array([[[0, 0], [pw - 1, 0], [pw - 1, ph - 1], [0, ph - 1]]], np.float64), H)[0]
-        k = int(rng.integers(4))
-        target = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)[k]
-        move = (target - corners[k]) + (target - np.array([w / 2, h / 2])) * 0.06
+        axis, side = int(rng.integers(2)), int(rng.integers(2))
+        limit = (w, h)[axis]
+        depth = float(rng.uniform(0.02, 0.07)) * limit
+        move = np.zeros(2)
+        if side == 0:
+            move[axis] = -corners[:, axis].min() - depth
+        else:
+            move[axis] = limit + depth - corners[:, axis].max()
         H = np.array([[1, 0, move[0]], [0, 1, move[1]], [0, 0, 1]]) @ H
     page = _page(rng)
     warped = cv2.warpPerspective(page, H, size, flags=cv2.INTER_AREA).astype(np.float32)
