@@ -2,8 +2,8 @@
 
 Rendered as the Rectify sample is (:mod:`workbench.samples`): a page seen by a pinhole camera,
 lying on a textured desk, with a soft shadow, uneven light, clutter beside it, sensor noise and
-JPEG compression; some pages run off the frame so that one corner lies outside the photo. Everything is
-drawn from a seed, so a failing case can be reproduced; nothing is stored on disk.
+JPEG compression; some pages run off the frame so that one corner lies outside the photo.
+Everything is drawn from a seed, so a failing case can be reproduced; nothing is stored on disk.
 """
 
 from __future__ import annotations
