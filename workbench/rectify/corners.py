@@ -75,6 +75,7 @@ _FAINT_CANNY = (12, 30)  # Canny thresholds (grey levels) of the faint-outline m
 _PAPER_SIDE = 160  # the paper weighting looks at a copy this small
 _PAPER_RATIO = (0.45, 0.8)  # interior median / photo's 95th percentile: dark .. paper-bright
 _PAPER_WEIGHT = 0.4  # a dark rectangle keeps 1 - this of its score
+_AT_BORDER = "@border"  # source-name suffix of quadrilaterals with a side from the image border
 _DUPLICATE = 0.02  # of the image diagonal: candidates whose corners are all this close merge
 
 
@@ -225,8 +226,9 @@ def _on_border(p: NDArray, q: NDArray, w: int, h: int, tol: float) -> bool:
     return False
 
 
-def _hull_to_quad(hull: NDArray, w: int, h: int) -> NDArray | None:
-    """The four longest non-border edges of a simplified convex hull, extended to meet."""
+def _hull_to_quad(hull: NDArray, w: int, h: int, keep_border: bool = False) -> NDArray | None:
+    """The four longest non-border edges of a simplified convex hull, extended to meet (with
+    ``keep_border``, edges along the image border count too: a grid filling the frame)."""
     peri = cv2.arcLength(hull, True)
     for eps in (0.01, 0.02, 0.04):
         poly = cv2.approxPolyDP(hull, eps * peri, True).reshape(-1, 2).astype(np.float64)
@@ -236,7 +238,7 @@ def _hull_to_quad(hull: NDArray, w: int, h: int) -> NDArray | None:
         edges = []
         for i in range(n):
             p, q = poly[i], poly[(i + 1) % n]
-            if _on_border(p, q, w, h, 2.0):
+            if not keep_border and _on_border(p, q, w, h, 2.0):
                 continue
             edges.append((float(np.hypot(*(q - p))), i, p, q))
         if len(edges) < 4:
@@ -261,7 +263,8 @@ def _hull_to_quad(hull: NDArray, w: int, h: int) -> NDArray | None:
 
 
 def _proposals(small: NDArray[np.uint8], sat: NDArray[np.uint8] | None
-               ) -> list[tuple[str, NDArray]]:
+               ) -> list[tuple[str, NDArray, bool]]:
+    """(map name, quadrilateral, whether a side was taken from the image border)."""
     h, w = small.shape
     min_area = _MIN_AREA * w * h
     out = []
@@ -273,9 +276,13 @@ def _proposals(small: NDArray[np.uint8], sat: NDArray[np.uint8] | None
             hull = cv2.convexHull(c)
             if cv2.contourArea(hull) < min_area:
                 continue
-            quad = _hull_to_quad(hull, w, h)
-            if quad is not None:
-                out.append((name, quad))
+            xs, ys = hull[:, 0, 0], hull[:, 0, 1]
+            touches = xs.min() <= 2 or ys.min() <= 2 or xs.max() >= w - 3 or ys.max() >= h - 3
+            # a printed frame line running along the photo's edge (a grid filling the frame)
+            for keep_border in (False, True) if touches and name == "strokes" else (False,):
+                quad = _hull_to_quad(hull, w, h, keep_border)
+                if quad is not None:
+                    out.append((name + _AT_BORDER if keep_border else name, quad, keep_border))
     return out
 
 
@@ -318,7 +325,7 @@ class _Gradients:
         return float(ok.mean()), float(row_in.mean())
 
 
-def _score(quad: NDArray, grads: _Gradients) -> float:
+def _score(quad: NDArray, grads: _Gradients, whole: bool = False) -> float:
     h, w = grads.h, grads.w
     if not _is_convex(quad):
         return 0.0
@@ -467,10 +474,12 @@ def _rank(scored: list, diag: float) -> list:
     final = []
     for score, quad, names in scored:
         outer = inner = 0
-        for o_score, o, _ in scored:
+        for o_score, o, o_names in scored:
             if o is quad:
                 continue
-            if (o_score >= _NESTED_RATIO * score and _area(o) > 1.5 * _area(quad)
+            # one leaning on the photo's edge is too unsure to push others down
+            if (not all(n.endswith(_AT_BORDER) for n in o_names)
+                    and o_score >= _NESTED_RATIO * score and _area(o) > 1.5 * _area(quad)
                     and _inside(quad, o, 0.01 * diag)):
                 outer += 1
             elif (_area(quad) > 1.5 * _area(o) and o_score >= _NESTED_RATIO * score
@@ -509,12 +518,12 @@ def find_quadrilaterals(image: ArrayLike, max_candidates: int = 5, *,
     sh, sw = small.shape
     diag = math.hypot(sw, sh)
     scored: list[tuple[float, NDArray, set[str]]] = []
-    for name, quad in _proposals(small, sat):
+    for name, quad, whole in _proposals(small, sat):
         quad = order_corners(quad)
-        score = _score(quad, grads)
+        score = _score(quad, grads, whole)
         if score > 0:  # the hull's vertices are rough: re-fit the sides on the small copy
             better = order_corners(_refine(small, quad, _COARSE_REACH))
-            better_score = _score(better, grads)
+            better_score = _score(better, grads, whole)
             if better_score >= score - 0.02:
                 quad, score = better, max(score, better_score)
         if score <= 0:
