@@ -65,6 +65,7 @@ _MIN_AREA = 0.02  # of the image area
 _MAX_ANGLE_DEV = 60.0  # degrees from 90 at any corner
 _NESTED_RATIO = 0.6  # a candidate inside one scoring at least this fraction of its score ...
 _NESTED_PENALTY = 0.6  # ... has its score multiplied by this
+_NESTED_AREA = 1.15  # "inside" means: within the other, whose area is at least this many times
 _HOLDER_GAIN = 0.5  # one holding others closes this fraction of its gap to 1 (at 4 or more)
 _COARSE_REACH = 4.0  # pixels: how far a side may move when re-fitted on the small copy
 _STRONG_MIN, _STRONG_REL = 2.5, 2.0  # a strong step: grey levels per pixel, times the median
@@ -75,6 +76,7 @@ _FAINT_CANNY = (12, 30)  # Canny thresholds (grey levels) of the faint-outline m
 _PAPER_SIDE = 160  # the paper weighting looks at a copy this small
 _PAPER_RATIO = (0.45, 0.8)  # interior median / photo's 95th percentile: dark .. paper-bright
 _PAPER_WEIGHT = 0.4  # a dark rectangle keeps 1 - this of its score
+_BORDER_SURE = 0.8  # ... and pushes nested candidates down only from this score up
 _AT_BORDER = "@border"  # source-name suffix of quadrilaterals with a side from the image border
 _DUPLICATE = 0.02  # of the image diagonal: candidates whose corners are all this close merge
 
@@ -477,12 +479,13 @@ def _rank(scored: list, diag: float) -> list:
         for o_score, o, o_names in scored:
             if o is quad:
                 continue
-            # one leaning on the photo's edge is too unsure to push others down
-            if (not all(n.endswith(_AT_BORDER) for n in o_names)
-                    and o_score >= _NESTED_RATIO * score and _area(o) > 1.5 * _area(quad)
+            # one leaning on the photo's edge pushes others down only when it is very sure
+            at_border = all(n.endswith(_AT_BORDER) for n in o_names)
+            if ((not at_border or o_score >= _BORDER_SURE)
+                    and o_score >= _NESTED_RATIO * score and _area(o) > _NESTED_AREA * _area(quad)
                     and _inside(quad, o, 0.01 * diag)):
                 outer += 1
-            elif (_area(quad) > 1.5 * _area(o) and o_score >= _NESTED_RATIO * score
+            elif (_area(quad) > _NESTED_AREA * _area(o) and o_score >= _NESTED_RATIO * score
                   and _inside(o, quad, 0.01 * diag)):
                 inner += 1
         if outer:

@@ -458,6 +458,11 @@ class RectifyPanel(Panel):
                     f"({open_}) or drop one here, then click its four corners in order: "
                     f"top-left, top-right, bottom-right, bottom-left. {guide} opens the user "
                     "guide.")
+        if getattr(self, "suggestions", None) and self.suggestion is not None:
+            return ("<b>Welcome to Workbench!</b> The document's corners were found for you "
+                    "(dashed outline): press Enter or click inside it to accept them, Tab to see "
+                    "other candidates, or click the four corners yourself — top-left, top-right, "
+                    "bottom-right, bottom-left.")
         if not self.session.complete:
             return ("<b>Welcome to Workbench!</b> Click the four corners in order — top-left, "
                     "top-right, bottom-right, bottom-left — and the rectified result appears on "
@@ -867,6 +872,7 @@ class RectifyPanel(Panel):
         if q is None:
             self.suggestion_outline.setData([], [])
             self.suggestion_label.hide()
+            self.update_welcome()
             return
         xs = [p[0] for p in q.corners] + [q.corners[0][0]]
         ys = [p[1] for p in q.corners] + [q.corners[0][1]]
@@ -879,6 +885,7 @@ class RectifyPanel(Panel):
         cx, cy = np.mean(q.corners, axis=0)
         self.suggestion_label.setPos(float(cx), float(cy))
         self.suggestion_label.show()
+        self.update_welcome()
         self.fit_label.setText(
             f"Corners found (confidence {q.confidence:.0%}): Enter or a click inside accepts, "
             "Tab shows another candidate, clicking elsewhere places them by hand.")
