@@ -830,7 +830,7 @@ class RectifyPanel(Panel):
         self._detect.submit(
             lambda job: find_quadrilaterals(image, 5, min_confidence=MIN_CONFIDENCE),
             on_done=lambda quads, image=image: self._on_detected(image, quads),
-            on_error=self.report_error)
+            on_error=lambda exc: self.report_error(exc) if shiboken6.isValid(self) else None)
 
     @property
     def detecting(self) -> bool:
