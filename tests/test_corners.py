@@ -182,3 +182,15 @@ def test_snap_leaves_a_point_alone_where_there_is_no_corner():
     assert snap_point(image, 300, 98, radius=8) is None  # on a straight edge, no corner
     assert snap_point(image, 123.3 + 30, 84.7 + 30, radius=8) is None  # too far away
     assert snap_point(image, -50, -50, radius=8) is None
+
+
+def test_snap_works_on_colour_photos_and_near_the_photo_edge():
+    truth = [[3.4, 2.6], [300.5, 20.2], [280.7, 200.1], [10.2, 190.3]]
+    grey = draw_quad((320, 240), truth)
+    rgb = np.dstack([grey] * 3)
+    a = snap_point(grey, 285.0, 203.0, radius=8)
+    b = snap_point(rgb, 285.0, 203.0, radius=8)
+    assert a is not None and a == pytest.approx(b, abs=1e-3)
+    assert np.hypot(a[0] - 280.7, a[1] - 200.1) < 0.6
+    near_edge = snap_point(rgb, 1.0, 1.0, radius=8)  # a window cut by the photo's edge
+    assert near_edge is None or np.hypot(near_edge[0] - 3.4, near_edge[1] - 2.6) < 1.5

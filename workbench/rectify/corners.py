@@ -566,16 +566,23 @@ def find_quadrilaterals(image: ArrayLike, max_candidates: int = 5, *,
 
 def snap_point(image: ArrayLike, x: float, y: float, radius: float) -> tuple[float, float] | None:
     """The strongest corner (a crossing of two edges) within ``radius`` pixels of ``(x, y)``,
-    located to sub-pixel precision; ``None`` when there is none."""
-    grey = _grey(image)
-    h, w = grey.shape
+    located to sub-pixel precision; ``None`` when there is none.
+
+    Only a small window around the point is read, so it is cheap enough to call on every mouse
+    move of a drag, whatever the photo's size.
+    """
+    arr = np.asarray(image)
+    if arr.ndim < 2:
+        raise RectifyInputError(f"Cannot snap in an array of shape {arr.shape}.")
+    h, w = arr.shape[:2]
     r = max(2, int(math.ceil(radius)))
-    x0, y0 = int(round(x)) - r - 4, int(round(y)) - r - 4
-    x1, y1 = int(round(x)) + r + 5, int(round(y)) + r + 5
+    x0, y0 = int(round(x)) - r - 6, int(round(y)) - r - 6
+    x1, y1 = int(round(x)) + r + 7, int(round(y)) + r + 7
     cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if cx1 - cx0 < 8 or cy1 - cy0 < 8:
         return None
-    patch = grey[cy0:cy1, cx0:cx1].astype(np.float32)
+    grey = _grey(arr[cy0:cy1, cx0:cx1])
+    patch = grey.astype(np.float32)
     if float(patch.std()) < 2.0:
         return None
     eig = cv2.cornerEigenValsAndVecs(patch, 5, 3)
@@ -589,7 +596,7 @@ def snap_point(image: ArrayLike, x: float, y: float, radius: float) -> tuple[flo
     masked = np.where(near, response, -1)
     j = int(np.argmax(masked))
     by, bx = divmod(j, masked.shape[1])
-    pt = np.array([[[bx + cx0, by + cy0]]], np.float32)
+    pt = np.array([[[bx, by]]], np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.01)
     win = max(2, min(5, r))
     try:
@@ -597,6 +604,7 @@ def snap_point(image: ArrayLike, x: float, y: float, radius: float) -> tuple[flo
     except cv2.error:
         pass
     sx, sy = (float(v) for v in pt.ravel())
+    sx, sy = sx + cx0, sy + cy0
     if math.hypot(sx - x, sy - y) > radius:
         return float(bx + cx0), float(by + cy0)
     return sx, sy
