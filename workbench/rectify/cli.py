@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
                        description="Map four points (top-left, top-right, bottom-right, "
                        "bottom-left, in source pixels) to an upright rectangle; --auto finds "
                        "them; --matrix applies a saved rectification to many photos.")
-    p.add_argument("paths", nargs="+", metavar="IN [OUT]",
+    p.add_argument("paths", nargs="+", metavar="PATH",
                    help="IN OUT for one photo; with --out-dir, any number of inputs or folders")
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--points", nargs=4, type=parse_point, metavar="x,y")
