@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ from workbench.rectify.batch import (
 from workbench.rectify.homography import RectifyInputError, rectify_homography
 from workbench.rectify.warp import warp_perspective
 
+REPO = Path(__file__).resolve().parents[1]  # this checkout's workbench, also in subprocesses
 CORNERS = [[40, 30], [200, 45], [190, 170], [30, 160]]
 SIZE = (120, 100)
 
@@ -171,7 +173,7 @@ def test_auto_finds_the_page_and_lists_the_photos_without_one(tmp_path):
 def run_cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=120,
-                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 def test_cli_matrix_folder_job_exit_codes_and_resume(folder, tmp_path, matrix_file, capsys):
