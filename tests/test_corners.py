@@ -194,3 +194,14 @@ def test_snap_works_on_colour_photos_and_near_the_photo_edge():
     assert np.hypot(a[0] - 280.7, a[1] - 200.1) < 0.6
     near_edge = snap_point(rgb, 1.0, 1.0, radius=8)  # a window cut by the photo's edge
     assert near_edge is None or np.hypot(near_edge[0] - 3.4, near_edge[1] - 2.6) < 1.5
+
+
+@pytest.mark.parametrize("image", [
+    np.zeros((8, 8), np.uint8),
+    np.zeros((12, 40, 3), np.uint8),
+    np.full((100, 100), np.nan, np.float32),
+    np.zeros((60, 80, 4), np.uint8),
+    np.zeros((60, 80), np.uint16),
+])
+def test_odd_but_valid_images_give_no_candidates_and_no_error(image):
+    assert find_quadrilaterals(image) == []

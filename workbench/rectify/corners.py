@@ -184,7 +184,9 @@ def _prepare(image: ArrayLike) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | N
                                 "expected a grey or RGB image of at least 8 × 8 pixels.")
     if a.dtype != np.uint8:
         if np.issubdtype(a.dtype, np.floating):
-            a = np.clip(np.nan_to_num(a) * (255.0 if float(np.nanmax(a)) <= 1.0 else 1.0), 0, 255)
+            finite = a[np.isfinite(a)]
+            top = float(finite.max()) if finite.size else 0.0
+            a = np.clip(np.nan_to_num(a) * (255.0 if top <= 1.0 else 1.0), 0, 255)
         elif a.dtype == np.uint16:
             a = a / 257.0
         a = np.clip(a, 0, 255).astype(np.uint8)
@@ -216,7 +218,7 @@ def _binary_maps(small: NDArray[np.uint8], sat: NDArray[np.uint8] | None
     faint = cv2.Canny(blur, _FAINT_CANNY[0], _FAINT_CANNY[1])
     faint = cv2.morphologyEx(faint, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     side = max(small.shape)
-    block = 2 * (side // 40) + 1
+    block = max(3, 2 * (side // 40) + 1)
     strokes = cv2.adaptiveThreshold(blur, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
                                     cv2.THRESH_BINARY_INV, block, 7)
     _, bright = cv2.threshold(cv2.GaussianBlur(small, (9, 9), 0), 0, 255,
