@@ -220,3 +220,19 @@ def test_apply_to_folder_can_be_cancelled(qtbot, window, photo, tmp_path):
     assert cancelled
     assert len(list(out.glob("*.png"))) < 40
     assert "cancelled" in window.message_label.text()
+
+
+def test_photos_opened_together_are_done_in_turn(qtbot, window, photo, tmp_path):
+    panel = window.current_panel()
+    second = tmp_path / "second.png"
+    write_image(second, two_rectangles()[::-1].copy())
+    missing = tmp_path / "gone.png"
+    assert panel.open_queue([photo, missing, second])
+    assert panel.session.path == photo
+    assert panel.next_button.isVisible() and "2 left" in panel.next_button.text()
+    qtbot.mouseClick(panel.next_button, QtCore.Qt.MouseButton.LeftButton)
+    # the missing one is reported and skipped; the next readable photo opens
+    assert panel.session.path == second
+    assert not panel.next_button.isVisible()
+    qtbot.waitUntil(lambda: not panel.detecting, timeout=20000)
+    assert panel.suggestion is not None  # each photo gets its suggestion

@@ -155,7 +155,8 @@ def _cmd_folder(args) -> int:
         print(f"workbench: error: {reason}", file=sys.stderr)
     if report.not_found:
         print(f"workbench: no rectangle found in {len(report.not_found)} photo(s); do these by "
-              "hand:", file=sys.stderr)
+              "hand (the Rectify panel's Open… takes them all, Next photo goes through them):",
+              file=sys.stderr)
         for p in report.not_found:
             print(f"  {p}", file=sys.stderr)
     if args.json:

@@ -239,6 +239,7 @@ class RectifyPanel(Panel):
         self.detection_note = ""
         self._detect = LatestRequest(self)
         self._folder_job: Job | None = None
+        self.queue: list[Path] = []  # photos still to do, opened in turn (Next)
         self._build()
         self._sync_enabled()
 
@@ -275,6 +276,10 @@ class RectifyPanel(Panel):
         self.snap_box.setChecked(True)
         self.snap_box.setToolTip("While dragging, pull a corner onto the nearest image corner "
                                  "(hold Ctrl to place it freely)")
+        self.next_button = QtWidgets.QPushButton("Next photo")
+        self.next_button.setToolTip("Open the next of the photos opened together (for instance "
+                                    "those rectify --auto found no rectangle in)")
+        self.next_button.hide()
         self.folder_button = QtWidgets.QPushButton("Apply to folder…")
         self.folder_button.setToolTip("Rectify every photo of a folder with this matrix and size "
                                       "(a fixed camera, a copy stand)")
@@ -284,7 +289,7 @@ class RectifyPanel(Panel):
         self.progress.hide()
 
         bar = QtWidgets.QHBoxLayout()
-        for w in (self.mode, self.open_button):
+        for w in (self.mode, self.open_button, self.next_button):
             bar.addWidget(w)
         bar.addSpacing(12)
         self.rectify_controls = QtWidgets.QWidget()
@@ -420,6 +425,7 @@ class RectifyPanel(Panel):
         self.cancel_button.clicked.connect(self._cancel_save)
         self.detect_button.clicked.connect(self.detect)
         self.folder_button.clicked.connect(self.apply_to_folder_dialog)
+        self.next_button.clicked.connect(self.open_next)
         self.opacity.valueChanged.connect(lambda _v: self._schedule_register())
         self._on_preset()
         self._on_loupe(True)
@@ -495,10 +501,10 @@ class RectifyPanel(Panel):
         if self.mode.currentIndex() == 1:
             self._open_register_dialog("a" if self.register.image_a is None else "b")
             return
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open photo", self._last_dir(), image_filter())
-        if path:
-            self.open_file(path)
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self, "Open photo(s)", self._last_dir(), image_filter())
+        if paths:
+            self.open_queue(paths)
 
     def _last_dir(self) -> str:
         return str(self.settings().value("rectify/last_dir", str(Path.home())))
@@ -1012,3 +1018,28 @@ class RectifyPanel(Panel):
     def _folder_ended(self) -> None:
         self._folder_job = None
         self._sync_enabled()
+
+    # ------------------------------------------------- several photos in turn
+    def open_queue(self, paths) -> bool:
+        """Open the first of ``paths`` and keep the others for Next photo (one at a time: the
+        photos a folder job could not do by itself, say)."""
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return False
+        self.queue = paths[1:]
+        opened = self.open_file(paths[0])
+        self._sync_queue()
+        return opened
+
+    def open_next(self) -> bool:
+        while self.queue:
+            path = self.queue.pop(0)
+            if self.open_file(path):
+                self._sync_queue()
+                return True
+        self._sync_queue()
+        return False
+
+    def _sync_queue(self) -> None:
+        self.next_button.setVisible(bool(self.queue))
+        self.next_button.setText(f"Next photo ({len(self.queue)} left)")
