@@ -114,6 +114,7 @@ class ImageView(pg.GraphicsView):
         # which side of the cursor the loupe goes (+1: right/below); a panel dragging a labelled
         # point puts it on the side away from that point's label
         self.loupe_side: tuple[int, int] = (1, 1)
+        self.loupe_point: tuple[float, float] | None = None
 
     # ----------------------------------------------------------------- image
     @property
@@ -214,10 +215,15 @@ class ImageView(pg.GraphicsView):
         if not enabled:
             self._loupe.hide()
 
+    def show_loupe_at(self, x: float, y: float) -> None:
+        """Show the loupe centred on image point (x, y) (a snapped point, not the cursor)."""
+        self._update_loupe(x, y, QtCore.QPointF(self.map_image_to_widget(x, y)))
+
     def _update_loupe(self, x: float, y: float, widget_pos: QtCore.QPointF) -> None:
         if not self._loupe_enabled or self._display is None:
             self._loupe.hide()
             return
+        self.loupe_point = (x, y)  # image point under the loupe's crosshair (tests read it)
         r = LOUPE_RADIUS
         img = self._display
         h, w = img.shape[:2]
