@@ -105,11 +105,12 @@ def test_a_corrupt_file_in_the_middle_is_reported_and_the_rest_written(folder, t
     assert [p.name for p in report.written] == ["a_0.png", "b_1.png", "d_3.png", "e_4.png"]
     assert [p.name for p, _ in report.failed] == ["c_broken.png"]
     assert "c_broken.png" in report.failed[0][1]
-    assert seen == [0, 1, 2, 3, 4]
+    assert seen == [1, 2, 3, 4, 5]  # tasks done, after each
     assert not report.ok
     expected = warp_perspective(photo(3), H, SIZE)
     assert np.array_equal(read_image(out / "d_3.png"), expected)
-    assert not list(out.glob("*.tmp*")) and not list(out.glob(".*"))  # nothing half written
+    assert not list(out.glob("*.tmp*"))  # nothing half written
+    assert [p.name for p in out.glob(".*")] == [".workbench-batch.jsonl"]  # only the manifest
 
 
 def test_resume_skips_what_is_done_and_redoes_what_is_missing(folder, tmp_path, matrix_file):
@@ -139,7 +140,7 @@ def test_cancel_stops_between_files(folder, tmp_path, matrix_file):
     report = apply_matrix_files(H, SIZE, [folder], out, cancelled=cancelled)
     assert report.cancelled
     assert [p.name for p in report.written] == ["a_0.png", "b_1.png"]
-    assert sorted(p.name for p in out.iterdir()) == ["a_0.png", "b_1.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["a_0.png", "b_1.png"]
 
 
 def test_a_process_pool_gives_the_same_outputs(folder, tmp_path, matrix_file):
@@ -243,3 +244,16 @@ def test_cli_auto_folder_lists_photos_to_do_by_hand(tmp_path):
     assert "plain.png" in proc.stderr and "by hand" in proc.stderr
     assert (tmp_path / "out" / "page.png").is_file()
     assert not (tmp_path / "out" / "plain.png").exists()
+
+
+def test_a_saved_matrix_on_a_dask_local_cluster_gives_the_same_bytes(folder, tmp_path,
+                                                                    matrix_file):
+    pytest.importorskip("dask.distributed")
+    _, H = matrix_file
+    inline = apply_matrix_files(H, SIZE, [folder], tmp_path / "inline")
+    dask = apply_matrix_files(H, SIZE, [folder], tmp_path / "dask", workers=2,
+                              scheduler="local")
+    assert [p.name for p in dask.written] == [p.name for p in inline.written]
+    assert [p.name for p, _ in dask.failed] == ["c_broken.png"]
+    for p in inline.written:
+        assert p.read_bytes() == (tmp_path / "dask" / p.name).read_bytes()

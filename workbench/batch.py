@@ -37,6 +37,15 @@ from workbench.errors import InputError, WorkbenchError
 MANIFEST = ".workbench-batch.jsonl"
 
 
+class NotDone(WorkbenchError):
+    """Raised by a job for a task it leaves to the user, not a failure: ``kind`` names why
+    (e.g. ``"not_found"``: no rectangle in the photo); the report lists these apart."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 @dataclass(frozen=True)
 class Task:
     """One input and where its result goes."""
@@ -63,6 +72,7 @@ class BatchReport:
     done: list[Task] = field(default_factory=list)  # the tasks behind ``written``
     skipped: list[Path] = field(default_factory=list)  # done by an earlier run (resume)
     failed: list[tuple[Path, str]] = field(default_factory=list)  # (input, reason)
+    not_done: dict[str, list[Path]] = field(default_factory=dict)  # NotDone kind -> inputs
     cancelled: bool = False
     seconds: float = 0.0
     where: str = "inline"
@@ -175,6 +185,8 @@ def _run_task(job: BatchJob, task: Task) -> tuple[str, str]:
         if key not in _STATE:
             _STATE[key] = job.setup()
         job.run(_STATE[key], task)
+    except NotDone as exc:
+        return exc.kind, str(exc)
     except WorkbenchError as exc:
         return "failed", str(exc)
     except Exception as exc:  # a bug or a broken file: reported for this task, job goes on
@@ -273,8 +285,10 @@ def run_batch(
         if status == "done":
             report.written.append(Path(task.output))
             report.done.append(task)
-        else:
+        elif status == "failed":
             report.failed.append((Path(task.source), reason))
+        else:
+            report.not_done.setdefault(status, []).append(Path(task.source))
         count[0] += 1
         if progress is not None:
             progress(count[0], total, task)

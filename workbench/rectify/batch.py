@@ -5,15 +5,15 @@ The job behind ``workbench rectify --matrix H.json IN... --out-dir DIR``, ``work
 rectified and written as ``<stem>.png`` into the output folder. A file that fails is reported and
 skipped, never stopping the job or losing what was already written: every output is written
 atomically (``write_image`` writes a temporary file and renames it), so an output that exists is
-complete, and ``resume=True`` skips inputs whose output already exists. With ``workers > 1`` the
-files are spread over local processes; ``progress`` and ``cancelled`` are called in the calling
-process only.
+complete. The job runs on the shared batch layer (:mod:`workbench.batch`): inline, on
+``workers`` local processes or on Dask (``scheduler``), and ``resume=True`` skips what the
+layer's manifest says an earlier run wrote. ``progress`` and ``cancelled`` are called in the
+calling process only.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +35,8 @@ __all__ = [
     "load_matrix",
     "output_paths",
     "rectify_files",
+    "MatrixJob",
+    "AutoJob",
 ]
 
 
@@ -110,18 +112,27 @@ def output_paths(inputs: Sequence[Path], out_dir: Path) -> list[Path]:
     return paths
 
 
-# --- one file (runs in a worker process; module-level so it pickles) --------------------------
+# --- one file per task (the jobs pickle: they travel to worker processes) --------------------
 
-def _matrix_job(src: Path, dst: Path, H: np.ndarray, size: tuple[int, int], interp: str
-                ) -> tuple[str, str]:
-    from workbench.rectify.warp import warp_perspective
 
-    try:
-        image = read_image(src)
-        write_image(dst, warp_perspective(image, H, size, interpolation=interp))
-    except WorkbenchError as exc:
-        return "failed", str(exc)
-    return "written", ""
+@dataclass(frozen=True)
+class MatrixJob:
+    """Warp every photo with one saved matrix and output size."""
+
+    H: tuple[tuple[float, ...], ...]
+    size: tuple[int, int]
+    interp: str = "bilinear"
+    name: str = "rectify-matrix"
+
+    def setup(self):
+        return None
+
+    def run(self, _state, task) -> None:
+        from workbench.rectify.warp import warp_perspective
+
+        image = read_image(task.source)
+        write_image(task.output, warp_perspective(image, np.asarray(self.H), self.size,
+                                                  interpolation=self.interp))
 
 
 def auto_rectify(image: np.ndarray, *, min_confidence: float | None = None,
@@ -153,33 +164,45 @@ def auto_rectify(image: np.ndarray, *, min_confidence: float | None = None,
     return result, doc
 
 
-def _auto_job(src: Path, dst: Path, min_confidence: float | None, interp: str
-              ) -> tuple[str, str]:
-    try:
-        image = read_image(src)
-        result, _doc = auto_rectify(image, min_confidence=min_confidence, interp=interp)
-        write_image(dst, result)
-    except NoRectangleFound as exc:
-        return "not_found", str(exc)
-    except WorkbenchError as exc:
-        return "failed", str(exc)
-    return "written", ""
+@dataclass(frozen=True)
+class AutoJob:
+    """Find the corners in every photo and rectify it; none found: left to the user."""
+
+    min_confidence: float | None = None
+    interp: str = "bilinear"
+    name: str = "rectify-auto"
+
+    def setup(self):
+        return None
+
+    def run(self, _state, task) -> None:
+        from workbench.batch import NotDone
+
+        try:
+            result, _doc = auto_rectify(read_image(task.source),
+                                        min_confidence=self.min_confidence, interp=self.interp)
+        except NoRectangleFound as exc:
+            raise NotDone(str(exc), "not_found") from None
+        write_image(task.output, result)
 
 
 # --- the job --------------------------------------------------------------------------------------
 
 def rectify_files(
-    job: Callable[..., tuple[str, str]],
-    job_args: tuple,
+    job,
     inputs: Iterable[str | Path],
     out_dir: str | Path,
     *,
     resume: bool = False,
-    workers: int | None = 1,
+    workers: int | None = 0,
+    scheduler: str | None = None,
     progress: Callable[[int, int, Path], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> BatchReport:
-    """Run ``job(src, dst, *job_args)`` for every input (see the module docstring)."""
+    """Run ``job`` (:class:`MatrixJob` or :class:`AutoJob`) for every input (see the module
+    docstring); the report's lists are in input order."""
+    from workbench.batch import Task, run_batch
+
     start = time.perf_counter()
     inputs = expand_inputs(inputs)
     out_dir = Path(out_dir)
@@ -187,58 +210,23 @@ def rectify_files(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WorkbenchError(f"Cannot create output folder '{out_dir}': {exc.strerror}") from exc
-    report = BatchReport()
-    todo = []
-    for src, dst in zip(inputs, output_paths(inputs, out_dir), strict=True):
-        if resume and dst.is_file():
-            report.skipped.append(src)
-        else:
-            todo.append((src, dst))
-    n = len(todo)
-    results: dict[int, tuple[str, str]] = {}
-    workers = max(1, min(workers or os.cpu_count() or 1, n)) if n else 1
-
-    def stop() -> bool:
-        return cancelled is not None and cancelled()
-
-    if workers == 1:
-        for i, (src, dst) in enumerate(todo):
-            if stop():
-                report.cancelled = True
-                break
-            if progress is not None:
-                progress(i, n, src)
-            results[i] = job(src, dst, *job_args)
-    else:
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(job, src, dst, *job_args): i
-                       for i, (src, dst) in enumerate(todo)}
-            done_count = 0
-            while pending:
-                if stop():
-                    report.cancelled = True
-                    for f in pending:
-                        f.cancel()
-                    break
-                finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    i = pending.pop(f)
-                    results[i] = f.result()
-                    done_count += 1
-                    if progress is not None:
-                        progress(done_count, n, todo[i][0])
-    for i, (src, dst) in enumerate(todo):
-        if i not in results:
-            continue
-        status, message = results[i]
-        if status == "written":
-            report.written.append(dst)
-        elif status == "not_found":
-            report.not_found.append(src)
-        else:
-            report.failed.append((src, message))
+    tasks = [Task(str(src), str(dst))
+             for src, dst in zip(inputs, output_paths(inputs, out_dir), strict=True)]
+    step = None
+    if progress is not None:
+        def step(done, total, task):
+            progress(done, total, Path(task.source))
+    workers = 0 if workers in (None, 1) else workers
+    done = run_batch(job, tasks, workers=workers, scheduler=scheduler, resume=resume,
+                     progress=step, cancelled=cancelled)
+    order = {t.output: i for i, t in enumerate(tasks)}
+    by_source = {t.source: i for i, t in enumerate(tasks)}
+    report = BatchReport(
+        written=sorted(done.written, key=lambda p: order[str(p)]),
+        skipped=sorted(done.skipped, key=lambda p: order[str(p)]),
+        failed=sorted(done.failed, key=lambda f: by_source[str(f[0])]),
+        not_found=sorted(done.not_done.get("not_found", []), key=lambda p: by_source[str(p)]),
+        cancelled=done.cancelled)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -247,8 +235,9 @@ def apply_matrix_files(H: np.ndarray, size: tuple[int, int], inputs: Iterable[st
                        out_dir: str | Path, *, interp: str = "bilinear", **kwargs) -> BatchReport:
     """Apply one saved matrix and output size to every input (keyword arguments as
     :func:`rectify_files`)."""
-    H = np.asarray(H, np.float64)
-    return rectify_files(_matrix_job, (H, tuple(size), interp), inputs, out_dir, **kwargs)
+    H = tuple(tuple(float(v) for v in row) for row in np.asarray(H, np.float64))
+    return rectify_files(MatrixJob(H, tuple(int(v) for v in size), interp), inputs, out_dir,
+                         **kwargs)
 
 
 def auto_files(inputs: Iterable[str | Path], out_dir: str | Path, *,
@@ -256,4 +245,4 @@ def auto_files(inputs: Iterable[str | Path], out_dir: str | Path, *,
                **kwargs) -> BatchReport:
     """Find the corners in every input and rectify it; photos with none confident enough are
     listed in ``report.not_found`` (keyword arguments as :func:`rectify_files`)."""
-    return rectify_files(_auto_job, (min_confidence, interp), inputs, out_dir, **kwargs)
+    return rectify_files(AutoJob(min_confidence, interp), inputs, out_dir, **kwargs)

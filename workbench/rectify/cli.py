@@ -7,6 +7,7 @@ Many: ``rectify (--matrix H.json | --auto) IN... --out-dir DIR [--resume] [--wor
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from workbench.cliutil import UsageError, parse_point, parse_size, progress_bar
@@ -31,9 +32,12 @@ def add_parser(sub) -> None:
                         help="map the points to the corner pixel centres of a WxH output")
     p.add_argument("--interp", choices=("nearest", "bilinear", "bicubic"), default="bilinear")
     p.add_argument("--out-dir", metavar="DIR", help="output folder: <input stem>.png per input")
-    p.add_argument("--resume", action="store_true", help="skip inputs whose output exists")
+    p.add_argument("--resume", action="store_true",
+                   help="skip inputs an earlier run of the same job already wrote")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="local|ADDRESS",
+                   help="run on Dask: 'local' starts a LocalCluster, or a scheduler's address")
     p.add_argument("--json", action="store_true", help='print {"H": ..., "size": [w, h]}')
     p.set_defaults(func=cmd_rectify)
 
@@ -45,8 +49,8 @@ def cmd_rectify(args) -> int:
         raise UsageError("rectify --matrix needs --out-dir DIR")
     if len(args.paths) != 2:
         raise UsageError("rectify takes IN OUT (use --out-dir DIR for many inputs)")
-    if args.resume or args.workers is not None:
-        raise UsageError("--resume and --workers go with --out-dir")
+    if args.resume or args.workers is not None or args.scheduler:
+        raise UsageError("--resume, --workers and --scheduler go with --out-dir")
     if args.auto:
         return _cmd_auto(args)
     return _cmd_points(args)
@@ -140,7 +144,10 @@ def _cmd_folder(args) -> int:
         raise UsageError("--to/--size do not go with --out-dir")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
-    common = dict(interp=args.interp, resume=args.resume, workers=args.workers,
+    workers = (os.cpu_count() or 1) if args.workers is None and not args.scheduler else \
+        (args.workers or 0)
+    common = dict(interp=args.interp, resume=args.resume, workers=workers,
+                  scheduler=args.scheduler,
                   progress=lambda i, n, p: progress_bar(i, n, Path(p).name))
     if args.matrix:
         H, size = load_matrix(args.matrix)
