@@ -53,10 +53,12 @@ import scipy.linalg
 from workbench.faces.errors import ModelError
 
 __all__ = [
+    "AUGMENTATIONS",
     "EigenfaceModel",
     "FisherfaceModel",
     "Progress",
     "load_model",
+    "augment_faces",
     "principal_components",
 ]
 
@@ -183,15 +185,71 @@ def _count_for_variance(variances: np.ndarray, n_components: int | float | None)
     return min(int(np.searchsorted(cumulative, fraction - 1e-12)) + 1, rank)
 
 
+#: What :func:`augment_faces` adds for each crop: its mirror image, shifts by 2 pixels left,
+#: right, up and down, and scalings by 0.94 and 1.06 about the point between the eyes.
+AUGMENTATIONS: tuple[str, ...] = ("mirror", "shift", "scale")
+
+
+def augment_faces(
+    faces: np.ndarray, labels: np.ndarray, kinds: Sequence[str] = AUGMENTATIONS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The crops plus altered copies that a camera could as well have taken.
+
+    A face seen a little to the side, a pixel or two off in alignment or slightly nearer is
+    still the same person; training on such copies of each enrolled crop teaches the model
+    that these changes do not make another person (and gives Fisherfaces' within-person
+    scatter more than the handful of shots a user enrols).
+
+    Parameters
+    ----------
+    faces : ndarray, shape (N, H, W)
+    labels : ndarray, shape (N,)
+    kinds : sequence of {"mirror", "shift", "scale"}
+
+    Returns
+    -------
+    faces, labels : the originals first, then each kind's copies in order.
+    """
+    import cv2
+
+    crops = np.asarray(faces)
+    if crops.ndim != 3:
+        raise ValueError(f"augmentation needs (N, H, W) images, got shape {crops.shape}")
+    height, width = crops.shape[1:]
+    pixels = crops.astype(np.float32)
+    out, names = [pixels], [labels]
+
+    def warp(matrix: np.ndarray) -> np.ndarray:
+        return np.stack([cv2.warpAffine(face, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE) for face in pixels])
+
+    for kind in kinds:
+        if kind == "mirror":
+            out.append(pixels[:, :, ::-1])
+            names.append(labels)
+        elif kind == "shift":
+            for dx, dy in ((2, 0), (-2, 0), (0, 2), (0, -2)):
+                out.append(warp(np.float32([[1, 0, dx], [0, 1, dy]])))
+                names.append(labels)
+        elif kind == "scale":
+            for factor in (0.94, 1.06):
+                out.append(warp(cv2.getRotationMatrix2D((width / 2, 0.46 * height), 0, factor)))
+                names.append(labels)
+        else:
+            raise ValueError(f"unknown augmentation {kind!r}")
+    return np.concatenate(out), np.concatenate(names)
+
+
 class _FaceSpaceModel:
     """What Eigenfaces and Fisherfaces share: labels, the identity distances, saving."""
 
     kind: ClassVar[str] = ""
 
-    def __init__(self, distance: DistanceMode = "nearest") -> None:
+    def __init__(self, distance: DistanceMode = "nearest", augment: bool = False) -> None:
         if distance not in ("nearest", "mean"):
             raise ValueError(f"distance must be 'nearest' or 'mean', got {distance!r}")
         self.distance: DistanceMode = distance
+        self.augment = bool(augment)
         self.mean_: np.ndarray | None = None
         self.image_shape_: tuple[int, ...] | None = None
         self.labels_: np.ndarray = np.array([], dtype=str)
@@ -221,6 +279,17 @@ class _FaceSpaceModel:
                 f"got {got}"
             )
         return matrix, single, shape
+
+    def _training_data(
+        self, faces: Any, labels: Sequence[Any] | None
+    ) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray, list[str]]:
+        """Rows, image shape, names and classes to train on (augmented when asked to)."""
+        matrix, shape = _as_matrix(faces)
+        names, classes = self._check_labels(matrix.shape[0], labels)
+        if self.augment and shape is not None and len(shape) == 2:
+            images, names = augment_faces(matrix.reshape((-1, *shape)), names)
+            matrix = images.reshape(images.shape[0], -1).astype(np.float64)
+        return matrix, shape, names, classes
 
     @staticmethod
     def _check_labels(n: int, labels: Sequence[Any] | None) -> tuple[np.ndarray, list[str]]:
@@ -477,8 +546,9 @@ class EigenfaceModel(_FaceSpaceModel):
         drop_first: int = 0,
         distance: DistanceMode = "nearest",
         solver: Solver = "auto",
+        augment: bool = False,
     ) -> None:
-        super().__init__(distance)
+        super().__init__(distance, augment)
         if int(drop_first) != drop_first or drop_first < 0:
             raise ValueError(f"drop_first must be a non-negative integer, got {drop_first}")
         if solver not in ("auto", "gram", "svd"):
@@ -516,11 +586,10 @@ class EigenfaceModel(_FaceSpaceModel):
         ModelError
             Fewer than two faces, all faces identical, or ``drop_first`` leaves no component.
         """
-        matrix, shape = _as_matrix(faces)
+        matrix, shape, names, classes = self._training_data(faces, labels)
         n = matrix.shape[0]
         if n < 2:
             raise ModelError(f"eigenfaces need at least 2 training faces, got {n}")
-        names, classes = self._check_labels(n, labels)
         if (matrix == matrix[0]).all():
             raise ModelError("all training faces are identical: there is no variation to learn")
         report_progress(progress, 0.0, "mean face")
@@ -569,7 +638,8 @@ class EigenfaceModel(_FaceSpaceModel):
 
     def _params(self) -> dict[str, Any]:
         return {"n_components": self.n_components, "drop_first": self.drop_first,
-                "distance": self.distance, "solver": self.solver, "solver_used": self.solver_}
+                "distance": self.distance, "solver": self.solver, "solver_used": self.solver_,
+                "augment": self.augment}
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"components": self.components_, "eigenvalues": self.eigenvalues_,
@@ -635,8 +705,9 @@ class FisherfaceModel(_FaceSpaceModel):
         pca_components: int | None = None,
         distance: DistanceMode = "nearest",
         face_space_variance: float = 0.95,
+        augment: bool = False,
     ) -> None:
-        super().__init__(distance)
+        super().__init__(distance, augment)
         for name, value in (("n_components", n_components), ("pca_components", pca_components)):
             if value is not None and (int(value) != value or value < 1):
                 raise ValueError(f"{name} must be a positive integer or None, got {value}")
@@ -658,9 +729,8 @@ class FisherfaceModel(_FaceSpaceModel):
             Fewer than two people, or no more faces than people (nothing left to estimate the
             within-person scatter from).
         """
-        matrix, shape = _as_matrix(faces)
+        matrix, shape, names, classes = self._training_data(faces, labels)
         n = matrix.shape[0]
-        names, classes = self._check_labels(n, labels)
         c = len(classes)
         if c < 2:
             raise ModelError("Fisherfaces need at least 2 people")
@@ -709,7 +779,8 @@ class FisherfaceModel(_FaceSpaceModel):
 
     def _params(self) -> dict[str, Any]:
         return {"n_components": self.n_components, "pca_components": self.pca_components,
-                "distance": self.distance, "face_space_variance": self.face_space_variance}
+                "distance": self.distance, "face_space_variance": self.face_space_variance,
+                "augment": self.augment}
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"components": self.components_, "fisherfaces": self.fisherfaces_,

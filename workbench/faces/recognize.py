@@ -128,6 +128,8 @@ def cross_validated_scores(
     """
     data = np.asarray(faces)
     labels = model.labels_
+    if getattr(model, "augment", False) and labels.size > data.shape[0]:
+        labels = labels[:data.shape[0]]  # the originals come first, then their copies
     if data.shape[0] != labels.size:
         raise ValueError(f"faces ({data.shape[0]}) and the model's labels ({labels.size}) differ")
     if folds < 2:
@@ -149,7 +151,7 @@ def cross_validated_scores(
     plans = [("within", f) for f in range(folds) if np.any(within == f)]
     if between is not None:
         plans += [("between", f) for f in range(folds) if np.any(between == f)]
-    genuine, impostor, away, away_within = [], [], [], []
+    genuine, impostor, away, away_within, others = [], [], [], [], []
     for step, (kind, fold) in enumerate(plans):
         report_progress(progress, step / max(len(plans), 1),
                         f"thresholds: training {step + 1} of {len(plans)}")
@@ -162,14 +164,23 @@ def cross_validated_scores(
         table = trial.distances(data[held])
         if kind == "within":
             columns = np.searchsorted(trial.classes_, labels[held])
-            genuine.append(table[np.arange(columns.size), columns])
+            rows = np.arange(columns.size)
+            genuine.append(table[rows, columns])
             away_within.append(np.atleast_1d(trial.distance_from_face_space(data[held])))
+            if table.shape[1] >= 2:  # the nearest *other* enrolled person
+                masked = table.copy()
+                masked[rows, columns] = np.inf
+                others.append(masked.min(axis=1))
         else:
             impostor.append(table.min(axis=1))
             away.append(np.atleast_1d(trial.distance_from_face_space(data[held])))
     report_progress(progress, 1.0, "thresholds measured")
     join = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
-    return HeldOutScores(genuine=join(genuine), impostor=join(impostor),
+    # Without a split by people (too few people to train on the rest, e.g. Fisherfaces with
+    # two people), a held-out picture's distance to the nearest other person stands in for a
+    # stranger's: it is larger than a true stranger's (that person helped shape the space).
+    return HeldOutScores(genuine=join(genuine), impostor=join(impostor) if impostor
+                         else join(others),
                          face_distances=join(away) if away else join(away_within))
 
 
@@ -347,6 +358,10 @@ class Recognition:
         Distance from face space.
     box : (x, y, w, h) or None
         Where the face is in the image it came from.
+    identity_threshold, face_threshold : float
+        The thresholds the answer was given at.
+    alignment : {"eyes", "box"} or None
+        How the crop was aligned (None when not known, e.g. a crop given as it is).
     """
 
     status: Status
@@ -355,11 +370,23 @@ class Recognition:
     distance: float
     face_distance: float
     box: tuple[int, int, int, int] | None = None
+    identity_threshold: float = float("nan")
+    face_threshold: float = float("nan")
+    alignment: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The object of DESIGN.md's ``faces recognize --json`` output."""
         return {"box": list(self.box) if self.box is not None else None, "name": self.name,
-                "distance": round(self.distance, 4), "face_distance": round(self.face_distance, 4)}
+                "nearest": self.nearest, "distance": _rounded(self.distance),
+                "identity_threshold": _rounded(self.identity_threshold),
+                "face_distance": _rounded(self.face_distance),
+                "face_threshold": _rounded(self.face_threshold), "status": self.status,
+                "alignment": self.alignment}
+
+
+def _rounded(value: float) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    return round(float(value), 4) if math.isfinite(value) else None
 
 
 class Recognizer:
@@ -405,9 +432,11 @@ class Recognizer:
                    calibration)
 
     def recognize_many(
-        self, faces: np.ndarray, boxes: list[tuple[int, int, int, int]] | None = None
+        self, faces: np.ndarray, boxes: list[tuple[int, int, int, int]] | None = None,
+        alignments: list[str] | None = None,
     ) -> list[Recognition]:
-        """Answer for aligned crops ``(M, H, W)`` (``boxes``: where each came from)."""
+        """Answer for aligned crops ``(M, H, W)`` (``boxes``: where each came from;
+        ``alignments``: how each was aligned)."""
         crops = np.asarray(faces)
         if crops.shape[0] == 0:
             return []
@@ -424,7 +453,9 @@ class Recognizer:
             results.append(Recognition(
                 status=status, name=nearest if status == "known" else None, nearest=nearest,
                 distance=float(distance), face_distance=away,
-                box=None if boxes is None else tuple(boxes[i])))  # type: ignore[arg-type]
+                box=None if boxes is None else tuple(boxes[i]),  # type: ignore[arg-type]
+                identity_threshold=self.identity_threshold, face_threshold=self.face_threshold,
+                alignment=None if alignments is None else alignments[i]))
         return results
 
     def recognize(self, face: np.ndarray) -> Recognition:
@@ -452,6 +483,7 @@ class Recognizer:
         found = detector.detect(image, aligned=aligned)
         if not found:
             return []
-        results = self.recognize_many(np.stack([f.aligned for f in found]),
-                                      [f.box for f in found])
+        results = self.recognize_many(
+            np.stack([f.aligned for f in found]), [f.box for f in found],
+            None if aligned else [f.alignment for f in found])
         return [r for r in results if include_non_faces or r.status != "not a face"]
