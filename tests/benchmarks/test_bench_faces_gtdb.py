@@ -2,7 +2,8 @@
 
 Run with::
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python -m pytest -m bench -s tests/benchmarks/test_bench_faces_gtdb.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python -m pytest -m bench -s \
+        tests/benchmarks/test_bench_faces_gtdb.py
 
 Data (skipped where absent; never copied into the repository):
 
@@ -116,7 +117,7 @@ def _split(records, key, crop, people, numbers):
 def _run_opencv(folder, sets) -> dict:
     if not os.path.exists(CONTRIB_PYTHON):
         return {"skipped": f"no opencv-contrib Python at {CONTRIB_PYTHON}"}
-    for name, (train, train_labels, test, test_labels, missed) in sets.items():
+    for name, (train, train_labels, test, test_labels, _) in sets.items():
         index = {n: i for i, n in enumerate(sorted(set(train_labels) | set(test_labels)))}
         np.save(folder / f"{name}_train.npy", train)
         np.save(folder / f"{name}_train_labels.npy", np.array([index[n] for n in train_labels]))
