@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from onnx_models import ab_model, realistic_model
 from skimage import data
+from video_util import write_test_video
 
 from workbench.imaging.io import read_image, write_image
+from workbench.imaging.video import VideoFileSource
 from workbench.ui.main_window import MainWindow
-from workbench.video import VideoFileSource, write_test_video
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def window(qtbot, app_settings):
 @pytest.fixture
 def panel(qtbot, window, bins_onnx):
     p = window.activate_current()
-    qtbot.waitUntil(lambda: p._load_job is None, timeout=20000)  # the shipped-model attempt
+    qtbot.waitUntil(lambda: not p.model_request.busy, timeout=20000)  # the shipped-model attempt
     job = p.load_model(str(bins_onnx))
     with qtbot.waitSignal(job.ended, timeout=20000):
         pass
@@ -147,8 +148,8 @@ def test_ab_model_disables_temperature(qtbot, panel, tmp_path):
 
 
 def test_status_line_keeps_gpu_advice_to_the_tooltip(panel):
+    from workbench.colorize.session import provider_summary
     from workbench.runtime import GPU_HELP
-    from workbench.ui.colorize_panel import provider_summary
 
     note = f"CPU (no GPU provider works here: no NVIDIA GPU or driver was found). {GPU_HELP}"
     short = provider_summary(note)
@@ -158,3 +159,44 @@ def test_status_line_keeps_gpu_advice_to_the_tooltip(panel):
     # the panel shows the short form and keeps the whole note one hover away
     assert panel.status.toolTip() == panel.colorizer.provider_note
     assert provider_summary(panel.colorizer.provider_note) in panel.status.text()
+
+
+def test_a_slow_prediction_of_the_previous_photo_is_not_shown_over_the_next(
+        qtbot, panel, monkeypatch):
+    """Open A, then B of the same size; A's prediction finishes last and must be dropped."""
+    import threading
+
+    a, b = data.astronaut()[::8, ::8], data.coffee()[:64, :64]
+    a = a[:64, :64]
+    release_a = threading.Event()
+    real_predict = panel.colorizer.predict
+
+    def predict(image):
+        if np.array_equal(image, a):
+            release_a.wait(10)  # A's network run is slow
+        return real_predict(image)
+
+    monkeypatch.setattr(panel.colorizer, "predict", predict)
+    panel.set_image(a, None)
+    first_job = panel.predict_request.job
+    panel.set_image(b, None)
+    qtbot.waitUntil(lambda: panel.output is not None, timeout=20000)
+    expected = real_predict(b).recolor(panel.temperature_value(), panel.saturation_value())
+    np.testing.assert_array_equal(panel.output, expected)
+    release_a.set()
+    with qtbot.waitSignal(first_job.ended, timeout=20000):
+        pass
+    qtbot.wait(50)
+    np.testing.assert_array_equal(panel.output, expected)
+    np.testing.assert_array_equal(panel.output_view.image, expected)
+
+
+def test_the_save_button_saves_the_result(qtbot, window, panel, tmp_path, monkeypatch):
+    from PySide6 import QtCore, QtWidgets
+
+    out = tmp_path / "clicked.png"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(out), "PNG (*.png)"))
+    qtbot.mouseClick(panel.save_button, QtCore.Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(read_image(out), panel.output)
+    assert "Saved" in window.message_label.text()

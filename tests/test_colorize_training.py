@@ -78,7 +78,7 @@ def test_rebalanced_auc_weighs_rare_colours_more():
 
 
 def test_evaluation_prior_is_positive_and_normalised():
-    from workbench.imaging.color import ab_gamut_bins
+    from workbench.colorize.bins import ab_gamut_bins
 
     centres = ab_gamut_bins()
     p = np.zeros(len(centres))
@@ -152,19 +152,19 @@ def torch_mod():
 
 def test_torch_soft_encoding_and_annealed_mean_match_color_py(torch_mod):
     torch = torch_mod
+    from workbench.colorize import bins
     from workbench.colorize.training.losses import annealed_mean_torch, soft_encode_torch
-    from workbench.imaging import color
 
-    centres = color.ab_gamut_bins()
+    centres = bins.ab_gamut_bins()
     ab = np.random.default_rng(0).uniform(-60, 60, (1, 2, 3, 4)).astype(np.float32)
     index, weight = soft_encode_torch(torch.from_numpy(ab), torch.from_numpy(centres.copy()))
-    ref = color.soft_encode(ab.transpose(0, 2, 3, 1), centres)
+    ref = bins.soft_encode(ab.transpose(0, 2, 3, 1), centres)
     np.testing.assert_array_equal(index.permute(0, 2, 3, 1).numpy()[..., 0], ref.indices[..., 0])
     np.testing.assert_allclose(np.sort(weight.permute(0, 2, 3, 1).numpy(), -1),
                                np.sort(ref.weights, -1), atol=1e-5)
     logits = np.random.default_rng(1).normal(0, 2, (1, len(centres), 2, 2)).astype(np.float32)
     got = annealed_mean_torch(torch.from_numpy(logits), torch.tensor(centres), 0.38).numpy()
-    want = color.annealed_mean(logits, centres, 0.38, axis=1, logits=True)
+    want = bins.annealed_mean(logits, centres, 0.38, axis=1, logits=True)
     np.testing.assert_allclose(got, want, atol=1e-3)
 
 
@@ -254,7 +254,7 @@ def shipped_model():
 def test_shipped_model_declares_its_contract_in_metadata(shipped_model):
     import onnx
 
-    from workbench.imaging.color import ab_gamut_bins
+    from workbench.colorize.bins import ab_gamut_bins
 
     model = onnx.load(str(shipped_model), load_external_data=False)
     meta = {p.key: p.value for p in model.metadata_props}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from workbench.cli import _Parser
+from workbench.cliutil import Parser as _Parser
 from workbench.errors import WorkbenchError
 from workbench.faces.cli import add_faces_parser
 from workbench.faces.gallery import Gallery

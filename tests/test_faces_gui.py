@@ -7,8 +7,8 @@ import pytest
 from skimage import data
 
 from workbench.imaging.io import write_image
+from workbench.imaging.video import VideoRecorder
 from workbench.ui.main_window import MainWindow
-from workbench.video import VideoRecorder
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from gui_util import shown
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.imaging.io import read_image, write_image
-from workbench.ui.main_window import AboutDialog, MainWindow
+from workbench.ui.help import AboutDialog
+from workbench.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def _drop(window, paths):
 
 
 def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, window, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=40)
     assert window.open_path(clip)  # from Rectify, at once: the model is still loading
@@ -134,7 +135,7 @@ def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, windo
 
 
 def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.avi", frames=40)
     notes = tmp_path / "notes.txt"
@@ -150,16 +151,16 @@ def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tm
 
 def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
         qtbot, window, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=20)
     window.select_panel("colorize")
     panel = window.activate_current()
-    qtbot.waitUntil(lambda: panel._load_job is None and panel._predict_job is None,
+    qtbot.waitUntil(lambda: not panel.model_request.busy and not panel.predict_request.busy,
                     timeout=30000)  # the shipped model has loaded and colorized the sample
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
-    panel.colorizer = None  # as on a machine where no model has loaded yet
+    panel.session.colorizer = None  # as on a machine where no model has loaded yet
     job = panel.load_model(str(broken))
     assert panel.play_video(clip)  # queued behind the failing load
     with qtbot.waitSignal(job.ended, timeout=30000):
@@ -169,7 +170,7 @@ def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
 
 
 def test_closing_the_window_stops_a_running_stream(qtbot, app_settings, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=200)
     win = shown(qtbot, MainWindow(), 1100, 750)
@@ -205,8 +206,7 @@ def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(tmp_path):
     import sys
 
     import cv2
-
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=400, size=(320, 240))
     shot = tmp_path / "shot.png"

@@ -23,7 +23,7 @@ def panel(qtbot, app_settings):
 
 
 def wait_for(qtbot, panel, predicate):
-    qtbot.waitUntil(lambda: panel._job is None and predicate(), timeout=15000)
+    qtbot.waitUntil(lambda: not panel.request.busy and predicate(), timeout=15000)
 
 
 def test_opens_on_a_sample_with_all_levels_in_the_mosaic(panel):
@@ -112,3 +112,36 @@ def test_settings_persist(qtbot, panel, app_settings):
     panel.sigma.setValue(1.7)
     assert float(app_settings.value("pyramid/sigma")) == pytest.approx(1.7)
     assert int(app_settings.value("pyramid/levels")) == 4
+
+
+def test_a_superseded_recompute_is_never_shown(qtbot, panel, monkeypatch):
+    """Request A finishes while the GUI is busy (its result waits in the event queue); then the
+    user asks for B, which takes a while. A's result must be dropped when it is delivered, not
+    shown until B arrives (the 120 ms debounce usually hides this; here it is bypassed)."""
+    import threading
+
+    from workbench.ui import pyramid_panel
+
+    real_compute = pyramid_panel.compute
+    release_b = threading.Event()
+
+    def compute(image, params, **kwargs):
+        if params.levels == 4:
+            release_b.wait(10)
+        return real_compute(image, params, **kwargs)
+
+    monkeypatch.setattr(pyramid_panel, "compute", compute)
+    before = len(panel.result.levels)
+    assert before not in (2, 4)
+    panel.levels.blockSignals(True)
+    panel.levels.setValue(2)
+    panel.recompute()  # A
+    assert QtCore.QThreadPool.globalInstance().waitForDone(10000)  # A done, not yet delivered
+    panel.levels.setValue(4)
+    panel.levels.blockSignals(False)
+    panel.recompute()  # B, held back
+    qtbot.wait(150)  # A's result is delivered now
+    assert len(panel.result.levels) == before and panel.table.rowCount() == before
+    release_b.set()
+    wait_for(qtbot, panel, lambda: len(panel.result.levels) == 4)
+    assert panel.table.rowCount() == 4

@@ -333,22 +333,28 @@ def test_cancel_stops_a_save_inside_the_warp(qtbot, window, panel, tmp_path, mon
     not depend on how many cores finish tiles before the click arrives."""
     import threading
 
-    from workbench.imaging import homography as hg
+    from workbench.rectify import warp as hg
 
     monkeypatch.setattr(hg, "_TILE_PIXELS", 8192)
     place_sample_corners(qtbot, panel)
     size = panel.session.render_plan().size
-    save_shape = (size[1], size[0])
     clicked, runs = threading.Event(), []
-    original = hg._Warp.run
+    original_init, original_run = hg._Warp.__init__, hg._Warp.run
+
+    def marking_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        # the save's warp runs off the GUI thread; a preview (which may have the save's size
+        # and still be pending from placing the corners) runs on it and must never be gated
+        self.is_save = threading.current_thread() is not threading.main_thread()
 
     def gated_run(self, tile):
-        if self.out.shape[:2] == save_shape:  # the save's warp, not a preview
+        if self.is_save:
             runs.append(tile)
             if len(runs) > 3:
-                clicked.wait(10)
-        return original(self, tile)
+                clicked.wait(30)
+        return original_run(self, tile)
 
+    monkeypatch.setattr(hg._Warp, "__init__", marking_init)
     monkeypatch.setattr(hg._Warp, "run", gated_run)
     target = tmp_path / "cancelled.png"
     job = panel.save_to(target)

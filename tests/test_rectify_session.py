@@ -7,7 +7,7 @@ import pytest
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
 from workbench.imaging.io import read_image
-from workbench.rectify import PointEditor, RectifySession, overlay, scale_matrix
+from workbench.rectify.session import PointEditor, RectifySession, overlay, scale_matrix
 from workbench.resources import RECTIFY_SAMPLE, sample_corners, sample_path
 
 

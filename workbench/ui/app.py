@@ -80,8 +80,8 @@ def _scratch_settings() -> None:
 
 def run_gui(image: str | None = None, panel: str | None = None,
             screenshot_path: str | None = None, size: tuple[int, int] | None = None,
-            timing: bool = False) -> int:
-    from workbench.cli import STARTED
+            timing: bool = False, started: float | None = None) -> int:
+    t0 = time.perf_counter() if started is None else started
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     configure_application(app)
@@ -99,7 +99,7 @@ def run_gui(image: str | None = None, panel: str | None = None,
     window.show()
     app.processEvents()  # the first frame is painted: menus, tabs, "Loading…"
     if timing:
-        print(f"first window after {(time.perf_counter() - STARTED) * 1000:.0f} ms",
+        print(f"first window after {(time.perf_counter() - t0) * 1000:.0f} ms",
               file=sys.stderr)
 
     def finish_start() -> None:
@@ -107,7 +107,7 @@ def run_gui(image: str | None = None, panel: str | None = None,
         if image:
             window.open_path(image)
         if timing:
-            print(f"panel ready after {(time.perf_counter() - STARTED) * 1000:.0f} ms",
+            print(f"panel ready after {(time.perf_counter() - t0) * 1000:.0f} ms",
                   file=sys.stderr)
         if screenshot_path:
             QtCore.QTimer.singleShot(400, shoot)

@@ -16,56 +16,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from workbench.colorize.session import VIEWS, ColorizeSession, provider_summary
 from workbench.errors import WorkbenchError
-from workbench.imaging.io import to_uint8_display, write_image
+from workbench.imaging.io import write_image
 from workbench.ui.image_view import ImageView
 from workbench.ui.live import LiveResult, LiveRunner, start_live
 from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import image_filter
-from workbench.ui.worker import Job, run_in_background
+from workbench.ui.worker import Job, LatestRequest, run_in_background
 
 SHIPPED = "Shipped model"
 MAX_RECENT_MODELS = 6
-VIEWS = ("Side by side", "Split (wipe)", "Result only")
 HINT = ("Open a photo, a folder, a video or start the camera · colour photos are shown as gray "
         "input next to their real colours · T: annealed-mean temperature (low = vivid, "
         "1 = mean) · F11 full screen, Esc to leave.")
-
-
-def gray_of(image: np.ndarray) -> np.ndarray:
-    """What the model sees, for display: the image's L* with no colour, as 8-bit RGB."""
-    from workbench.imaging.color import lightness, lightness_ab_to_rgb
-
-    plane = lightness(image)
-    return lightness_ab_to_rgb(plane, np.zeros(plane.shape + (2,), np.float32))
-
-
-def is_colour(image: np.ndarray) -> bool:
-    """True when the image has real colour (not a gray image stored as RGB)."""
-    if image.ndim == 2:
-        return False
-    rgb = image[..., :3].astype(np.int32)
-    step = max(1, rgb.shape[0] // 128)
-    sample = rgb[::step, ::step]
-    return bool(np.abs(sample - sample.mean(axis=2, keepdims=True)).max() > 3)
-
-
-def wipe(before: np.ndarray, after: np.ndarray, position: float) -> np.ndarray:
-    """Before on the left of ``position`` (0..1 of the width), after on the right."""
-    out = after.copy()
-    x = int(round(np.clip(position, 0, 1) * out.shape[1]))
-    out[:, :x] = before[:, :x]
-    return out
-
-
-def provider_summary(note: str) -> str:
-    """The provider note for a status line: the advice on enabling the GPU (a paragraph) is
-    left to the tooltip and the About dialog."""
-    from workbench.runtime import GPU_HELP
-
-    if GPU_HELP not in note:
-        return note
-    return f"{note.replace(GPU_HELP, '').strip().rstrip('.')} · to use a GPU see Help ▸ About"
 
 
 class ColorizePanel(Panel):
@@ -85,23 +49,26 @@ class ColorizePanel(Panel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.colorizer = None
-        self.image: np.ndarray | None = None  # the still image being shown
-        self.path: Path | None = None
-        self.result = None  # ColorizeResult of the still image
-        self.output: np.ndarray | None = None  # what is shown as the colorized result
-        self.gray: np.ndarray | None = None
-        self.truth: np.ndarray | None = None
+        self.session = ColorizeSession()  # model, image, result, knobs, view: the state
         self.runner: LiveRunner | None = None
         self.recorder = None
-        self._load_job: Job | None = None
+        self.model_request = LatestRequest(self)  # the latest model chosen wins
+        self.predict_request = LatestRequest(self)  # the latest image's prediction wins
         self._pending_video: str | None = None  # opened before the model was ready
         self._knobs = (0.38, 1.0)  # (T, saturation) as plain floats, set by _on_knobs
         self._first_frame_pending = False  # a stream started and has shown nothing yet
-        self._predict_job: Job | None = None
         self._batch_job: Job | None = None
         self._fullscreen: QtWidgets.QWidget | None = None
         self._build()
+
+    # The session's state, read-only here: the panel changes it through the session's methods.
+    colorizer = property(lambda self: self.session.colorizer)
+    image = property(lambda self: self.session.image)
+    path = property(lambda self: self.session.path)
+    result = property(lambda self: self.session.result)
+    output = property(lambda self: self.session.output)
+    gray = property(lambda self: self.session.gray)
+    truth = property(lambda self: self.session.truth)
 
     # ------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -197,9 +164,9 @@ class ColorizePanel(Panel):
         self.provider_combo.activated.connect(lambda _i: self.load_model(self.current_model()))
         self.temperature.valueChanged.connect(self._on_knobs)
         self.saturation.valueChanged.connect(self._on_knobs)
-        self.view_combo.currentIndexChanged.connect(lambda _i: self._show())
-        self.uncertainty.toggled.connect(lambda _v: self._show())
-        self.divider.sigPositionChanged.connect(lambda _l: self._show())
+        self.view_combo.currentIndexChanged.connect(self._on_view)
+        self.uncertainty.toggled.connect(self._on_view)
+        self.divider.sigPositionChanged.connect(self._on_divider)
         self.save_button.clicked.connect(self.save_dialog)
         self.record_button.toggled.connect(self._on_record)
         self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
@@ -277,17 +244,17 @@ class ColorizePanel(Panel):
         def done(value) -> None:
             colorizer, usable = value
             self.stop_stream()
-            self.colorizer = colorizer
+            self.session.set_model(colorizer)
             self._fill_providers(usable)
             if path:
                 self._remember_model(str(path))
             c = colorizer.contract
             self.temperature.blockSignals(True)  # start at the model's own default T
-            self.temperature.setValue(int(round(c.temperature * 100)))
+            self.temperature.setValue(int(round(self.session.temperature * 100)))
             self.temperature.blockSignals(False)
             self._on_knobs()
-            self.uncertainty.setEnabled(c.output != "ab")
-            self.temperature.setEnabled(c.output != "ab")
+            self.uncertainty.setEnabled(self.session.takes_temperature)
+            self.temperature.setEnabled(self.session.takes_temperature)
             self.status.setText(f"{Path(colorizer.model_path).name} · {c.output} · "
                                 f"{provider_summary(colorizer.provider_note)} · loaded in "
                                 f"{colorizer.load_seconds * 1000:.0f} ms")
@@ -313,13 +280,12 @@ class ColorizePanel(Panel):
                 str(self.colorizer.model_path) if self.colorizer else None)))
 
         self.status.setText("Loading model…")
-        self._load_job = run_in_background(work, on_done=done, on_error=failed,
-                                           on_end=lambda: setattr(self, "_load_job", None))
-        return self._load_job
+        self.model_request.submit(work, on_done=done, on_error=failed, on_end=self._show)
+        return self.model_request.job
 
     # ------------------------------------------------------------ opening
     def show_default(self) -> None:
-        if self.colorizer is None and self._load_job is None:
+        if self.colorizer is None and not self.model_request.busy:
             self.load_model(None)
         if self.image is None:
             from workbench.samples import load_sample_photo
@@ -346,29 +312,24 @@ class ColorizePanel(Panel):
         return True
 
     def set_image(self, image: np.ndarray, path: Path | None) -> None:
-        self.image = image
-        self.path = path
-        self.gray = gray_of(image)
-        self.truth = to_uint8_display(image)[..., :3] if is_colour(image) else None
-        self.result = None
-        self.output = None
+        self.session.set_image(image, path)
         self._show(fit=True)
         self._predict_still()
 
     def _predict_still(self) -> None:
-        if self.colorizer is None or self.image is None:
+        request = self.session.prediction_request()
+        if request is None:
+            self.predict_request.cancel()  # nothing to run; an older prediction is stale
             return
-        colorizer, image = self.colorizer, self.image
-        self._predict_job = run_in_background(
-            lambda job: colorizer.predict(image),
-            on_done=self._on_predicted, on_error=self.report_error,
-            on_end=lambda: setattr(self, "_predict_job", None))
+        self.predict_request.submit(
+            lambda job: request.colorizer.predict(request.image),
+            on_done=lambda result: self._on_predicted(request.image_id, result),
+            on_error=self.report_error)
 
-    def _on_predicted(self, result) -> None:
-        if self.image is None or result.size != self.image.shape[:2]:
+    def _on_predicted(self, image_id: int, result) -> None:
+        if not self.session.accept_prediction(image_id, result):
             return  # a newer image replaced it
-        self.result = result
-        self._recolor()
+        self._show()
         t = result.timings.as_ms()
         self.status.setText(" · ".join(f"{k} {v:.1f} ms" for k, v in t.items()) +
                             f" · {provider_summary(self.colorizer.provider_note)}")
@@ -377,44 +338,44 @@ class ColorizePanel(Panel):
         self._knobs = (self.temperature_value(), self.saturation_value())  # for stream threads
         self.t_label.setText(f"T {self.temperature_value():.2f}")
         self.s_label.setText(f"S {self.saturation_value():.2f}")
-        if self.runner is None or not self.runner.running:
-            self._recolor()
+        still = self.runner is None or not self.runner.running
+        # on a still image the cached prediction is re-decoded: the network does not run again
+        self.session.set_knobs(*self._knobs, recolor=still)
+        if still:
+            self._show()
 
-    def _recolor(self) -> None:
-        """Re-decode the cached prediction: the network does not run again."""
-        if self.result is None:
-            return
-        self.output = self.result.recolor(self.temperature_value(), self.saturation_value())
+    def _on_view(self, *_args) -> None:
+        self.session.view = self.view_combo.currentText()
+        self.session.show_uncertainty = self.uncertainty.isChecked()
+        self._show()
+
+    def _on_divider(self, *_args) -> None:
+        width = self.session.output.shape[1] if self.session.output is not None else 1
+        self.session.wipe_position = float(np.clip(self.divider.value() / max(width, 1), 0, 1))
         self._show()
 
     # -------------------------------------------------------------- views
     def _show(self, fit: bool = False) -> None:
-        mode = self.view_combo.currentText()
-        shown = self.output
-        if self.uncertainty.isChecked() and self.result is not None and \
-                self.result.contract.output != "ab":
-            u = self.result.uncertainty()
-            shown = np.repeat((np.clip(u, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
-        if mode == "Split (wipe)" and shown is not None and self.gray is not None:
-            w = shown.shape[1]
-            pos = float(np.clip(self.divider.value() / max(w, 1), 0, 1)) \
-                if self.divider.isVisible() else 0.5
-            if not self.divider.isVisible():
-                self.divider.setValue(w * 0.5)
-                self.divider.show()
-            shown = wipe(self.gray, shown, pos)
-        elif self.divider.isVisible() and mode != "Split (wipe)":
+        s = self.session
+        wiping = s.view == "Split (wipe)" and s.output is not None and s.gray is not None
+        if wiping and not self.divider.isVisible():
+            s.wipe_position = 0.5
+            self.divider.blockSignals(True)
+            self.divider.setValue(s.output.shape[1] * 0.5)
+            self.divider.blockSignals(False)
+            self.divider.show()
+        elif not wiping and self.divider.isVisible():
             self.divider.hide()
-        side = mode == "Side by side"
-        self._input_box.setVisible(side)
-        self._truth_box.setVisible(side and self.truth is not None)
+        shown = s.displayed()
+        self._input_box.setVisible(s.shows_inputs)
+        self._truth_box.setVisible(s.shows_inputs and s.truth is not None)
         self.input_view.set_image(self.gray, fit=fit)
         self.truth_view.set_image(self.truth, fit=fit)
         if self.gray is None:
             placeholder = self.empty_text()
         elif self.colorizer is not None:
             placeholder = "Colorizing…"
-        elif self._load_job is not None:
+        elif self.model_request.busy:
             placeholder = "Loading the model…"
         else:
             placeholder = "No model loaded: choose Open model… in the Model list."
@@ -446,7 +407,7 @@ class ColorizePanel(Panel):
             self.warn(f"No such video: {path}")
             return False
         self.fileOpened.emit(str(path))
-        if self.colorizer is None and self._load_job is not None:
+        if self.colorizer is None and self.model_request.busy:
             self._pending_video = str(path)
             self.info(f"{Path(path).name} plays once the model has loaded.")
             return True
@@ -471,7 +432,8 @@ class ColorizePanel(Panel):
         if runner is None:
             return False
         self.runner = runner
-        self.image = None
+        self.predict_request.cancel()
+        self.session.begin_stream()
         self._first_frame_pending = True
         self.fps_plot.show()
         name = f"camera {source}" if isinstance(source, int) else Path(source).name
@@ -496,10 +458,7 @@ class ColorizePanel(Panel):
     def _on_live_result(self, item: LiveResult) -> None:
         self._first_frame_pending = False
         result, colour = item.output
-        self.result = result
-        self.output = colour
-        self.gray = gray_of(item.frame)
-        self.truth = item.frame if is_colour(item.frame) else None
+        self.session.show_frame(item.frame, result, colour)
         self._show(fit=self.output_view.image is None)
         if self.recorder is not None:
             try:
@@ -534,7 +493,7 @@ class ColorizePanel(Panel):
         self.record_to(path)
 
     def record_to(self, path: str | Path) -> bool:
-        from workbench.video import VideoRecorder
+        from workbench.imaging.video import VideoRecorder
 
         try:
             self.recorder = VideoRecorder(path, fps=25.0)
@@ -654,7 +613,7 @@ class ColorizePanel(Panel):
             w.setEnabled(not batch)
 
     def settled(self) -> bool:
-        loading = self._load_job is not None or self._predict_job is not None
+        loading = self.model_request.busy or self.predict_request.busy
         waiting = self._pending_video is not None or self._first_frame_pending
         return not (loading or waiting)
 

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from workbench.errors import WorkbenchError
-from workbench.video import FrameSource
+from workbench.imaging.video import FrameSource
 
 
 @dataclass
@@ -67,6 +67,7 @@ class LiveRunner(QtCore.QObject):
         self._mail_waiting = False
         self._stop = threading.Event()
         self._capture_done = False
+        self._capture_error: BaseException | None = None
         self._threads: list[threading.Thread] = []
         self._posted.connect(self._deliver)
         self._ended.connect(self._on_ended)
@@ -79,6 +80,7 @@ class LiveRunner(QtCore.QObject):
         self._stop.clear()
         self.running = True
         self._capture_done = False
+        self._capture_error = None
         self._threads = [
             threading.Thread(target=self._capture, args=(source,), daemon=True,
                              name="live-capture"),
@@ -119,13 +121,14 @@ class LiveRunner(QtCore.QObject):
         except Exception as exc:  # e.g. CameraDisconnected: shown to the user
             error = exc
         finally:
-            source.close()
+            # The error is recorded under the lock *before* capture is marked done, and only the
+            # processing thread reports the end (carrying it): the end can never be reported
+            # without the error that caused it.
             with self._cond:
+                self._capture_error = error
                 self._capture_done = True
                 self._cond.notify_all()
-            if error is not None:
-                self._stop.set()
-                self._ended.emit(error)
+            source.close()
 
     def _work(self) -> None:
         last = 0
@@ -137,6 +140,8 @@ class LiveRunner(QtCore.QObject):
                     if self._capture_done:
                         break
                     self._cond.wait(0.5)
+                if self._capture_error is not None:
+                    break  # the source failed: end now, with its error
                 if self._stop.is_set() or self._frame is None or self._frame[2] == last:
                     break
                 frame, captured_at, index = self._frame
@@ -166,7 +171,9 @@ class LiveRunner(QtCore.QObject):
                     continue
                 self._mail_waiting = True
             self._posted.emit()
-        self._ended.emit(None)
+        with self._cond:
+            error = self._capture_error
+        self._ended.emit(error)
 
     # ------------------------------------------------------- GUI thread
     @QtCore.Slot()
@@ -194,7 +201,7 @@ def start_live(panel, source: int | str, process: Callable[[np.ndarray], Any],
                on_finished: Callable[[], None], *, loop: bool = True) -> LiveRunner | None:
     """Run ``process`` live on a camera index or a video file for a panel; errors (no camera,
     unreadable video, unplugged mid-stream) go to the panel's status bar. None if it failed."""
-    from workbench.video import open_source
+    from workbench.imaging.video import open_source
 
     runner = LiveRunner(lambda: open_source(source, loop=loop), process)
     runner.result.connect(on_result)

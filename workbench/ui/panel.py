@@ -231,7 +231,7 @@ class Panel(QtWidgets.QWidget):
 
     def video_dialog(self) -> None:
         """Ask for a video file and stream it (panels with ``start_stream``)."""
-        from workbench.video import VIDEO_EXTENSIONS
+        from workbench.imaging.video import VIDEO_EXTENSIONS
 
         key = f"{self.key}/last_video_dir"
         patterns = " ".join(f"*{e}" for e in VIDEO_EXTENSIONS)

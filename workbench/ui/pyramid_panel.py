@@ -16,9 +16,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
-from workbench.imaging import pyramid as pyr
 from workbench.imaging.io import read_image, write_image
-from workbench.pyramid_explorer import (
+from workbench.pyramid import levels as pyr
+from workbench.pyramid.explorer import (
     MASKS,
     MODE_LABELS,
     MODES,
@@ -33,7 +33,7 @@ from workbench.pyramid_explorer import (
 from workbench.ui.image_view import ImageView
 from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import image_filter
-from workbench.ui.worker import Job, run_in_background
+from workbench.ui.worker import Job, LatestRequest
 
 HINT = ("Click a level in the mosaic, use the slider or PageUp/PageDown to choose the level shown "
         "large · wheel zooms, drag pans · kernel changes recompute in the background.")
@@ -69,8 +69,7 @@ class PyramidPanel(Panel):
         self.mosaic: pyr.PyramidMosaic | None = None
         self.level = 0
         self._fit_next = True  # fit the large view on the first result for a new image
-        self._job: Job | None = None
-        self._generation = 0
+        self.request = LatestRequest(self)  # the latest recompute wins
         self._debounce = QtCore.QTimer(self, singleShot=True, interval=120)
         self._debounce.timeout.connect(self.recompute)
         self._build()
@@ -303,10 +302,6 @@ class PyramidPanel(Panel):
         """Start computing the pyramid in the background; a newer call cancels this one."""
         if self.image is None:
             return None
-        if self._job is not None:
-            self._job.cancel()
-        self._generation += 1
-        generation = self._generation
         params = self.params()
         image = self.image
         image_b = mask = None
@@ -323,24 +318,16 @@ class PyramidPanel(Panel):
 
         self.progress.setRange(0, 100)
         self.progress.show()
-        job = run_in_background(
+        self.request.submit(
             work,
             on_progress=lambda f, m: self.progress.setValue(int(100 * f)),
-            on_done=lambda r: self._on_computed(generation, *r),
+            on_done=lambda r: self._on_computed(*r),
             on_error=self.report_error,
-            on_end=lambda: self._on_job_end(generation),
+            on_end=self.progress.hide,
         )
-        self._job = job
-        return job
+        return self.request.job
 
-    def _on_job_end(self, generation: int) -> None:
-        if generation == self._generation:
-            self._job = None
-            self.progress.hide()
-
-    def _on_computed(self, generation: int, result: PyramidResult, displays, mosaic) -> None:
-        if generation != self._generation:
-            return  # a stale result: the user has changed something since
+    def _on_computed(self, result: PyramidResult, displays, mosaic) -> None:
         self.result = result
         self.displays = displays
         self.mosaic = mosaic
@@ -373,9 +360,6 @@ class PyramidPanel(Panel):
         self.show_level(self.level, keep_view=True)
 
     # ------------------------------------------------------------- levels
-    def level_count(self) -> int:
-        return 0 if self.result is None else len(self.result.levels)
-
     def show_level(self, level: int, keep_view: bool = True) -> None:
         if self.result is None:
             return

@@ -18,9 +18,9 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
-from workbench.imaging.homography import CORNER_NAMES
 from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image, write_image
-from workbench.rectify import (
+from workbench.rectify.homography import CORNER_NAMES
+from workbench.rectify.session import (
     CORNER_LABELS,
     INTERPOLATIONS,
     MAX_OUTPUT_SIDE,

@@ -15,12 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
-class VideoError(WorkbenchError):
+class VideoError(InputError):
     """A frame source could not be opened or stopped delivering frames."""
 
 
@@ -194,17 +194,6 @@ def open_source(spec: str | int | os.PathLike, *, loop: bool = False) -> FrameSo
     return ImageSequenceSource([path])
 
 
-def probe_cameras(max_index: int = 4) -> list[int]:
-    """Indices of cameras that open (for the index picker). Quick: no frames are grabbed."""
-    found = []
-    for index in range(max_index):
-        cap = cv2.VideoCapture(index)
-        if cap.isOpened():
-            found.append(index)
-        cap.release()
-    return found
-
-
 class VideoRecorder:
     """Write RGB frames to a video file (MJPG .avi or mp4v .mp4), sized by the first frame."""
 
@@ -243,20 +232,3 @@ class VideoRecorder:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def write_test_video(path: str | os.PathLike, frames: int = 30, size: tuple[int, int] = (160, 120),
-                     fps: float = 25.0) -> Path:
-    """A small synthetic video (moving colour bars and a disc): the stand-in camera for tests."""
-    w, h = size
-    yy, xx = np.mgrid[0:h, 0:w]
-    with VideoRecorder(path, fps) as rec:
-        for i in range(frames):
-            frame = np.zeros((h, w, 3), np.uint8)
-            frame[..., 0] = (xx * 255 // max(w - 1, 1) + 8 * i) % 256
-            frame[..., 1] = yy * 255 // max(h - 1, 1)
-            frame[..., 2] = 128
-            cx, cy = (w // 4 + 3 * i) % w, h // 2
-            frame[(xx - cx) ** 2 + (yy - cy) ** 2 < (min(w, h) // 6) ** 2] = (250, 250, 250)
-            rec.write(frame)
-    return Path(path)

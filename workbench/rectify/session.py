@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
-from workbench.imaging.homography import (
+from workbench.rectify.homography import (
     CORNER_NAMES,
     MAX_OUTPUT_PIXELS,
     HomographyFit,
@@ -31,8 +31,8 @@ from workbench.imaging.homography import (
     quadrilateral_warnings,
     rectified_size,
     rectify_homography,
-    warp_perspective,
 )
+from workbench.rectify.warp import warp_perspective
 
 CORNER_LABELS = ("1 TL", "2 TR", "3 BR", "4 BL")
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
@@ -434,9 +434,6 @@ class RegisterSession:
         b = _check_image(self.image_b)
         return RenderPlan(a, self.homography(), (b.shape[1], b.shape[0]), self.interpolation,
                           fill="transparent")
-
-    def warped_a(self) -> np.ndarray:
-        return self.render_plan().run()
 
     def preview(self, max_side: int = 900) -> tuple[np.ndarray, np.ndarray]:
         """(B, A warped onto B) at most ``max_side`` px: cheap enough for every drag event."""
