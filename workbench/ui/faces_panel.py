@@ -68,9 +68,10 @@ def to_display(face: np.ndarray) -> np.ndarray:
 def analyse_frame(frame: np.ndarray, detector, recognizer, *, check_enrolment: bool = False):
     """One face-detection pass per frame, shared by recognition, the enrolment shot check and
     the reconstruction view: (recognitions or bare (box, crop) detections, ShotCheck or None,
-    the largest face's aligned crop or None). ``detector``: a FaceDetector, or a FaceTracker
-    for a stream (it searches near the faces of the previous frames)."""
-    from workbench.faces.detect import FaceTracker, check_shot
+    the largest face's aligned crop or None, the largest face's light balance or None: see
+    :func:`~workbench.faces.detect.light_balance`). ``detector``: a FaceDetector, or a
+    FaceTracker for a stream (it searches near the faces of the previous frames)."""
+    from workbench.faces.detect import FaceTracker, check_shot, light_balance
 
     if isinstance(detector, FaceTracker):  # enrolment shots must see everybody in view
         faces = detector.detect(frame, full=check_enrolment)
@@ -79,11 +80,12 @@ def analyse_frame(frame: np.ndarray, detector, recognizer, *, check_enrolment: b
         faces = detector.detect(frame)
     if recognizer is not None and faces:
         found = recognizer.recognize_many(np.stack([f.aligned for f in faces]),
-                                          [f.box for f in faces])
+                                          [f.box for f in faces], [f.alignment for f in faces])
     else:
         found = [(f.box, f.aligned) for f in faces]
     shot = check_shot(frame, detector, faces=faces) if check_enrolment else None
-    return found, shot, (faces[0].aligned if faces else None)
+    return (found, shot, (faces[0].aligned if faces else None),
+            (light_balance(faces[0].raw) if faces else None))
 
 
 class FacesPanel(Panel):
@@ -108,6 +110,11 @@ class FacesPanel(Panel):
         self._capture_name = ""
         self._countdown = 0
         self._box_items: list = []
+        from workbench.faces.stable import StableNames
+        from workbench.ui.worker import LatestRequest
+
+        self.stable = StableNames(frames=3)  # live names shown once 3 frames agree
+        self._still = LatestRequest(self)  # still photos are recognised off the GUI thread
         self._build()
 
     # ------------------------------------------------------------- layout
@@ -150,6 +157,14 @@ class FacesPanel(Panel):
         self.people.setIconSize(QtCore.QSize(46, 56))
         self.rename_button = QtWidgets.QPushButton("Rename…")
         self.delete_button = QtWidgets.QPushButton("Delete")
+        self.method_combo = QtWidgets.QComboBox()
+        self.method_combo.addItem("Fisherfaces (recommended)", "fisherfaces")
+        self.method_combo.addItem("Eigenfaces", "eigenfaces")
+        self.method_combo.setToolTip(
+            "How faces are told apart. Fisherfaces name people better (they learn what differs "
+            "between people, not what differs between photos); they need 3 people, and the "
+            "gallery uses eigenfaces until then. Eigenfaces always decide whether it is a face "
+            "and fill the Insight tab.")
         enrol = QtWidgets.QWidget()
         el = QtWidgets.QVBoxLayout(enrol)
         el.addWidget(self.name_edit)
@@ -160,6 +175,10 @@ class FacesPanel(Panel):
         el.addLayout(row)
         el.addWidget(QtWidgets.QLabel("<b>Enrolled</b>"))
         el.addWidget(self.people, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("Method"))
+        row.addWidget(self.method_combo, 1)
+        el.addLayout(row)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.rename_button)
         row.addWidget(self.delete_button)
@@ -214,8 +233,16 @@ class FacesPanel(Panel):
         self.face_label = QtWidgets.QLabel()
         self.save_thresholds_button = QtWidgets.QPushButton("Keep these thresholds")
         self.reset_thresholds_button = QtWidgets.QPushButton("Back to tuned")
+        self.rates_label = QtWidgets.QLabel()
+        self.rates_label.setWordWrap(True)
+        self.warning_label = QtWidgets.QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #b05000;")
+        self.warning_label.hide()
         thresholds = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(thresholds)
+        tl.addWidget(self.warning_label)
+        tl.addWidget(self.rates_label)
         tl.addWidget(self.roc, 2)
         tl.addWidget(self.hist, 2)
         form = QtWidgets.QFormLayout()
@@ -263,6 +290,8 @@ class FacesPanel(Panel):
         self.face_slider.valueChanged.connect(self._on_threshold)
         self.save_thresholds_button.clicked.connect(self.keep_thresholds)
         self.reset_thresholds_button.clicked.connect(lambda: self.keep_thresholds(reset=True))
+        self.method_combo.activated.connect(
+            lambda index: self.set_method(self.method_combo.itemData(index)))
         self._countdown_timer = QtCore.QTimer(self, interval=700)
         self._countdown_timer.timeout.connect(self._tick)
         self._sync()
@@ -319,12 +348,37 @@ class FacesPanel(Panel):
             self.gallery.close()
         self.gallery = gallery
         self.recognizer = None
+        self.detector = None  # crops must be normalised the way this gallery stores them
+        self.stable.reset()
+        self._show_method()
         self.settings().setValue("faces/gallery", str(path))
         self.gallery_label.setText(f"Gallery: <b>{Path(path).name}</b>")
         self.gallery_label.setToolTip(str(path))
         self.refresh_people()
         self.retrain()
         return True
+
+    def _show_method(self) -> None:
+        if self.gallery is None:
+            return
+        index = self.method_combo.findData(self.gallery.settings.method)
+        self.method_combo.setCurrentIndex(max(index, 0))
+
+    def set_method(self, method: str) -> None:
+        """Train the gallery with ``"fisherfaces"`` or ``"eigenfaces"`` from now on."""
+        from dataclasses import replace
+
+        if self.gallery is None or method == self.gallery.settings.method:
+            return
+        try:
+            self.gallery.set_settings(replace(self.gallery.settings, method=method))
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            self._show_method()
+            return
+        self._show_method()
+        self.recognizer = None
+        self.retrain()
 
     def refresh_people(self) -> None:
         self.people.clear()
@@ -474,6 +528,8 @@ class FacesPanel(Panel):
             curve.setData([], [])
         self.roc_point.setData([], [])
         self.roc.setTitle(None)
+        self.rates_label.setText("")
+        self.warning_label.hide()
         self._sync()
 
     def _show_model(self) -> None:
@@ -515,8 +571,15 @@ class FacesPanel(Panel):
             self.roc.setTitle("An ROC needs two or more people, one of them with two or more "
                               "pictures: enrol someone else to tune the thresholds.", size="9pt")
         people = len(model.classes_)
-        self.status.setText(f"{people} people · {type(model).__name__} · thresholds: "
+        method = "Fisherfaces" if model.kind == "fisherfaces" else "Eigenfaces"
+        wanted = self.gallery.settings.method if self.gallery is not None else model.kind
+        if wanted != model.kind:
+            method += " (Fisherfaces from 3 people on)"
+        self.status.setText(f"{people} people · {method} · thresholds: "
                             f"{cal.rule if cal else 'set by hand'}")
+        warning = cal.warning if cal is not None else ""
+        self.warning_label.setText(f"⚠ {warning}" if warning else "")
+        self.warning_label.setVisible(bool(warning))
         self._sync()
 
     def _slider_scale(self) -> float:
@@ -555,6 +618,10 @@ class FacesPanel(Panel):
         far, tar = r.calibration.operating_point(r.identity_threshold)
         self.roc_point.setData([far], [tar])
         self.hist_line.setValue(r.identity_threshold)
+        self.rates_label.setText(
+            f"<b>At this threshold: {tar:.0%} of enrolled people's faces are named, "
+            f"{1 - far:.0%} of strangers are rejected</b> (measured on the gallery's own faces, "
+            "each by a model trained without it)")
         self.roc.setTitle(f"at {r.identity_threshold:.1f}: {tar:.0%} of genuine accepted, "
                           f"{far:.0%} of impostors", size="9pt")
 
@@ -581,8 +648,14 @@ class FacesPanel(Panel):
         if self.detector is None:
             from workbench.faces.detect import FaceDetector
 
-            self.detector = FaceDetector()
+            self.detector = FaceDetector(**self._crop_settings())
         return self.detector
+
+    def _crop_settings(self) -> dict:
+        """Detector settings that make crops the way the open gallery stores them."""
+        if self.gallery is None:
+            return {}
+        return {"size": self.gallery.face_size, "illumination": self.gallery.illumination}
 
     def open_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Recognise faces in a photo", "",
@@ -604,23 +677,31 @@ class FacesPanel(Panel):
         self._recognise_still()
 
     def _recognise_still(self) -> None:
+        """Recognise the photo shown, in the background; the latest request wins."""
         if self.image is None:
             return
-        try:
-            found, _shot, crop = analyse_frame(self.image, self._detector(), self.recognizer)
-        except WorkbenchError as exc:
-            self.report_error(exc)
-            return
-        self._draw(found, crop)
+        image, detector, recognizer = self.image, self._detector(), self.recognizer
 
-    def _draw(self, found: list, crop: np.ndarray | None = None) -> None:
+        def done(result) -> None:
+            if self.image is image and self.runner is None:
+                self._draw(result[0], result[2])
+
+        self._still.submit(lambda job: analyse_frame(image, detector, recognizer),
+                           on_done=done, on_error=self.report_error)
+
+    def _draw(self, found: list, crop: np.ndarray | None = None, shown: list | None = None
+              ) -> None:
+        """Boxes and labels; ``shown``: the stable verdict per recognition (live view), whose
+        label waits ("…") until a few frames agree."""
         for item in self._box_items:
             self.view.view_box.removeItem(item)
         self._box_items = []
         self.recognitions = found
-        for entry in found:
+        for k, entry in enumerate(found):
             if isinstance(entry, tuple):  # no model yet: a detection only
                 box, status, text = entry[0], None, "not enrolled yet"
+            elif shown is not None and shown[k].status is None:
+                box, status, text = entry.box, None, "…"
             else:
                 box, status = entry.box, entry.status
                 text = (f"{entry.name}  {entry.distance:.1f}" if status == "known" else
@@ -653,13 +734,14 @@ class FacesPanel(Panel):
         self.stop_stream()
         # the stream thread's own (cascades are not shared); the tracker searches near the
         # faces of the last frames and the whole frame every few frames (~6x less search)
-        detector = FaceTracker(FaceDetector())
+        detector = FaceTracker(FaceDetector(**self._crop_settings()))
         panel = self
 
         def process(frame):
             capturing = panel._capture_left > 0 and panel._countdown == 0
             return analyse_frame(frame, detector, panel.recognizer, check_enrolment=capturing)
 
+        self.stable.reset()
         runner = start_live(self, source, process, self._on_live, self._on_stream_finished,
                             loop=loop)
         if runner is None:
@@ -684,12 +766,18 @@ class FacesPanel(Panel):
             self._sync()
 
     def _on_live(self, item: LiveResult) -> None:
-        found, shot, crop = item.output
+        from workbench.faces.detect import ONE_SIDED_LIMIT
+
+        found, shot, crop, balance = item.output
         self.view.set_image(item.frame, fit=self.view.image is None)
-        self._draw(found, crop)
+        recognised = [r for r in found if not isinstance(r, tuple)]
+        shown = self.stable.update(recognised) if len(recognised) == len(found) else None
+        self._draw(found, crop, shown)
         st = item.stats
+        light = ("" if balance is None or balance >= ONE_SIDED_LIMIT else
+                 " · the light comes from one side: face the light before you enrol")
         self.status.setText(f"{st.fps:.1f} fps · {st.process_ms:.0f} ms per frame · "
-                            f"{len(found)} face(s)")
+                            f"{len(found)} face(s){light}")
         if shot is not None and self._capture_left > 0:
             if shot.ok:
                 self._captured.append(shot.face.aligned)
@@ -743,8 +831,8 @@ class FacesPanel(Panel):
             return None
         from workbench.faces.detect import FaceDetector, check_shot
 
-        crops, sources, rejected = [], [], []
-        detector = FaceDetector()
+        crops, sources, rejected, notes = [], [], [], []
+        detector = FaceDetector(**self._crop_settings())
         for p in paths:
             try:
                 check = check_shot(read_image(p), detector, aligned=aligned)
@@ -754,11 +842,14 @@ class FacesPanel(Panel):
             if check.ok:
                 crops.append(check.face.aligned)
                 sources.append(str(p))
+                notes += [f"{Path(p).name}: {n}" for n in check.notes if "one side" in n]
             else:
                 rejected.append(f"{Path(p).name}: {'; '.join(check.reasons)}")
         if rejected:
             self.warn("Skipped " + " · ".join(rejected[:3]) +
                       (f" (and {len(rejected) - 3} more)" if len(rejected) > 3 else ""))
+        elif notes:
+            self.warn(" · ".join(notes[:2]))
         if not crops:
             return None
         return self._enrol(name, crops, sources)
@@ -794,6 +885,7 @@ class FacesPanel(Panel):
             w.setEnabled(ready)
 
     def shutdown(self) -> None:
+        self._still.cancel()
         self.stop_stream()
 
     def closeEvent(self, event):  # noqa: N802
