@@ -43,7 +43,9 @@ def test_enroll_list_recognize_remove(tmp_path, capsys):
     assert run(["faces", "enroll", "--db", db, "--name", "Bob", "--aligned", *bob[:4]]) == 0
     capsys.readouterr()
     assert run(["faces", "list", "--db", db]) == 0
-    listing = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr()
+    assert "method: Fisherfaces (eigenfaces until 3 people are enrolled)" in out.err
+    listing = out.out.splitlines()
     assert [line.split()[0] for line in listing] == ["Ada", "Bob"]
     assert all("4 face(s)" in line for line in listing)
 

@@ -185,8 +185,13 @@ def cmd_faces_recognize(args: argparse.Namespace) -> int:
 def cmd_faces_list(args: argparse.Namespace) -> int:
     with _existing_gallery(args.db) as gallery:
         people = gallery.people()
+        settings = gallery.settings
     if not people:
         print("no one is enrolled", file=sys.stderr)
+    used = settings.method_label
+    if settings.method == "fisherfaces" and len(people) < 3:
+        used += " (eigenfaces until 3 people are enrolled)"
+    print(f"method: {used}", file=sys.stderr)
     width = max((len(p.name) for p in people), default=0)
     for p in people:
         print(f"{p.name:<{width}}  {p.face_count:>4} face(s)  enrolled {p.created}")
