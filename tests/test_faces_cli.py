@@ -155,3 +155,15 @@ def test_evaluate_bad_input_is_one_clear_error(tmp_path):
         run(["faces", "evaluate", str(root), "--enrol", "3", "--aligned"])
     with pytest.raises(WorkbenchError, match="at least two must be enrolled"):
         run(["faces", "evaluate", str(root), "--strangers", "2", "--aligned"])
+
+
+def test_dataset_photos_are_taken_in_natural_order(tmp_path):
+    from workbench.faces.evaluate import dataset_people
+
+    for person in ("s10", "s2"):
+        (tmp_path / person).mkdir()
+        for name in ("10.pgm", "2.pgm", "1.pgm", "notes.txt"):
+            (tmp_path / person / name).write_bytes(b"")
+    people = dataset_people(tmp_path)
+    assert list(people) == ["s2", "s10"]
+    assert [p.name for p in people["s2"]] == ["1.pgm", "2.pgm", "10.pgm"]

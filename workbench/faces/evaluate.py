@@ -25,6 +25,7 @@ The recogniser is trained and its thresholds tuned exactly as a gallery does it
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -105,8 +106,15 @@ class EvaluationReport:
         return out
 
 
+def _natural(path: Path) -> list:
+    """Sort key: numbers in names by value ("2.pgm" before "10.pgm")."""
+    return [int(part) if part.isdigit() else part.casefold()
+            for part in re.split(r"(\d+)", path.name)]
+
+
 def dataset_people(folder: str | Path) -> dict[str, list[Path]]:
-    """The people of a data set folder and their image files, in name order.
+    """The people of a data set folder and their image files, in name order (numbers in
+    names by value, so "2.jpg" comes before "10.jpg").
 
     Raises
     ------
@@ -117,9 +125,9 @@ def dataset_people(folder: str | Path) -> dict[str, list[Path]]:
     if not root.is_dir():
         raise WorkbenchError(f"'{root}' is not a folder (expected one sub-folder per person)")
     people = {}
-    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-        files = sorted(f for f in sub.iterdir()
-                       if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+    for sub in sorted((p for p in root.iterdir() if p.is_dir()), key=_natural):
+        files = sorted((f for f in sub.iterdir()
+                        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES), key=_natural)
         if files:
             people[sub.name] = files
     if not people:
