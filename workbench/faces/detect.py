@@ -4,8 +4,11 @@ The eigenface method compares faces pixel by pixel, so every face must be cut ou
 this module finds the face (Viola-Jones cascade), finds both eyes inside it, and maps the eye
 centres by a similarity transform (rotation, uniform scale, shift) onto fixed positions in a
 92 x 112 crop, the geometry of the ORL database, whose eyes sit near (28, 52) and (63, 52). The
-crop's brightness is then normalised (histogram equalisation followed by CLAHE, by default) so
-that a face under a brighter lamp still lands near the same point in face space.
+crop's brightness is then normalised (by default each half of the face on its own: histogram
+equalisation followed by CLAHE) so that a face under a brighter lamp, or a lamp to one side,
+still lands near the same point in face space. An eye pair is used only when it fits the face
+box (:func:`plausible_eyes`); otherwise the crop is cut from the box, with the eyes where they
+sit on average, and :attr:`Face.alignment` says which was used.
 
 Why OpenCV's Haar cascades and not scikit-image's LBP cascade
 -------------------------------------------------------------
