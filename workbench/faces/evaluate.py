@@ -280,7 +280,7 @@ def evaluate_folder(
             done += 1
             if faces:
                 out.append(faces[0].aligned)
-                how = faces[0].alignment
+                how = "as given (--aligned)" if aligned else faces[0].alignment
                 alignment[how] = alignment.get(how, 0) + 1
             else:
                 missed += 1
