@@ -50,7 +50,9 @@ def test_enroll_list_recognize_remove(tmp_path, capsys):
     assert all("4 face(s)" in line for line in listing)
 
     assert run(["faces", "recognize", "--db", db, "--aligned", "--json", ada[4], bob[4]]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr()
+    assert "warning: Too few faces to trust the thresholds (2 people, as few as 4 shots" in out.err
+    doc = json.loads(out.out)
     assert [entry["image"] for entry in doc] == [ada[4], bob[4]]
     assert [entry["faces"][0]["name"] for entry in doc] == ["Ada", "Bob"]
     face = doc[0]["faces"][0]

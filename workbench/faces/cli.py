@@ -162,6 +162,8 @@ def cmd_faces_recognize(args: argparse.Namespace) -> int:
     with _existing_gallery(args.db) as gallery:
         recognizer = gallery.recognizer()
         detector = FaceDetector(size=gallery.face_size, illumination=gallery.illumination)
+    if recognizer.calibration is not None and recognizer.calibration.warning:
+        print(f"workbench: warning: {recognizer.calibration.warning}", file=sys.stderr)
     report = []
     for path in args.images:
         results = recognizer.recognize_image(read_image(path), detector, aligned=args.aligned,
