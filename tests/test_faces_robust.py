@@ -148,6 +148,16 @@ def test_augmented_model_keeps_training_labels_first_and_cross_validates(astrona
         assert calibration.genuine.size == 10 and calibration.impostor.size > 0
 
 
+def test_large_galleries_train_without_copies(monkeypatch):
+    from workbench.faces import eigenfaces
+
+    monkeypatch.setattr(eigenfaces, "AUGMENT_MAX_FACES", 6)
+    rng = np.random.default_rng(1)
+    faces = rng.integers(0, 256, (8, 112, 92)).astype(np.uint8)
+    model = EigenfaceModel(augment=True).fit(faces, list("aabbccdd"))
+    assert model.labels_.size == 8
+
+
 # ------------------------------------------------------------------ small galleries
 def test_gallery_warning_speaks_up_for_small_galleries_only():
     assert "1 person" in gallery_warning(["a"] * 8)

@@ -54,6 +54,7 @@ from workbench.faces.errors import ModelError
 
 __all__ = [
     "AUGMENTATIONS",
+    "AUGMENT_MAX_FACES",
     "EigenfaceModel",
     "PCA_CAP",
     "FisherfaceModel",
@@ -197,6 +198,11 @@ AUGMENTATIONS: tuple[str, ...] = ("mirror", "shift", "scale", "light")
 #: 0.917 / 0.935, 400 dims 0.913 / 0.950, 100 dims 0.857 / 0.955.
 PCA_CAP = 400
 
+#: Galleries with more faces than this train without augmentation: they have many shots
+#: already, and ten copies of each would need ten times the memory (4,000 copies of 92 x 112
+#: crops are 330 MB as float64, and training holds a few such matrices).
+AUGMENT_MAX_FACES = 400
+
 
 def augment_faces(
     faces: np.ndarray, labels: np.ndarray, kinds: Sequence[str] = AUGMENTATIONS,
@@ -305,7 +311,8 @@ class _FaceSpaceModel:
         """Rows, image shape, names and classes to train on (augmented when asked to)."""
         matrix, shape = _as_matrix(faces)
         names, classes = self._check_labels(matrix.shape[0], labels)
-        if self.augment and shape is not None and len(shape) == 2:
+        if (self.augment and shape is not None and len(shape) == 2
+                and matrix.shape[0] <= AUGMENT_MAX_FACES):
             images, names = augment_faces(matrix.reshape((-1, *shape)), names)
             matrix = images.reshape(images.shape[0], -1).astype(np.float64)
         return matrix, shape, names, classes
