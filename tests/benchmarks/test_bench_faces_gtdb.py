@@ -19,7 +19,8 @@ Data (skipped where absent; never copied into the repository):
   shadow x 0.55), then found, aligned and recognised again; enrolment stays as it was.
 
 OpenCV's side (``cv2.face`` from opencv-contrib, in its own environment: set
-``WORKBENCH_CONTRIB_PYTHON``, default ``/work/cvcontrib/bin/python``) runs in a subprocess on
+``WORKBENCH_CONTRIB_PYTHON``, default ``/tmp/contrib-venv/bin/python`` as in
+test_bench_faces.py) runs in a subprocess on
 the very same arrays, given two ways: OpenCV users' usual input (the Haar box cropped, resized
 to 92 x 112 and histogram-equalised) and Workbench's own aligned, normalised crops.
 EigenFaceRecognizer keeps 50 components, as in the issue's table; FisherFaceRecognizer its
@@ -53,7 +54,7 @@ from workbench.imaging.io import read_image
 
 pytestmark = pytest.mark.bench
 
-CONTRIB_PYTHON = os.environ.get("WORKBENCH_CONTRIB_PYTHON", "/work/cvcontrib/bin/python")
+CONTRIB_PYTHON = os.environ.get("WORKBENCH_CONTRIB_PYTHON", "/tmp/contrib-venv/bin/python")
 
 OPENCV_SCRIPT = textwrap.dedent("""
     import json, sys
