@@ -194,9 +194,9 @@ def test_live_enrolment_shots_see_a_newcomer_at_once(detector):
     analyse_frame(frames[0], tracker, None)
     crowded = frames[1].copy()
     crowded[10:310, 380:630] = cv2.resize(data.astronaut()[40:280, 120:320], (250, 300))
-    found, shot, _ = analyse_frame(crowded, tracker, None)
+    found, shot, _, _ = analyse_frame(crowded, tracker, None)
     assert len(found) == 1 and shot is None  # not enrolling: the newcomer waits for a search
-    found, shot, _ = analyse_frame(crowded, tracker, None, check_enrolment=True)
+    found, shot, _, _ = analyse_frame(crowded, tracker, None, check_enrolment=True)
     assert len(found) == 2
     assert not shot.ok and any("2 faces" in reason for reason in shot.reasons)
 

@@ -203,3 +203,40 @@ def test_the_panel_is_not_settled_until_the_photo_is_recognised(qtbot, panel, mo
     release.set()
     qtbot.waitUntil(panel.settled, timeout=20000)
     assert len(panel.recognitions) == 1
+
+
+def test_thresholds_tab_shows_rates_warning_and_the_method(qtbot, panel, tmp_path):
+    from PySide6 import QtCore
+
+    rng = np.random.default_rng(7)
+    people = {}
+    for name in ("Ann", "Ben"):
+        base = cv2_blur(rng.uniform(30, 230, (112, 92)))
+        paths = []
+        for i in range(4):
+            path = tmp_path / f"{name}{i}.png"
+            write_image(path, np.clip(base + rng.normal(0, 6, base.shape), 0, 255
+                                      ).astype(np.uint8))
+            paths.append(path)
+        people[name] = paths
+        panel.name_edit.setText(name)
+        assert panel.add_photos(paths, aligned=True) is not None
+        wait_idle(qtbot, panel)
+    assert panel.recognizer is not None
+    # two people, four shots each: trained, but the user is told not to trust the thresholds
+    assert not panel.warning_label.isHidden() and "Too few faces" in panel.warning_label.text()
+    assert "% of enrolled people's faces are named" in panel.rates_label.text()
+    assert "% of strangers are rejected" in panel.rates_label.text()
+    # the method is visible: Fisherfaces chosen, eigenfaces used until there are 3 people
+    assert panel.method_combo.currentData() == "fisherfaces"
+    assert "Eigenfaces (Fisherfaces from 3 people on)" in panel.status.text()
+    before = panel.rates_label.text()
+    panel.identity_slider.setValue(1)  # the strictest threshold names nobody
+    assert panel.rates_label.text() != before and "0% of enrolled" in panel.rates_label.text()
+    # switching the method with the keyboard stores it in the gallery and retrains
+    panel.method_combo.setFocus()
+    qtbot.keyClick(panel.method_combo, QtCore.Qt.Key.Key_Down)
+    wait_idle(qtbot, panel)
+    assert panel.gallery.settings.method == "eigenfaces"
+    assert panel.method_combo.currentData() == "eigenfaces"
+    assert "Eigenfaces ·" in panel.status.text()

@@ -24,9 +24,10 @@ from workbench.errors import InputError, WorkbenchError
 def analyse_frame(frame: np.ndarray, detector, recognizer, *, check_enrolment: bool = False):
     """One face-detection pass per frame, shared by recognition, the enrolment shot check and
     the reconstruction view: (recognitions or bare (box, crop) detections, ShotCheck or None,
-    the largest face's aligned crop or None). ``detector``: a FaceDetector, or a FaceTracker
-    for a stream (it searches near the faces of the previous frames)."""
-    from workbench.faces.detect import FaceTracker, check_shot
+    the largest face's aligned crop or None, the largest face's light balance or None: see
+    :func:`~workbench.faces.detect.light_balance`). ``detector``: a FaceDetector, or a
+    FaceTracker for a stream (it searches near the faces of the previous frames)."""
+    from workbench.faces.detect import FaceTracker, check_shot, light_balance
 
     if isinstance(detector, FaceTracker):  # enrolment shots must see everybody in view
         faces = detector.detect(frame, full=check_enrolment)
@@ -35,11 +36,12 @@ def analyse_frame(frame: np.ndarray, detector, recognizer, *, check_enrolment: b
         faces = detector.detect(frame)
     if recognizer is not None and faces:
         found = recognizer.recognize_many(np.stack([f.aligned for f in faces]),
-                                          [f.box for f in faces])
+                                          [f.box for f in faces], [f.alignment for f in faces])
     else:
         found = [(f.box, f.aligned) for f in faces]
     shot = check_shot(frame, detector, faces=faces) if check_enrolment else None
-    return found, shot, (faces[0].aligned if faces else None)
+    return (found, shot, (faces[0].aligned if faces else None),
+            (light_balance(faces[0].raw) if faces else None))
 
 
 def people_count(n: int) -> str:
@@ -87,6 +89,7 @@ class RecognitionRequest:
     detector: Any
     recognizer: Any
     lock: Any
+    crop_settings: dict = field(default_factory=dict)
 
     def run(self):
         if self.lock.acquire(blocking=False):
@@ -96,7 +99,7 @@ class RecognitionRequest:
                 self.lock.release()
         from workbench.faces.detect import FaceDetector
 
-        return analyse_frame(self.image, FaceDetector(), self.recognizer)
+        return analyse_frame(self.image, FaceDetector(**self.crop_settings), self.recognizer)
 
 
 class FacesSession:
@@ -122,6 +125,7 @@ class FacesSession:
             self.gallery.close()
         self.gallery = gallery
         self.recognizer = None
+        self._detector = None  # crops must be normalised the way this gallery stores them
         return gallery
 
     def _need_gallery(self):
@@ -184,11 +188,17 @@ class FacesSession:
                                     self.recognizer.face_threshold)
 
     # ---------------------------------------------------------- recognition
+    def crop_settings(self) -> dict:
+        """Detector settings that make crops the way the open gallery stores them."""
+        if self.gallery is None:
+            return {}
+        return {"size": self.gallery.face_size, "illumination": self.gallery.illumination}
+
     def detector(self):
         if self._detector is None:
             from workbench.faces.detect import FaceDetector
 
-            self._detector = FaceDetector()
+            self._detector = FaceDetector(**self.crop_settings())
         return self._detector
 
     def show_photo(self, image: np.ndarray) -> None:
@@ -204,7 +214,7 @@ class FacesSession:
         if self.image is None:
             return None
         return RecognitionRequest(self.image_id, self.image, self.detector(), self.recognizer,
-                                  self._detector_lock)
+                                  self._detector_lock, self.crop_settings())
 
     def accept_recognition(self, image_id: int, found) -> bool:
         if image_id != self.image_id or self.image is None:
@@ -255,11 +265,12 @@ class FacesSession:
                            tuple(capture.shots))
 
     def photos_for_enrolment(self, paths, *, aligned: bool = False):
-        """Check photos as enrolment shots: (crops, sources, rejected reasons)."""
+        """Check photos as enrolment shots: (crops, sources, rejected reasons, notes on light
+        from one side)."""
         from workbench.faces.detect import check_shot
         from workbench.imaging.io import read_image
 
-        crops, sources, rejected = [], [], []
+        crops, sources, rejected, notes = [], [], [], []
         for p in paths:
             try:
                 with self._detector_lock:
@@ -270,6 +281,7 @@ class FacesSession:
             if check.ok:
                 crops.append(check.face.aligned)
                 sources.append(str(p))
+                notes += [f"{Path(p).name}: {n}" for n in check.notes if "one side" in n]
             else:
                 rejected.append(f"{Path(p).name}: {'; '.join(check.reasons)}")
-        return crops, sources, rejected
+        return crops, sources, rejected, notes

@@ -80,6 +80,9 @@ class FacesPanel(Panel):
         self._retrain_again = False
         self.recognition_request = LatestRequest(self)  # the latest photo's recognition wins
         self._box_items: list = []
+        from workbench.faces.stable import StableNames
+
+        self.stable = StableNames(frames=3)  # live names shown once 3 frames agree
         self._build()
 
     # The session's state, read-only here: the panel changes it through the session's methods.
@@ -128,6 +131,14 @@ class FacesPanel(Panel):
         self.people.setIconSize(QtCore.QSize(46, 56))
         self.rename_button = QtWidgets.QPushButton("Rename…")
         self.delete_button = QtWidgets.QPushButton("Delete")
+        self.method_combo = QtWidgets.QComboBox()
+        self.method_combo.addItem("Fisherfaces (recommended)", "fisherfaces")
+        self.method_combo.addItem("Eigenfaces", "eigenfaces")
+        self.method_combo.setToolTip(
+            "How faces are told apart. Fisherfaces name people better (they learn what differs "
+            "between people, not what differs between photos); they need 3 people, and the "
+            "gallery uses eigenfaces until then. Eigenfaces always decide whether it is a face "
+            "and fill the Insight tab.")
         enrol = QtWidgets.QWidget()
         el = QtWidgets.QVBoxLayout(enrol)
         el.addWidget(self.name_edit)
@@ -138,6 +149,10 @@ class FacesPanel(Panel):
         el.addLayout(row)
         el.addWidget(QtWidgets.QLabel("<b>Enrolled</b>"))
         el.addWidget(self.people, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("Method"))
+        row.addWidget(self.method_combo, 1)
+        el.addLayout(row)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.rename_button)
         row.addWidget(self.delete_button)
@@ -192,8 +207,16 @@ class FacesPanel(Panel):
         self.face_label = QtWidgets.QLabel()
         self.save_thresholds_button = QtWidgets.QPushButton("Keep these thresholds")
         self.reset_thresholds_button = QtWidgets.QPushButton("Back to tuned")
+        self.rates_label = QtWidgets.QLabel()
+        self.rates_label.setWordWrap(True)
+        self.warning_label = QtWidgets.QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #b05000;")
+        self.warning_label.hide()
         thresholds = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(thresholds)
+        tl.addWidget(self.warning_label)
+        tl.addWidget(self.rates_label)
         tl.addWidget(self.roc, 2)
         tl.addWidget(self.hist, 2)
         form = QtWidgets.QFormLayout()
@@ -241,6 +264,8 @@ class FacesPanel(Panel):
         self.face_slider.valueChanged.connect(self._on_threshold)
         self.save_thresholds_button.clicked.connect(self.keep_thresholds)
         self.reset_thresholds_button.clicked.connect(lambda: self.keep_thresholds(reset=True))
+        self.method_combo.activated.connect(
+            lambda index: self.set_method(self.method_combo.itemData(index)))
         self._countdown_timer = QtCore.QTimer(self, interval=700)
         self._countdown_timer.timeout.connect(self._tick)
         self._sync()
@@ -291,12 +316,36 @@ class FacesPanel(Panel):
         except WorkbenchError as exc:
             self.report_error(exc)
             return False
+        self.stable.reset()
+        self._show_method()
         self.settings().setValue("faces/gallery", str(path))
         self.gallery_label.setText(f"Gallery: <b>{Path(path).name}</b>")
         self.gallery_label.setToolTip(str(path))
         self.refresh_people()
         self.retrain()
         return True
+
+    def _show_method(self) -> None:
+        if self.gallery is None:
+            return
+        index = self.method_combo.findData(self.gallery.settings.method)
+        self.method_combo.setCurrentIndex(max(index, 0))
+
+    def set_method(self, method: str) -> None:
+        """Train the gallery with ``"fisherfaces"`` or ``"eigenfaces"`` from now on."""
+        from dataclasses import replace
+
+        if self.gallery is None or method == self.gallery.settings.method:
+            return
+        try:
+            self.gallery.set_settings(replace(self.gallery.settings, method=method))
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            self._show_method()
+            return
+        self._show_method()
+        self.session.recognizer = None
+        self.retrain()
 
     def refresh_people(self) -> None:
         self.people.clear()
@@ -436,6 +485,8 @@ class FacesPanel(Panel):
             curve.setData([], [])
         self.roc_point.setData([], [])
         self.roc.setTitle(None)
+        self.rates_label.setText("")
+        self.warning_label.hide()
         self._sync()
 
     def _show_model(self) -> None:
@@ -476,9 +527,15 @@ class FacesPanel(Panel):
             self.roc_point.setData([], [])
             self.roc.setTitle("An ROC needs two or more people, one of them with two or more "
                               "pictures: enrol someone else to tune the thresholds.", size="9pt")
-        self.status.setText(f"{people_count(len(model.classes_))} · {type(model).__name__} · "
-                            "thresholds: "
+        method = "Fisherfaces" if model.kind == "fisherfaces" else "Eigenfaces"
+        wanted = self.gallery.settings.method if self.gallery is not None else model.kind
+        if wanted != model.kind:
+            method += " (Fisherfaces from 3 people on)"
+        self.status.setText(f"{people_count(len(model.classes_))} · {method} · thresholds: "
                             f"{cal.rule if cal else 'set by hand'}")
+        warning = cal.warning if cal is not None else ""
+        self.warning_label.setText(f"⚠ {warning}" if warning else "")
+        self.warning_label.setVisible(bool(warning))
         self._sync()
 
     def _slider_scale(self) -> float:
@@ -517,6 +574,10 @@ class FacesPanel(Panel):
         far, tar = r.calibration.operating_point(r.identity_threshold)
         self.roc_point.setData([far], [tar])
         self.hist_line.setValue(r.identity_threshold)
+        self.rates_label.setText(
+            f"<b>At this threshold: {tar:.0%} of enrolled people's faces are named, "
+            f"{1 - far:.0%} of strangers are rejected</b> (measured on the gallery's own faces, "
+            "each by a model trained without it)")
         self.roc.setTitle(f"at {r.identity_threshold:.1f}: {tar:.0%} of genuine accepted, "
                           f"{far:.0%} of impostors", size="9pt")
 
@@ -562,7 +623,7 @@ class FacesPanel(Panel):
             return None
 
         def done(value) -> None:
-            found, _shot, crop = value
+            found, _shot, crop, _light = value
             if self.session.accept_recognition(request.image_id, found):
                 self._draw(found, crop)
 
@@ -570,13 +631,18 @@ class FacesPanel(Panel):
                                         on_error=self.report_error)
         return self.recognition_request.job
 
-    def _draw(self, found: list, crop: np.ndarray | None = None) -> None:
+    def _draw(self, found: list, crop: np.ndarray | None = None, shown: list | None = None
+              ) -> None:
+        """Boxes and labels; ``shown``: the stable verdict per recognition (live view), whose
+        label waits ("…") until a few frames agree."""
         for item in self._box_items:
             self.view.view_box.removeItem(item)
         self._box_items = []
-        for entry in found:
+        for k, entry in enumerate(found):
             if isinstance(entry, tuple):  # no model yet: a detection only
                 box, status, text = entry[0], None, "not enrolled yet"
+            elif shown is not None and shown[k].status is None:
+                box, status, text = entry.box, None, "…"
             else:
                 box, status = entry.box, entry.status
                 text = (f"{entry.name}  {entry.distance:.1f}" if status == "known" else
@@ -609,13 +675,14 @@ class FacesPanel(Panel):
         self.stop_stream()
         # the stream thread's own (cascades are not shared); the tracker searches near the
         # faces of the last frames and the whole frame every few frames (~6x less search)
-        detector = FaceTracker(FaceDetector())
+        detector = FaceTracker(FaceDetector(**self.session.crop_settings()))
         session = self.session
 
         def process(frame):  # on the stream's thread
             return analyse_frame(frame, detector, session.recognizer,
                                  check_enrolment=session.capturing)
 
+        self.stable.reset()
         runner = start_live(self, source, process, self._on_live, self._on_stream_finished,
                             loop=loop)
         if runner is None:
@@ -641,13 +708,19 @@ class FacesPanel(Panel):
             self._sync()
 
     def _on_live(self, item: LiveResult) -> None:
-        found, shot, crop = item.output
+        from workbench.faces.detect import ONE_SIDED_LIMIT
+
+        found, shot, crop, balance = item.output
         self.view.set_image(item.frame, fit=self.view.image is None)
         self.session.recognitions = found
-        self._draw(found, crop)
+        recognised = [r for r in found if not isinstance(r, tuple)]
+        shown = self.stable.update(recognised) if len(recognised) == len(found) else None
+        self._draw(found, crop, shown)
         st = item.stats
+        light = ("" if balance is None or balance >= ONE_SIDED_LIMIT else
+                 " · the light comes from one side: face the light before you enrol")
         self.status.setText(f"{st.fps:.1f} fps · {st.process_ms:.0f} ms per frame · "
-                            f"{len(found)} face(s)")
+                            f"{len(found)} face(s){light}")
         capture = self.session.capture
         outcome = self.session.take_shot(shot)
         if outcome is None:
@@ -696,10 +769,13 @@ class FacesPanel(Panel):
         if not name:
             self.warn("Type the person's name first.")
             return None
-        crops, sources, rejected = self.session.photos_for_enrolment(paths, aligned=aligned)
+        crops, sources, rejected, notes = self.session.photos_for_enrolment(paths,
+                                                                            aligned=aligned)
         if rejected:
             self.warn("Skipped " + " · ".join(rejected[:3]) +
                       (f" (and {len(rejected) - 3} more)" if len(rejected) > 3 else ""))
+        elif notes:
+            self.warn(" · ".join(notes[:2]))
         if not crops:
             return None
         return self._enrol(name, crops, sources)
