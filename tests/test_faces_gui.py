@@ -85,6 +85,23 @@ def _select(qtbot, panel, name):
     raise AssertionError(f"{name} is not in the list")
 
 
+def _answer_dialog_with(text: str, seen: dict | None = None) -> None:
+    """Type ``text`` into the next modal input dialog and press OK (as a user would)."""
+    from PySide6 import QtCore, QtWidgets
+
+    def answer():
+        dialog = QtWidgets.QApplication.activeModalWidget()
+        if dialog is None:  # not open yet
+            QtCore.QTimer.singleShot(20, answer)
+            return
+        if seen is not None:
+            seen["title"], seen["width"] = dialog.windowTitle(), dialog.width()
+        dialog.setTextValue(text)
+        dialog.accept()
+
+    QtCore.QTimer.singleShot(20, answer)
+
+
 def test_enrol_from_video_recognise_rename_delete_and_thresholds(
         qtbot, panel, astronaut_video, synthetic_person, monkeypatch):
     from PySide6 import QtWidgets
@@ -120,8 +137,7 @@ def test_enrol_from_video_recognise_rename_delete_and_thresholds(
     panel.stop_stream()
     # rename and delete
     _select(qtbot, panel, "Eileen")
-    monkeypatch.setattr(QtWidgets.QInputDialog, "getText",
-                        lambda *a, **k: ("Eileen Collins", True))
+    _answer_dialog_with("Eileen Collins")
     _click(qtbot, panel.rename_button)
     wait_idle(qtbot, panel)
     _select(qtbot, panel, "Other")
@@ -240,3 +256,64 @@ def test_thresholds_tab_shows_rates_warning_and_the_method(qtbot, panel, tmp_pat
     assert panel.gallery.settings.method == "eigenfaces"
     assert panel.method_combo.currentData() == "eigenfaces"
     assert "Eigenfaces ·" in panel.status.text()
+
+
+def _two_people(qtbot, panel, tmp_path, shots=4):
+    rng = np.random.default_rng(11)
+    for name in ("Ann", "Ben"):
+        base = cv2_blur(rng.uniform(30, 230, (112, 92)))
+        paths = []
+        for i in range(shots):
+            path = tmp_path / f"{name}{i}.png"
+            write_image(path, np.clip(base + rng.normal(0, 6, base.shape), 0, 255
+                                      ).astype(np.uint8))
+            paths.append(path)
+        panel.name_edit.setText(name)
+        assert panel.add_photos(paths, aligned=True) is not None
+        wait_idle(qtbot, panel)
+
+
+def test_add_photos_asks_for_the_name_before_the_file_dialog(qtbot, panel, monkeypatch):
+    from PySide6 import QtWidgets
+
+    opened = []
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileNames",
+                        lambda *a, **k: (opened.append(1), ([], ""))[1])
+    panel.name_edit.setText("  ")
+    _click(qtbot, panel.add_photos_button)
+    assert opened == []  # no photos chosen and then thrown away
+    assert "name first" in panel.window().message_label.text()
+
+
+def test_after_enrolling_and_renaming_the_name_field_is_empty_and_the_person_selected(
+        qtbot, panel, tmp_path):
+
+    _two_people(qtbot, panel, tmp_path)
+    assert panel.name_edit.text() == ""  # the next photos cannot go to Ben by mistake
+    assert panel.selected_person() == "Ben"
+    assert "(4 faces)" in panel.people.currentItem().text()
+    _select(qtbot, panel, "Ann")
+    seen = {}
+    _answer_dialog_with("Ann Lee", seen)
+    _click(qtbot, panel.rename_button)
+    wait_idle(qtbot, panel)
+    assert seen["title"] == "Rename person" and seen["width"] >= 380
+    assert panel.selected_person() == "Ann Lee"
+    assert "2 people" in panel.status.text()
+
+
+def test_moving_one_threshold_leaves_the_other_exactly_where_it_was(qtbot, panel, tmp_path):
+    from PySide6 import QtCore
+
+    _two_people(qtbot, panel, tmp_path, shots=5)
+    r = panel.recognizer
+    face_before = r.face_threshold
+    panel.identity_slider.setFocus()
+    qtbot.keyClick(panel.identity_slider, QtCore.Qt.Key.Key_PageUp)
+    assert panel.recognizer.face_threshold == face_before  # not rounded to a slider step
+    identity = panel.recognizer.identity_threshold
+    panel.identity_spin.setFocus()
+    qtbot.keyClick(panel.identity_spin, QtCore.Qt.Key.Key_Up)
+    assert panel.recognizer.identity_threshold == pytest.approx(round(identity, 1) + 0.1)
+    assert panel.recognizer.face_threshold == face_before
+    assert f"{panel.recognizer.identity_threshold:.1f}" in panel.identity_label.text()

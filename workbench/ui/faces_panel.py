@@ -193,10 +193,14 @@ class FacesPanel(Panel):
         self.hist = pg.PlotWidget(background="w")
         self.hist.setLabel("bottom", "distance in face space")
         self.hist.addLegend()
-        self.hist_genuine = self.hist.plot(stepMode="center", fillLevel=0,
-                                           brush=(60, 160, 60, 120), name="same person")
-        self.hist_impostor = self.hist.plot(stepMode="center", fillLevel=0,
-                                            brush=(220, 120, 30, 120), name="different people")
+        # outlines in two distinct colours over light fills: where they overlap both stay legible
+        self.hist_genuine = self.hist.plot(
+            stepMode="center", fillLevel=0, pen=pg.mkPen("#2e8b3e", width=2),
+            brush=(46, 139, 62, 45), name="same person")
+        self.hist_impostor = self.hist.plot(
+            stepMode="center", fillLevel=0,
+            pen=pg.mkPen("#6a3dc8", width=2, style=QtCore.Qt.PenStyle.DashLine),
+            brush=(106, 61, 200, 45), name="different people")
         self.hist_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d04020", width=2))
         self.hist.addItem(self.hist_line)
         self.identity_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal,
@@ -219,9 +223,19 @@ class FacesPanel(Panel):
         tl.addWidget(self.rates_label)
         tl.addWidget(self.roc, 2)
         tl.addWidget(self.hist, 2)
+        # a spin box beside each slider: 0.1 per arrow key or wheel step, or type the value
+        self.identity_spin = QtWidgets.QDoubleSpinBox(decimals=1, singleStep=0.1,
+                                                      maximum=1e6, minimumWidth=90)
+        self.face_spin = QtWidgets.QDoubleSpinBox(decimals=1, singleStep=0.1, maximum=1e6,
+                                                  minimumWidth=90)
         form = QtWidgets.QFormLayout()
-        form.addRow(self.identity_label, self.identity_slider)
-        form.addRow(self.face_label, self.face_slider)
+        for label, slider, spin in ((self.identity_label, self.identity_slider,
+                                     self.identity_spin),
+                                    (self.face_label, self.face_slider, self.face_spin)):
+            pair = QtWidgets.QHBoxLayout()
+            pair.addWidget(slider, 1)
+            pair.addWidget(spin)
+            form.addRow(label, pair)
         tl.addLayout(form)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.save_thresholds_button)
@@ -260,8 +274,13 @@ class FacesPanel(Panel):
         self.rename_button.clicked.connect(self.rename_dialog)
         self.delete_button.clicked.connect(self.delete_selected)
         self.people.currentItemChanged.connect(lambda *_a: self._sync())
-        self.identity_slider.valueChanged.connect(self._on_threshold)
-        self.face_slider.valueChanged.connect(self._on_threshold)
+        # each control changes its own threshold only (moving one never rounds the other)
+        self.identity_slider.valueChanged.connect(
+            lambda v: self._set_threshold("identity", v * self._slider_scale()))
+        self.face_slider.valueChanged.connect(
+            lambda v: self._set_threshold("face", v * self._slider_scale()))
+        self.identity_spin.valueChanged.connect(lambda v: self._set_threshold("identity", v))
+        self.face_spin.valueChanged.connect(lambda v: self._set_threshold("face", v))
         self.save_thresholds_button.clicked.connect(self.keep_thresholds)
         self.reset_thresholds_button.clicked.connect(lambda: self.keep_thresholds(reset=True))
         self.method_combo.activated.connect(
@@ -353,7 +372,8 @@ class FacesPanel(Panel):
             return
         try:
             for name, count, crop in self.session.people():
-                item = QtWidgets.QListWidgetItem(f"{name}  ({count} faces)")
+                item = QtWidgets.QListWidgetItem(
+                    f"{name}  ({count} {'face' if count == 1 else 'faces'})")
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
                 if crop is not None:
                     h, w = crop.shape[:2]
@@ -378,9 +398,15 @@ class FacesPanel(Panel):
         if not old:
             self.warn("Select a person to rename.")
             return
-        new, ok = QtWidgets.QInputDialog.getText(self, "Rename", f"New name for {old}:", text=old)
-        if ok and new:
-            self.rename(old, new)
+        dialog = QtWidgets.QInputDialog(self)
+        dialog.setWindowTitle("Rename person")
+        dialog.setLabelText(f"New name for {old}:")
+        dialog.setTextValue(old)
+        field = dialog.findChild(QtWidgets.QLineEdit)
+        if field is not None:  # room for the title and a long name (Qt's default is tiny)
+            field.setMinimumWidth(360)
+        if dialog.exec() and dialog.textValue().strip():
+            self.rename(old, dialog.textValue())
 
     def rename(self, old: str, new: str) -> bool:
         try:
@@ -388,10 +414,19 @@ class FacesPanel(Panel):
         except WorkbenchError as exc:
             self.report_error(exc)
             return False
+        new = new.strip()
         self.info(f"Renamed {old} to {new}.")
         self.refresh_people()
+        self.select_person(new)  # the selection follows the renamed person
+        self.name_edit.clear()
         self.retrain()
         return True
+
+    def select_person(self, name: str) -> None:
+        for i in range(self.people.count()):
+            if self.people.item(i).data(QtCore.Qt.ItemDataRole.UserRole) == name:
+                self.people.setCurrentRow(i)
+                return
 
     def delete_selected(self) -> None:
         name = self.selected_person()
@@ -501,15 +536,7 @@ class FacesPanel(Panel):
             self.scree_curve.setData(x, np.cumsum(ratio))
         self.eigen_view.set_image(tile(faces, 4))
         cal = r.calibration
-        scale = self._slider_scale()
-        self.identity_slider.blockSignals(True)
-        self.face_slider.blockSignals(True)
-        for slider, value in ((self.identity_slider, r.identity_threshold),
-                              (self.face_slider, r.face_threshold)):
-            if np.isfinite(value):  # a threshold the calibration could not set stays put
-                slider.setValue(int(round(value / scale)))
-        self.identity_slider.blockSignals(False)
-        self.face_slider.blockSignals(False)
+        self._show_thresholds()  # a threshold the calibration could not set stays put
         self._label_thresholds()
         if cal is not None and cal.genuine.size and cal.impostor.size:
             fpr, tpr, _ = cal.roc()
@@ -556,12 +583,30 @@ class FacesPanel(Panel):
         self.identity_label.setText(f"unknown above {self.recognizer.identity_threshold:.1f}")
         self.face_label.setText(f"not a face above {self.recognizer.face_threshold:.1f}")
 
-    def _on_threshold(self, _value: int) -> None:
-        if self.recognizer is None:
+    def _show_thresholds(self) -> None:
+        """The spin boxes and sliders at the recognizer's thresholds, without feedback."""
+        r = self.recognizer
+        if r is None:
             return
         scale = self._slider_scale()
-        self.session.set_thresholds(self.identity_slider.value() * scale,
-                                    self.face_slider.value() * scale)
+        for slider, spin, value in ((self.identity_slider, self.identity_spin,
+                                     r.identity_threshold),
+                                    (self.face_slider, self.face_spin, r.face_threshold)):
+            if not np.isfinite(value):
+                continue
+            for control, v in ((slider, int(round(value / scale))), (spin, value)):
+                control.blockSignals(True)
+                control.setValue(v)
+                control.blockSignals(False)
+
+    def _set_threshold(self, which: str, value: float) -> None:
+        r = self.recognizer
+        if r is None:
+            return
+        identity = value if which == "identity" else r.identity_threshold
+        face = value if which == "face" else r.face_threshold
+        self.session.set_thresholds(identity, face)
+        self._show_thresholds()
         self._label_thresholds()
         self._update_operating_point()
         if self.image is not None and self.runner is None:
@@ -759,6 +804,10 @@ class FacesPanel(Panel):
                           "camera.")
 
     def add_photos_dialog(self) -> None:
+        if not self.name_edit.text().strip():  # asked before the photos are chosen, not after
+            self.warn("Type the person's name first, then Add photos….")
+            self.name_edit.setFocus()
+            return
         paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Photos of the person", "",
                                                           image_filter())
         if paths:
@@ -788,7 +837,10 @@ class FacesPanel(Panel):
 
         def done(ids) -> None:
             self.info(f"Enrolled {len(ids)} face(s) of {name}.")
+            if self.name_edit.text().strip() == name:
+                self.name_edit.clear()  # the next photos are not added to this person by mistake
             self.refresh_people()
+            self.select_person(name)
             self.retrain()
 
         self._enrol_job = run_in_background(work, on_done=done, on_error=self.report_error,
@@ -805,7 +857,8 @@ class FacesPanel(Panel):
         ready = self.recognizer is not None
         for stack in (self.insight_stack, self.thresholds_stack):
             stack.setCurrentIndex(1 if ready else 0)
-        for w in (self.identity_slider, self.face_slider, self.save_thresholds_button,
+        for w in (self.identity_slider, self.face_slider, self.identity_spin, self.face_spin,
+                  self.save_thresholds_button,
                   self.reset_thresholds_button):
             w.setEnabled(ready)
 
