@@ -184,6 +184,64 @@ def test_losses_reduce_to_cross_entropy(torch_mod):
     assert torch.allclose(binned_loss(logits, index, weight, class_weights=w), 2 * ce, atol=1e-6)
 
 
+@pytest.mark.parametrize("tune_from", [5, 8, 11, 12, 16])
+def test_frozen_part_and_upper_blocks_reproduce_the_whole_trunk(torch_mod, tune_from):
+    torch = torch_mod
+    from workbench.colorize.training.model import (
+        Colorizer,
+        FrozenTrunk,
+        cached_feature_names,
+        run_upper_blocks,
+    )
+
+    torch.manual_seed(0)
+    net = Colorizer(7, 8, pretrained=False, tune_from=tune_from).eval()
+    light = torch.rand(2, 1, 64, 64) * 100
+    with torch.no_grad():
+        whole = net.trunk(light)
+        frozen = FrozenTrunk(net.trunk, tune_from)
+        feats = dict(zip(cached_feature_names(tune_from), frozen(light), strict=True))
+        split = run_upper_blocks(net.trunk, feats, tune_from)
+    for a, b in zip(whole, split, strict=True):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b)
+    # only the blocks from tune_from on are trained, the rest of the encoder stays frozen
+    trained = {n for n, p in net.trunk.named_parameters() if p.requires_grad}
+    assert all(int(n.split(".")[1]) >= tune_from for n in trained)
+    assert bool(trained) == (tune_from < 16)
+    assert sum(p.numel() for p in net.tuned_parameters()) == sum(
+        p.numel() for p in net.trunk.parameters() if p.requires_grad)
+
+
+def test_cached_feature_names_follow_the_split():
+    from workbench.colorize.training.model import cached_feature_names
+
+    assert cached_feature_names(16) == ("s4", "s8", "s16", "s32")
+    assert cached_feature_names(11) == ("s4", "s8", "s16")
+    assert cached_feature_names(8) == ("s4", "s8", "x")
+    with pytest.raises(ValueError):
+        cached_feature_names(4)
+    with pytest.raises(ValueError):
+        cached_feature_names(17)
+
+
+def test_crops_cover_at_least_the_requested_area():
+    # a photo whose columns are numbered: the crop's width shows how much of the photo it took
+    h, w = 60, 200
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rng = np.random.default_rng(3)
+    widths = []
+    for _ in range(40):
+        marker = np.zeros((h, w, 3), np.uint8)
+        marker[:, :, 0] = np.arange(w)[None, :]
+        view = random_view(marker, 50, rng, whole=False, flip=False, min_area=0.8)
+        cols = view[..., 0].astype(int)
+        widths.append(cols.max() - cols.min() + 1)
+    # area ≥ 80 % with an aspect jitter of at most 4:3 (and the height capped at the photo's)
+    assert min(widths) >= 0.8 * w * 0.8
+    assert random_view(rgb, 50, rng, whole=True, flip=False).shape == (50, 50, 3)
+
+
 def _make_photos(folder, n, seed):
     import cv2
 
