@@ -17,7 +17,7 @@ OUT = Path("resources/screenshots")
 def settle(app: QtWidgets.QApplication, panel, seconds: float = 0.3) -> None:
     """Let debounced work start and background jobs finish."""
     end = time.monotonic() + seconds
-    while time.monotonic() < end or getattr(panel, "_job", None) is not None:
+    while time.monotonic() < end or not panel.settled():
         app.processEvents()
         time.sleep(0.01)
 
@@ -85,9 +85,7 @@ def main() -> None:
 
     window.select_panel("colorize")
     colorize = window.activate_current()
-    settle(app, colorize, 1.0)
-    while colorize._load_job is not None or colorize._predict_job is not None:
-        settle(app, colorize, 0.2)
+    settle(app, colorize, 1.0)  # settled: the model loaded and the sample colorized
     print(screenshot(window, OUT / "colorize.png"))
 
     window.select_panel("faces")

@@ -56,6 +56,13 @@ def hover(view, x: float, y: float) -> None:
     QtWidgets.QApplication.processEvents()
 
 
+def settle_layout() -> None:
+    """Run the layout requests still queued (a resize or a shown widget posts them)."""
+    for _ in range(3):
+        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+        QtWidgets.QApplication.processEvents()
+
+
 def shown(qtbot, widget, width: int, height: int):
     """``widget`` owned by ``qtbot``, resized and shown on the (offscreen) screen."""
     qtbot.addWidget(widget)
@@ -63,3 +70,47 @@ def shown(qtbot, widget, width: int, height: int):
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def answer_file_dialog(text: str, file_type: str | None = None, folder=None) -> dict:
+    """Answer the next Qt file dialog as a user would: go to ``folder`` (if given), choose
+    ``file_type`` (a name filter's text) in its type box with the arrow keys, type ``text``
+    into its name field, press Enter. Call before the click that opens the (modal) dialog;
+    returns what the dialog showed, filled in once it has been answered: ``directory`` it
+    opened in, ``name`` it suggested. (Type names that match no file there: the completer's
+    popup would take the Enter key.)"""
+    seen: dict = {}
+
+    def attempt() -> None:
+        dialog = next((w for w in QtWidgets.QApplication.topLevelWidgets()
+                       if isinstance(w, QtWidgets.QFileDialog) and w.isVisible()), None)
+        if dialog is None:  # not open yet: look again on a later turn of the event loop
+            QtCore.QTimer.singleShot(10, attempt)
+            return
+        try:
+            answer(dialog)
+        finally:
+            if dialog.isVisible():  # something failed: close it rather than hang the test
+                dialog.reject()
+
+    def answer(dialog) -> None:
+        edit = dialog.findChild(QtWidgets.QLineEdit, "fileNameEdit")
+        seen["directory"] = dialog.directory().absolutePath()
+        seen["name"] = edit.text()
+        if folder is not None:  # as if the user had clicked through to it
+            dialog.setDirectory(str(folder))
+        if file_type is not None:
+            combo = dialog.findChild(QtWidgets.QComboBox, "fileTypeCombo")
+            combo.setFocus()
+            while combo.currentText() != file_type and combo.currentIndex() < combo.count() - 1:
+                QtTest.QTest.keyClick(combo, QtCore.Qt.Key.Key_Down)
+            assert combo.currentText() == file_type, [combo.itemText(i)
+                                                      for i in range(combo.count())]
+        edit.setFocus()
+        edit.selectAll()
+        QtTest.QTest.keyClicks(edit, text)
+        QtTest.QTest.keyClick(edit, QtCore.Qt.Key.Key_Return)
+        seen["answered"] = True
+
+    QtCore.QTimer.singleShot(0, attempt)
+    return seen

@@ -175,8 +175,8 @@ def realistic_model(
             nodes.append(helper.make_node("Relu", [name], [f"r{i}"]))
             current = f"r{i}"
     if metadata is None:
+        from workbench.colorize.bins import ab_gamut_bins
         from workbench.colorize.contract import contract_metadata
-        from workbench.imaging.color import ab_gamut_bins
 
         centres = ab_gamut_bins() if q == len(ab_gamut_bins()) else rng.uniform(-80, 80, (q, 2))
         metadata = contract_metadata(

@@ -98,7 +98,7 @@ def test_bundled_info_reports_versions_and_the_provider_really_used(bundle, tmp_
         assert report[package][0].isdigit(), f"{package}: {report[package]}"
     assert report["ORT providers usable"].endswith("CPUExecutionProvider")
     # the bundle carries the compiled pyramid REDUCE built by this checkout's install
-    from workbench.imaging import pyramid
+    from workbench.pyramid import levels as pyramid
 
     if pyramid._compiled is not None:
         assert report["Pyramid REDUCE"].startswith("compiled"), report["Pyramid REDUCE"]

@@ -106,7 +106,7 @@ def test_info_lists_the_cpu_provider(capsys):
     report = json.loads(capsys.readouterr().out)
     assert "CPUExecutionProvider" in report["ORT providers usable"]
     assert report["Workbench"]
-    from workbench.imaging import pyramid
+    from workbench.pyramid import levels as pyramid
 
     compiled = pyramid._compiled is not None
     assert report["Pyramid REDUCE"].startswith("compiled" if compiled else "OpenCV route")

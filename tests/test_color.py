@@ -15,24 +15,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.color import rgb2lab
 
-from workbench.errors import WorkbenchError
-from workbench.imaging.color import (
-    D65_WHITE,
-    ColorInputError,
+from workbench.colorize.bins import (
     ab_gamut_bins,
     annealed_mean,
     bin_counts,
     distribution_entropy,
     empirical_distribution,
+    nearest_bin,
+    rebalancing_weights,
+    smooth_distribution,
+    soft_encode,
+)
+from workbench.errors import WorkbenchError
+from workbench.imaging.color import (
+    D65_WHITE,
+    ColorInputError,
     lab_to_rgb,
     lightness,
     lightness_ab_to_rgb,
     linear_to_srgb,
-    nearest_bin,
-    rebalancing_weights,
     rgb_to_lab,
-    smooth_distribution,
-    soft_encode,
     srgb_to_linear,
 )
 
@@ -223,7 +225,7 @@ def test_gamut_bins_hold_every_colour_and_only_reachable_bins():
 
 
 def test_gamut_bin_table_matches_the_computation():
-    from workbench.imaging.color import _gamut_bins
+    from workbench.colorize.bins import _gamut_bins
 
     computed = _gamut_bins(10.0)  # all 256^3 colours, ~1-2 s
     assert np.array_equal(computed, ab_gamut_bins(10))

@@ -53,7 +53,8 @@ def test_batch_writes_stem_png_per_input(model, grays, tmp_path, capsys):
     assert main(["colorize", *map(str, grays), "--out-dir", str(out_dir), "--model", str(model),
                  "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert sorted(p.name for p in out_dir.iterdir()) == ["g0.png", "g1.png"]
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == [".workbench-batch.jsonl", "g0.png", "g1.png"]  # the manifest for --resume
     assert len(doc["results"]) == 2
 
 
@@ -65,7 +66,7 @@ def test_batch_reports_a_bad_file_and_keeps_going(model, grays, tmp_path, capsys
                  str(model)])
     assert code == 2
     assert "broken.png" in capsys.readouterr().err
-    assert sorted(p.name for p in out_dir.iterdir()) == ["g0.png", "g1.png"]
+    assert sorted(p.name for p in out_dir.glob("*.png")) == ["g0.png", "g1.png"]
 
 
 def test_same_stems_do_not_overwrite_each_other(tmp_path):

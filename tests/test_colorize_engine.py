@@ -22,9 +22,10 @@ from workbench.colorize import (
     contract_metadata,
     inspect_model,
 )
+from workbench.colorize.bins import ab_gamut_bins
 from workbench.colorize.contract import TensorSpec, resolve_contract
 from workbench.errors import WorkbenchError
-from workbench.imaging.color import ab_gamut_bins, lightness, rgb_to_lab
+from workbench.imaging.color import lightness, rgb_to_lab
 from workbench.runtime import GPU_HELP
 
 RNG = np.random.default_rng(7)

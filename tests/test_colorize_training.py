@@ -139,12 +139,12 @@ def test_evalset_weights_come_from_the_whole_set_not_each_image():
 
 def test_evalset_and_training_prior_definitions_differ_when_the_prior_is_not_the_sets():
     pred, true = _two_colour_set()
-    from workbench.imaging import color
+    from workbench.colorize import bins
 
-    centres = color.ab_gamut_bins()
+    centres = bins.ab_gamut_bins()
     # a training prior in which red is as common as gray: no rebalancing between the two
     prior = np.full(len(centres), 1e-6)
-    prior[color.nearest_bin(np.array([[0.0, 0.0], [60.0, 40.0]], np.float32), centres)] = 1.0
+    prior[bins.nearest_bin(np.array([[0.0, 0.0], [60.0, 40.0]], np.float32), centres)] = 1.0
     train_acc = metrics.AucAccumulator(centres, prior / prior.sum())
     train_acc.add(pred, true)
     evalset = metrics.EvalSetAucAccumulator()
@@ -154,7 +154,7 @@ def test_evalset_and_training_prior_definitions_differ_when_the_prior_is_not_the
 
 
 def test_evaluation_prior_is_positive_and_normalised():
-    from workbench.imaging.color import ab_gamut_bins
+    from workbench.colorize.bins import ab_gamut_bins
 
     centres = ab_gamut_bins()
     p = np.zeros(len(centres))
@@ -213,11 +213,11 @@ def _solid_photos(folder, colours):
 
 def test_evaluation_reports_every_definition_per_group(tmp_path):
     from tests.onnx_models import bins_model
+    from workbench.colorize import bins
     from workbench.colorize.training.evaluate import evaluate_model, format_table
-    from workbench.imaging import color
 
-    centres = color.ab_gamut_bins()
-    red = int(color.nearest_bin(np.array([[60.0, 45.0]], np.float32), centres)[0])
+    centres = bins.ab_gamut_bins()
+    red = int(bins.nearest_bin(np.array([[60.0, 45.0]], np.float32), centres)[0])
     offsets = np.zeros(len(centres))
     offsets[red] = 30.0  # always predicts this red bin
     meta = {"workbench.output": "bins",
@@ -293,19 +293,19 @@ def torch_mod():
 
 def test_torch_soft_encoding_and_annealed_mean_match_color_py(torch_mod):
     torch = torch_mod
+    from workbench.colorize import bins
     from workbench.colorize.training.losses import annealed_mean_torch, soft_encode_torch
-    from workbench.imaging import color
 
-    centres = color.ab_gamut_bins()
+    centres = bins.ab_gamut_bins()
     ab = np.random.default_rng(0).uniform(-60, 60, (1, 2, 3, 4)).astype(np.float32)
     index, weight = soft_encode_torch(torch.from_numpy(ab), torch.from_numpy(centres.copy()))
-    ref = color.soft_encode(ab.transpose(0, 2, 3, 1), centres)
+    ref = bins.soft_encode(ab.transpose(0, 2, 3, 1), centres)
     np.testing.assert_array_equal(index.permute(0, 2, 3, 1).numpy()[..., 0], ref.indices[..., 0])
     np.testing.assert_allclose(np.sort(weight.permute(0, 2, 3, 1).numpy(), -1),
                                np.sort(ref.weights, -1), atol=1e-5)
     logits = np.random.default_rng(1).normal(0, 2, (1, len(centres), 2, 2)).astype(np.float32)
     got = annealed_mean_torch(torch.from_numpy(logits), torch.tensor(centres), 0.38).numpy()
-    want = color.annealed_mean(logits, centres, 0.38, axis=1, logits=True)
+    want = bins.annealed_mean(logits, centres, 0.38, axis=1, logits=True)
     np.testing.assert_allclose(got, want, atol=1e-3)
 
 
@@ -453,7 +453,7 @@ def shipped_model():
 def test_shipped_model_declares_its_contract_in_metadata(shipped_model):
     import onnx
 
-    from workbench.imaging.color import ab_gamut_bins
+    from workbench.colorize.bins import ab_gamut_bins
 
     model = onnx.load(str(shipped_model), load_external_data=False)
     meta = {p.key: p.value for p in model.metadata_props}

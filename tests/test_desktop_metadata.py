@@ -42,7 +42,7 @@ def test_desktop_entry_launches_workbench_with_its_icon():
 
 def test_desktop_entry_mime_types_are_files_the_app_opens():
     from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
-    from workbench.video import VIDEO_EXTENSIONS
+    from workbench.imaging.video import VIDEO_EXTENSIONS
 
     by_mime = {
         "image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif", "image/bmp": ".bmp",

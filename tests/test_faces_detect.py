@@ -187,16 +187,16 @@ def test_tracker_survives_a_change_of_frame_size(detector):
 def test_live_enrolment_shots_see_a_newcomer_at_once(detector):
     # Between whole-frame searches the tracker looks only near known faces; an enrolment shot
     # must search everything, or a second person stepping in would slip into the gallery.
-    from workbench.ui.faces_panel import analyse_frame
+    from workbench.faces.session import analyse_frame
 
     tracker = FaceTracker(detector, full_every=50)
     frames = _moving_astronaut(3, step=(1, 0))
     analyse_frame(frames[0], tracker, None)
     crowded = frames[1].copy()
     crowded[10:310, 380:630] = cv2.resize(data.astronaut()[40:280, 120:320], (250, 300))
-    found, shot, _ = analyse_frame(crowded, tracker, None)
+    found, shot, _, _ = analyse_frame(crowded, tracker, None)
     assert len(found) == 1 and shot is None  # not enrolling: the newcomer waits for a search
-    found, shot, _ = analyse_frame(crowded, tracker, None, check_enrolment=True)
+    found, shot, _, _ = analyse_frame(crowded, tracker, None, check_enrolment=True)
     assert len(found) == 2
     assert not shot.ok and any("2 faces" in reason for reason in shot.reasons)
 

@@ -145,8 +145,14 @@ def test_model_is_cached_and_rebuilt_when_people_change(tmp_path, gallery, monke
     assert gallery.recognizer().model.classes_ == ["Ada", "Bob", "Caroline"]
     gallery.remove("Bob")
     assert gallery.recognizer().model.classes_ == ["Ada", "Caroline"]
+    gallery.set_settings(ModelSettings(method="eigenfaces"))
+    assert type(gallery.model()).__name__ == "EigenfaceModel"
     gallery.set_settings(ModelSettings(method="fisherfaces"))
+    # two people: Fisherfaces would have one direction to tell them (and strangers) apart
+    assert type(gallery.model()).__name__ == "EigenfaceModel"
+    gallery.enroll("Dan", crops(4))
     assert type(gallery.model()).__name__ == "FisherfaceModel"
+    assert gallery.model().augment  # enrolment is augmented by default
 
 
 def test_thresholds_set_by_the_user_are_kept_with_the_model(gallery):

@@ -7,8 +7,8 @@ import pytest
 from skimage import data
 
 from workbench.imaging.io import write_image
+from workbench.imaging.video import VideoRecorder
 from workbench.ui.main_window import MainWindow
-from workbench.video import VideoRecorder
 
 
 @pytest.fixture
@@ -64,8 +64,31 @@ def wait_idle(qtbot, panel, timeout=60000):
                     timeout=timeout)
 
 
+def _click(qtbot, button):
+    from PySide6 import QtCore
+
+    assert button.isVisible() and button.isEnabled(), button.text()
+    qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+
+
+def _select(qtbot, panel, name):
+    from PySide6 import QtCore
+
+    for i in range(panel.people.count()):
+        item = panel.people.item(i)
+        if item.data(QtCore.Qt.ItemDataRole.UserRole) == name:
+            rect = panel.people.visualItemRect(item)
+            qtbot.mouseClick(panel.people.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                             pos=rect.center())
+            assert panel.selected_person() == name
+            return
+    raise AssertionError(f"{name} is not in the list")
+
+
 def test_enrol_from_video_recognise_rename_delete_and_thresholds(
-        qtbot, panel, astronaut_video, synthetic_person):
+        qtbot, panel, astronaut_video, synthetic_person, monkeypatch):
+    from PySide6 import QtWidgets
+
     # the first run shows a photo with its face found but nobody enrolled
     assert panel.recognizer is None
     # enrol a synthetic second person from files (aligned crops)
@@ -77,8 +100,9 @@ def test_enrol_from_video_recognise_rename_delete_and_thresholds(
     assert panel.start_stream(str(astronaut_video))
     panel.name_edit.setText("Eileen")
     panel.shots.setValue(3)
-    panel.start_capture()
-    qtbot.waitUntil(lambda: panel._capture_left == 0 and panel._enrol_job is None,
+    _click(qtbot, panel.capture_button)
+    assert panel.session.capture is not None  # the countdown runs
+    qtbot.waitUntil(lambda: panel.session.capture is None and panel._enrol_job is None,
                     timeout=60000)
     wait_idle(qtbot, panel)
     names = [panel.people.item(i).data(0x0100) for i in range(panel.people.count())]
@@ -95,8 +119,17 @@ def test_enrol_from_video_recognise_rename_delete_and_thresholds(
         getattr(r, "status", None) != "known" for r in panel.recognitions), timeout=30000)
     panel.stop_stream()
     # rename and delete
-    assert panel.rename("Eileen", "Eileen Collins")
-    assert panel.delete("Other")
+    _select(qtbot, panel, "Eileen")
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getText",
+                        lambda *a, **k: ("Eileen Collins", True))
+    _click(qtbot, panel.rename_button)
+    wait_idle(qtbot, panel)
+    _select(qtbot, panel, "Other")
+    asked = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: (
+        asked.append(a[2]), QtWidgets.QMessageBox.StandardButton.Yes)[1])
+    _click(qtbot, panel.delete_button)
+    assert asked and "Other" in asked[0]
     wait_idle(qtbot, panel)
     names = [panel.people.item(i).data(0x0100) for i in range(panel.people.count())]
     assert names == ["Eileen Collins"]
@@ -106,11 +139,12 @@ def test_enrol_from_video_recognise_rename_delete_and_thresholds(
 def test_capture_needs_a_name_and_a_stream(qtbot, panel):
     win = panel.window()
     panel.name_edit.setText("")
-    panel.start_capture()
+    _click(qtbot, panel.capture_button)
     assert "name" in win.message_label.text()
     panel.name_edit.setText("Someone")
-    panel.start_capture()
+    _click(qtbot, panel.capture_button)
     assert "camera" in win.message_label.text().lower()
+    assert panel.session.capture is None
 
 
 def test_a_damaged_gallery_file_is_a_clear_message(qtbot, panel, tmp_path):
@@ -119,3 +153,90 @@ def test_a_damaged_gallery_file_is_a_clear_message(qtbot, panel, tmp_path):
     assert not panel.open_gallery(bad)
     assert "not a Workbench face gallery" in panel.window().message_label.text()
     assert panel.gallery.path.name == "test.gallery"  # the open one is kept
+
+
+def test_a_slow_recognition_of_the_previous_photo_is_not_drawn_over_the_next(
+        qtbot, panel, monkeypatch):
+    """Still photos are recognised off the GUI thread; the latest photo wins."""
+    import threading
+
+    from workbench.faces import session as session_module
+
+    first, second = data.astronaut(), np.ascontiguousarray(data.astronaut()[:, ::-1])
+    release_first = threading.Event()
+    real = session_module.analyse_frame
+
+    def analyse(image, *args, **kwargs):
+        if image is first:
+            release_first.wait(10)
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(session_module, "analyse_frame", analyse)
+    panel.show_photo(first, "a.png")
+    first_job = panel.recognition_request.job
+    panel.show_photo(second, "b.png")
+    qtbot.waitUntil(lambda: len(panel.recognitions) == 1, timeout=20000)
+    box = panel.recognitions[0][0] if isinstance(panel.recognitions[0], tuple) else \
+        panel.recognitions[0].box
+    assert not first_job.done  # the old photo's detection is still running
+    release_first.set()
+    qtbot.waitUntil(lambda: first_job.done, timeout=20000)
+    qtbot.wait(50)
+    now = panel.recognitions[0][0] if isinstance(panel.recognitions[0], tuple) else \
+        panel.recognitions[0].box
+    assert tuple(now) == tuple(box)
+    assert box[0] > first.shape[1] / 3  # the mirrored photo's face, not the first one's
+
+
+def test_the_panel_is_not_settled_until_the_photo_is_recognised(qtbot, panel, monkeypatch):
+    """--screenshot waits for settled(): the boxes must be on the photo by then."""
+    import threading
+
+    from workbench.faces import session as session_module
+
+    release = threading.Event()
+    real = session_module.analyse_frame
+    monkeypatch.setattr(session_module, "analyse_frame",
+                        lambda *a, **k: (release.wait(10), real(*a, **k))[1])
+    panel.show_photo(data.astronaut(), "a.png")
+    assert not panel.settled()
+    release.set()
+    qtbot.waitUntil(panel.settled, timeout=20000)
+    assert len(panel.recognitions) == 1
+
+
+def test_thresholds_tab_shows_rates_warning_and_the_method(qtbot, panel, tmp_path):
+    from PySide6 import QtCore
+
+    rng = np.random.default_rng(7)
+    people = {}
+    for name in ("Ann", "Ben"):
+        base = cv2_blur(rng.uniform(30, 230, (112, 92)))
+        paths = []
+        for i in range(4):
+            path = tmp_path / f"{name}{i}.png"
+            write_image(path, np.clip(base + rng.normal(0, 6, base.shape), 0, 255
+                                      ).astype(np.uint8))
+            paths.append(path)
+        people[name] = paths
+        panel.name_edit.setText(name)
+        assert panel.add_photos(paths, aligned=True) is not None
+        wait_idle(qtbot, panel)
+    assert panel.recognizer is not None
+    # two people, four shots each: trained, but the user is told not to trust the thresholds
+    assert not panel.warning_label.isHidden() and "Too few faces" in panel.warning_label.text()
+    assert "% of enrolled people's faces are named" in panel.rates_label.text()
+    assert "% of strangers are rejected" in panel.rates_label.text()
+    # the method is visible: Fisherfaces chosen, eigenfaces used until there are 3 people
+    assert panel.method_combo.currentData() == "fisherfaces"
+    assert "Eigenfaces (Fisherfaces from 3 people on)" in panel.status.text()
+    before = panel.rates_label.text()
+    panel.identity_slider.setValue(1)  # the strictest threshold names nobody
+    assert panel.rates_label.text() != before and "0% of enrolled" in panel.rates_label.text()
+    # switching the method with the keyboard stores it in the gallery and retrains
+    panel.method_combo.setFocus()
+    qtbot.keyClick(panel.method_combo, QtCore.Qt.Key.Key_Down)
+    wait_idle(qtbot, panel)
+    assert panel.gallery.settings.method == "eigenfaces"
+    assert panel.method_combo.currentData() == "eigenfaces"
+    assert "Eigenfaces ·" in panel.status.text()

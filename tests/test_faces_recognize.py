@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -85,10 +86,23 @@ def test_known_unknown_and_not_a_face(world):
 def test_json_form_matches_the_command_line_contract(world):
     _, faces, labels = _gallery(world)
     recognizer = Recognizer.tuned(EigenfaceModel().fit(faces, labels), faces)
-    result = recognizer.recognize_many(faces[:1], boxes=[(1, 2, 3, 4)])[0]
+    result = recognizer.recognize_many(faces[:1], boxes=[(1, 2, 3, 4)], alignments=["eyes"])[0]
     doc = result.to_json()
-    assert set(doc) == {"box", "name", "distance", "face_distance"}
-    assert doc["box"] == [1, 2, 3, 4] and doc["name"] == "p0"
+    assert set(doc) == {"box", "name", "nearest", "distance", "identity_threshold",
+                        "face_distance", "face_threshold", "status", "alignment"}
+    assert doc["box"] == [1, 2, 3, 4] and doc["name"] == "p0" and doc["nearest"] == "p0"
+    assert doc["status"] == "known" and doc["alignment"] == "eyes"
+    assert doc["identity_threshold"] == round(recognizer.identity_threshold, 4)
+    assert doc["face_threshold"] == round(recognizer.face_threshold, 4)
+    json.dumps(doc, allow_nan=False)
+    # a stranger: no name, but the nearest person and both thresholds are still there
+    recognizer.identity_threshold = -1.0
+    doc = recognizer.recognize_many(faces[:1])[0].to_json()
+    assert doc["name"] is None and doc["nearest"] == "p0" and doc["status"] == "unknown"
+    assert doc["identity_threshold"] == -1.0 and doc["alignment"] is None and doc["box"] is None
+    # an infinite threshold (nothing tuned yet) is null, never a non-JSON Infinity
+    recognizer.face_threshold = float("inf")
+    assert recognizer.recognize_many(faces[:1])[0].to_json()["face_threshold"] is None
 
 
 def test_target_false_accept_rate(world):

@@ -14,12 +14,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench import resources
 from workbench.imaging.io import write_image
-from workbench.ui.main_window import (
-    WELCOME_DISMISSED_KEY,
-    MainWindow,
-    ShortcutsDialog,
-    UserGuideDialog,
-)
+from workbench.ui.help import ShortcutsDialog, UserGuideDialog
+from workbench.ui.main_window import WELCOME_DISMISSED_KEY, MainWindow
 from workbench.ui.panel import keys_text
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
@@ -210,7 +206,7 @@ def test_pyramid_empty_state(qtbot, app_settings, photo):
     assert panel.level_view.placeholder_shown() and panel.mosaic_view.placeholder_shown()
     assert "Open" in panel.level_view.placeholder_text()
     assert panel.open_file(photo)
-    qtbot.waitUntil(lambda: panel.result is not None and panel._job is None, timeout=15000)
+    qtbot.waitUntil(lambda: panel.result is not None and not panel.request.busy, timeout=15000)
     assert not panel.level_view.placeholder_shown()
     assert not panel.mosaic_view.placeholder_shown()
 

@@ -1,4 +1,4 @@
-"""Tests for workbench.imaging.homography: estimation, fit checks, corner warnings, size, warp.
+"""Tests for workbench.rectify.homography: estimation, fit checks, corner warnings, size, warp.
 
 References are computed independently of the code under test: ground-truth homographies built
 from random similarity/shear/perspective factors, OpenCV (getPerspectiveTransform, findHomography,
@@ -25,17 +25,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
-from workbench.imaging.homography import (
+from workbench.rectify.homography import (
     HomographyFit,
     OutputSizeError,
     RectifiedSize,
+    RectifyInputError,
     estimate_homography,
     homography_fit,
     quadrilateral_warnings,
     rectified_size,
     rectify_homography,
-    warp_perspective,
 )
+from workbench.rectify.warp import warp_perspective
 
 CV_FLAGS = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR,
             "bicubic": cv2.INTER_CUBIC}
@@ -419,6 +420,15 @@ def test_good_outlines_have_no_warnings(corners):
      ["crosses itself", "3 (bottom-right)", "4 (bottom-left)"]),
     ([[0, 0], [100, 80], [100, 0], [0, 80]],
      ["crosses itself", "2 (top-right)", "3 (bottom-right)"]),
+    # top-right dragged left of top-left: those two crossed, not 3 and 4 (issue 19)
+    ([[0, 0], [-30, 0], [100, 80], [0, 80]],
+     ["crosses itself", "corners 1 (top-left) and 2 (top-right) look swapped"]),
+    # bottom-left dragged right of bottom-right
+    ([[0, 0], [100, 0], [100, 80], [130, 80]],
+     ["crosses itself", "corners 3 (bottom-right) and 4 (bottom-left) look swapped"]),
+    # top-left dragged below bottom-left
+    ([[0, 100], [100, 0], [100, 80], [0, 80]],
+     ["crosses itself", "corners 1 (top-left) and 4 (bottom-left) look swapped"]),
     ([[0, 0], [50, 41], [100, 80], [0, 80]],
      ["nearly on one line", "1 (top-left), 2 (top-right) and 3 (bottom-right)"]),
     ([[0, 0], [1, 0.5], [100, 80], [0, 80]],
@@ -798,8 +808,8 @@ def test_malformed_h_is_rejected(H, message):
     ((0, 10), OutputSizeError),
     ((10, -1), OutputSizeError),
     ((40000, 40000), OutputSizeError),
-    ((10.0, 10), TypeError),
-    ((10,), TypeError),
+    ((10.0, 10), RectifyInputError),
+    ((10,), RectifyInputError),
 ])
 def test_output_size_is_checked(size, error):
     with pytest.raises(error, match="output_size"):
@@ -812,9 +822,9 @@ def test_huge_output_size_message_is_for_users():
 
 
 @pytest.mark.parametrize("image, error, message", [
-    (np.zeros((10, 10), np.int32), TypeError, "uint8"),
-    (np.zeros((10, 10, 2), np.uint8), ValueError, "RGBA"),
-    (np.zeros((0, 10), np.uint8), ValueError, "empty"),
+    (np.zeros((10, 10), np.int32), RectifyInputError, "uint8"),
+    (np.zeros((10, 10, 2), np.uint8), RectifyInputError, "RGBA"),
+    (np.zeros((0, 10), np.uint8), RectifyInputError, "empty"),
 ])
 def test_image_is_checked(image, error, message):
     with pytest.raises(error, match=message):
@@ -829,7 +839,7 @@ def test_unknown_interpolation_is_rejected():
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_warp_reports_progress_per_tile_and_gives_the_same_image(monkeypatch, threads):
-    from workbench.imaging import homography as hg
+    from workbench.rectify import warp as hg
 
     monkeypatch.setattr(hg, "_TILE_PIXELS", 4096)  # many small tiles
     image = np.random.default_rng(3).integers(0, 255, (120, 160, 3), np.uint8)
@@ -848,7 +858,7 @@ def test_warp_reports_progress_per_tile_and_gives_the_same_image(monkeypatch, th
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_an_exception_from_progress_stops_the_warp(monkeypatch, threads):
-    from workbench.imaging import homography as hg
+    from workbench.rectify import warp as hg
 
     monkeypatch.setattr(hg, "_TILE_PIXELS", 2048)
     runs = []
@@ -870,4 +880,34 @@ def test_an_exception_from_progress_stops_the_warp(monkeypatch, threads):
                              progress=stop)
     finally:
         cv2.setNumThreads(before)
-    assert len(runs) < len(hg._tiles(400, 400)) // 2  # the rest was dropped, not computed
+    # a few tiles run ahead of the report, never the rest, however busy the machine is
+    assert len(runs) <= 1 + 2 * threads < len(hg._tiles(400, 400)) // 2
+
+
+@pytest.mark.parametrize("dtype", [">u2", ">f4", ">f8"])
+def test_big_endian_images_warp_like_native_ones(dtype):
+    """Like scikit-image (and the pyramid), data in the other byte order is accepted."""
+    rng = np.random.default_rng(3)
+    native = (rng.random((30, 40, 3)) * (60000 if dtype == ">u2" else 1)).astype(
+        np.dtype(dtype).newbyteorder("="))
+    H = np.array([[0.9, 0.1, 2.0], [-0.05, 1.1, 1.0], [1e-4, 2e-4, 1.0]])
+    want = warp_perspective(native, H, (40, 30), interpolation="bicubic")
+    got = warp_perspective(native.astype(dtype), H, (40, 30), interpolation="bicubic")
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: estimate_homography([[0, 0], [1, 0]], [[0, 0], [1, 0]]),
+    lambda: estimate_homography("not points", [[0, 0]]),
+    lambda: warp_perspective(np.zeros((4, 4), np.int32), np.eye(3), (4, 4)),
+    lambda: warp_perspective(np.zeros((4, 4)), np.eye(3), ("a", 4)),
+    lambda: warp_perspective(np.zeros((4, 4)), np.zeros((3, 3)), (4, 4)),
+    lambda: warp_perspective(np.zeros((4, 4)), np.eye(3), (4, 4), fill="blue"),
+])
+def test_every_input_a_user_can_get_wrong_is_an_input_error(call):
+    """A WorkbenchError (one line, exit 2 in the CLI), never a bare ValueError or TypeError."""
+    from workbench.errors import InputError
+
+    with pytest.raises(InputError):
+        call()

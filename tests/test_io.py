@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageOps
 from skimage import data as skdata
 
-from workbench.errors import ImageReadError, ImageWriteError
+from workbench.errors import ImageReadError, ImageWriteError, InputError
 from workbench.imaging import io as wio
 from workbench.imaging.io import (
     DEFAULT_MAX_PIXELS,
@@ -564,7 +564,7 @@ def test_pixel_limit_is_configurable(tmp_path):
 def test_unsupported_tiff_variant(tmp_path):
     path = tmp_path / "int32.tif"
     Image.fromarray(random_image((4, 5), np.int32)).save(path)
-    with pytest.raises(ImageReadError, match="not supported") as excinfo:
+    with pytest.raises(ImageReadError, match="32-bit signed integer") as excinfo:
         read_image(path)
     assert_names_file(excinfo, path)
 
@@ -634,8 +634,8 @@ def test_missing_folder(tmp_path):
     assert_names_file(excinfo, path)
 
 
-def test_not_an_array_is_a_type_error(tmp_path):
-    with pytest.raises(TypeError):
+def test_not_an_array_is_an_input_error(tmp_path):
+    with pytest.raises(ImageWriteError, match="numpy array"):
         write_image(tmp_path / "x.png", [[0, 1]])  # type: ignore[arg-type]
 
 
@@ -736,7 +736,7 @@ def test_display_keeps_shape_and_alpha():
 
 
 def test_display_refuses_signed_integers():
-    with pytest.raises(TypeError, match="int32"):
+    with pytest.raises(InputError, match="int32"):
         to_uint8_display(np.zeros((2, 2), np.int32))
 
 
@@ -747,3 +747,50 @@ def test_module_never_imports_qt():
     )
     root = Path(__file__).resolve().parents[1]
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
+
+
+# --- TIFF variants OpenCV and Pillow cannot hold (written with tifffile, as scientific tools do)
+
+
+def test_float64_and_float16_tiffs_are_read_as_float32(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    rng = np.random.default_rng(7)
+    gray, rgb = rng.random((20, 30)), rng.random((20, 30, 3))
+    tifffile.imwrite(tmp_path / "g64.tif", gray)
+    tifffile.imwrite(tmp_path / "c64.tif", rgb, photometric="rgb")
+    tifffile.imwrite(tmp_path / "p64.tif", np.moveaxis(rgb, -1, 0), photometric="rgb",
+                     planarconfig="separate")
+    tifffile.imwrite(tmp_path / "g16.tif", gray.astype(np.float16))
+    for name, want in (("g64", gray), ("c64", rgb), ("p64", rgb),
+                       ("g16", gray.astype(np.float16))):
+        image = read_image(tmp_path / f"{name}.tif")
+        assert image.dtype == np.float32 and image.shape == want.shape, name
+        np.testing.assert_allclose(image, want, atol=1e-6, err_msg=name)
+        assert image_info(tmp_path / f"{name}.tif").shape == want.shape
+
+
+def test_a_multi_page_float64_tiff_gives_its_first_page(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    pages = np.random.default_rng(8).random((3, 12, 16))
+    with tifffile.TiffWriter(tmp_path / "stack.tif") as writer:
+        for page in pages:
+            writer.write(page)
+    np.testing.assert_allclose(read_image(tmp_path / "stack.tif"), pages[0], atol=1e-6)
+
+
+def test_an_unsupported_tiff_variant_is_named_in_the_message(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "s16.tif", np.arange(12, dtype=np.int16).reshape(3, 4))
+    with pytest.raises(ImageReadError, match="16-bit signed integer \\(gray\\).*Convert"):
+        read_image(tmp_path / "s16.tif")
+
+
+def test_big_endian_arrays_are_written_and_displayed_like_native_ones(tmp_path):
+    native = (np.arange(48).reshape(6, 8) * 1000).astype(np.uint16)
+    big = native.astype(">u2")
+    write_image(tmp_path / "big.png", big)
+    np.testing.assert_array_equal(read_image(tmp_path / "big.png"), native)
+    np.testing.assert_array_equal(to_uint8_display(big), to_uint8_display(native))
+    floats = native.astype(np.float32) / 65535
+    np.testing.assert_array_equal(to_uint8_display(floats.astype(">f4")),
+                                  to_uint8_display(floats))

@@ -11,7 +11,8 @@ from gui_util import shown
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.imaging.io import read_image, write_image
-from workbench.ui.main_window import AboutDialog, MainWindow
+from workbench.ui.help import AboutDialog
+from workbench.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -29,9 +30,35 @@ def test_recent_menu_entry_reopens_the_file(qtbot, window, tmp_path):
     panel = window.current_panel()
     assert panel.open_file(a) and panel.open_file(b)
     actions = [act for act in window.recent_menu.actions() if not act.isSeparator()]
-    assert [act.text() for act in actions[:2]] == ["b.png", "a.png"]
+    assert [act.text().split(" — ")[0] for act in actions[:2]] == ["b.png", "a.png"]
     actions[1].trigger()
     assert panel.session.image.shape == (30, 40, 3)
+
+
+def test_recent_entries_show_their_folder_and_panel_and_reopen_there(qtbot, window, tmp_path):
+    from workbench.ui.main_window import MainWindow as Window
+
+    for folder, colour in (("trip", 10), ("work", 200)):
+        (tmp_path / folder).mkdir()
+        write_image(tmp_path / folder / "03.jpg", np.full((30, 40, 3), colour, np.uint8))
+    assert window.current_panel().open_file(tmp_path / "trip" / "03.jpg")
+    window.select_panel("pyramid")
+    pyramid = window.activate_current()
+    assert pyramid.open_file(tmp_path / "work" / "03.jpg")
+    window.select_panel("rectify")
+    again = shown(qtbot, Window(), 1100, 750)  # the list survives a restart
+    menu = again.recent_menu
+    menu.popup(QtCore.QPoint(0, 0))
+    qtbot.waitUntil(menu.isVisible)
+    texts = [a.text() for a in menu.actions() if not a.isSeparator()][:2]
+    assert texts[0].startswith("03.jpg — ") and "work" in texts[0] and "Pyramid" in texts[0]
+    assert texts[1].startswith("03.jpg — ") and "trip" in texts[1] and "Rectify" in texts[1]
+    # choose the Pyramid entry with the keyboard: it opens in Pyramid, not in the current panel
+    assert again.current_panel().key == "rectify"
+    menu.setActiveAction(menu.actions()[0])  # the pointer on the first entry
+    qtbot.keyClick(menu, QtCore.Qt.Key.Key_Return)
+    assert again.current_panel().key == "pyramid"
+    assert again.current_panel().path == tmp_path / "work" / "03.jpg"
 
 
 def test_about_dialog_lists_versions_and_usable_providers(qtbot, window):
@@ -113,7 +140,7 @@ def _drop(window, paths):
 
 
 def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, window, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=40)
     assert window.open_path(clip)  # from Rectify, at once: the model is still loading
@@ -134,7 +161,7 @@ def test_a_video_opened_before_the_model_is_ready_plays_in_colorize(qtbot, windo
 
 
 def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.avi", frames=40)
     notes = tmp_path / "notes.txt"
@@ -150,16 +177,16 @@ def test_dropping_a_video_plays_it_and_other_files_are_refused(qtbot, window, tm
 
 def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
         qtbot, window, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=20)
     window.select_panel("colorize")
     panel = window.activate_current()
-    qtbot.waitUntil(lambda: panel._load_job is None and panel._predict_job is None,
+    qtbot.waitUntil(lambda: not panel.model_request.busy and not panel.predict_request.busy,
                     timeout=30000)  # the shipped model has loaded and colorized the sample
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
-    panel.colorizer = None  # as on a machine where no model has loaded yet
+    panel.session.colorizer = None  # as on a machine where no model has loaded yet
     job = panel.load_model(str(broken))
     assert panel.play_video(clip)  # queued behind the failing load
     with qtbot.waitSignal(job.ended, timeout=30000):
@@ -169,7 +196,7 @@ def test_a_video_waiting_for_a_model_that_fails_is_dropped_with_a_message(
 
 
 def test_closing_the_window_stops_a_running_stream(qtbot, app_settings, tmp_path):
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=200)
     win = shown(qtbot, MainWindow(), 1100, 750)
@@ -205,8 +232,7 @@ def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(tmp_path):
     import sys
 
     import cv2
-
-    from workbench.video import write_test_video
+    from video_util import write_test_video
 
     clip = write_test_video(tmp_path / "clip.mp4", frames=400, size=(320, 240))
     shot = tmp_path / "shot.png"
@@ -223,3 +249,43 @@ def test_screenshot_of_a_video_waits_for_its_first_colorized_frame(tmp_path):
     right = image[260:500, 820:1100].astype(int)
     saturation = right.max(axis=2) - right.min(axis=2)
     assert (saturation > 100).mean() > 0.25
+
+
+# ------------------------------------------------------------------- issue 19: 1,024 px wide
+def _controls_fit(panel) -> list[str]:
+    """Every visible control of ``panel`` lies inside it at no less than its smallest size."""
+    kinds = (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox,
+             QtWidgets.QSlider, QtWidgets.QLineEdit)
+    problems = []
+    for w in panel.findChildren(QtWidgets.QWidget):
+        if not (isinstance(w, kinds) and w.isVisible()) or isinstance(w.parent(), kinds):
+            continue
+        rect = QtCore.QRect(w.mapTo(panel, QtCore.QPoint(0, 0)), w.size())
+        name = w.objectName() or getattr(w, "text", lambda: "")() or type(w).__name__
+        if not panel.rect().contains(rect):
+            problems.append(f"{name} outside the panel: {rect}")
+        if w.width() < w.minimumSizeHint().width():
+            problems.append(f"{name} squeezed: {w.width()} < {w.minimumSizeHint().width()}")
+    return problems
+
+
+def test_every_panel_fits_a_1024_px_wide_screen(qtbot, app_settings):
+    win = shown(qtbot, MainWindow(), 1024, 768)
+    states = {
+        "rectify": [lambda p: p.preset.setCurrentIndex(p.preset.findData("custom")),
+                    lambda p: p.mode.setCurrentIndex(1)],
+        "colorize": [lambda p: None],
+        "faces": [lambda p: None],
+        "pyramid": [lambda p: p.mode.setCurrentIndex(p.mode.findData("laplacian")),
+                    lambda p: p.mode.setCurrentIndex(p.mode.findData("blend"))],
+    }
+    for key, steps in states.items():
+        win.select_panel(key)
+        panel = win.activate_current()
+        for step in steps:
+            step(panel)  # the panel's widest state: every optional control shown
+            qtbot.waitUntil(lambda: win.minimumSizeHint().width() <= 1024)
+            qtbot.waitUntil(lambda panel=panel: not _controls_fit(panel), timeout=3000)
+            assert win.width() == 1024
+    pyramid = win.panel(3)
+    assert pyramid.contrast.isVisible() and pyramid.contrast.width() >= 100

@@ -1,4 +1,4 @@
-"""Tests for workbench.imaging.pyramid: kernel, Gaussian/Laplacian/DoG pyramids, blend, display.
+"""Tests for workbench.pyramid.levels: kernel, Gaussian/Laplacian/DoG pyramids, blend, display.
 
 References used as oracles: cv2.pyrDown (sizes, borders, the classic kernel), scipy.ndimage
 (``mode="mirror"`` is reflect-101) for the exact definition of REDUCE and EXPAND, scipy.stats for
@@ -22,14 +22,14 @@ from scipy.stats import norm
 from skimage import data
 from skimage.transform import pyramid_gaussian
 
-import workbench.imaging.pyramid as pyramid_module
+import workbench.pyramid.levels as pyramid_module
 from workbench.errors import WorkbenchError
-from workbench.imaging.pyramid import (
+from workbench.pyramid.blend import blend
+from workbench.pyramid.levels import (
     BURT_ADELSON_TAPS,
     DEFAULT_SIGMA,
     LaplacianPyramid,
     PyramidInputError,
-    blend,
     dog_pyramid,
     gaussian_kernel,
     gaussian_kernel_1d,
@@ -310,7 +310,7 @@ ROUTE_SHAPES = [
 
 
 COMPILED_ROUTES = ["compiled", "compiled bands", "compiled plain loops"]
-NO_COMPILER = "workbench.imaging._reduce was not built (no C compiler at install time)"
+NO_COMPILER = "workbench.pyramid._reduce was not built (no C compiler at install time)"
 
 
 def _force_compiled_route(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -839,6 +839,41 @@ def test_blend_of_an_image_with_itself_is_the_image_under_any_mask() -> None:
     assert np.abs(blend(a, a, mask, 6).astype(np.int16) - a).max() <= 1
 
 
+def _blend_reference(a: np.ndarray, b: np.ndarray, mask: np.ndarray, levels: int,
+                     taps: np.ndarray) -> np.ndarray:
+    """Burt & Adelson's spline in float64 from the reference REDUCE/EXPAND: each Laplacian band
+    weighted by the same level of the mask's own Gaussian pyramid, then collapsed."""
+    def gaussian(image):
+        out = [image.astype(np.float64)]
+        for _ in range(levels - 1):
+            out.append(_reduce_reference(out[-1], taps))
+        return out
+
+    ga, gb, gm = gaussian(a), gaussian(b), gaussian(mask)
+    bands = []
+    for k in range(levels):
+        la = ga[k] - (_expand_reference(ga[k + 1], ga[k].shape, taps) if k + 1 < levels else 0)
+        lb = gb[k] - (_expand_reference(gb[k + 1], gb[k].shape, taps) if k + 1 < levels else 0)
+        bands.append(gm[k] * la + (1 - gm[k]) * lb)
+    out = bands[-1]
+    for k in range(levels - 2, -1, -1):
+        out = bands[k] + _expand_reference(out, bands[k].shape, taps)
+    return out
+
+
+def test_blend_weights_each_band_by_the_masks_own_gaussian_level() -> None:
+    """Against the float64 definition: a mask that were only decimated (not blurred) level by
+    level would leave a hard edge in every band and miss this by far."""
+    rng = np.random.default_rng(5)
+    a = rng.random((61, 83))
+    b = rng.random((61, 83))
+    yy, xx = np.mgrid[:61, :83]
+    mask = ((xx - 40) ** 2 + (yy - 30) ** 2 < 20 ** 2).astype(np.float64)
+    taps = gaussian_kernel_1d()
+    want = _blend_reference(a, b, mask, 4, taps)
+    np.testing.assert_allclose(blend(a, b, mask, 4), want, atol=1e-5)  # float32 weights
+
+
 def test_half_mask_seam_is_smoother_than_a_hard_cut() -> None:
     a, b = data.camera(), data.moon()
     mask = np.zeros(a.shape, np.float32)
@@ -1026,7 +1061,7 @@ def test_shape_helpers_reject_bad_shapes(shape: tuple, message: str) -> None:
 
 
 def test_strip_pool_follows_opencvs_thread_count():
-    from workbench.imaging import pyramid as pyr_module
+    from workbench.pyramid import levels as pyr_module
 
     before = cv2.getNumThreads()
     try:

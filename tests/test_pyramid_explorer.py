@@ -10,9 +10,9 @@ from skimage import data
 
 from workbench.cli import main
 from workbench.errors import WorkbenchError
-from workbench.imaging import pyramid as pyr
 from workbench.imaging.io import read_image, write_image
-from workbench.pyramid_explorer import (
+from workbench.pyramid import levels as pyr
+from workbench.pyramid.explorer import (
     PyramidParams,
     compute,
     display_level,

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from gui_util import click, drag, hover
+from gui_util import click, drag, hover, settle_layout
 from PySide6 import QtCore
 
 from workbench.imaging.io import read_image
@@ -105,10 +105,9 @@ def test_arrow_keys_nudge_the_selected_corner(qtbot, panel):
     qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Left,
                    QtCore.Qt.KeyboardModifier.AltModifier)
     assert panel.session.points[1] == pytest.approx((x + 0.9, y + 10))
-    panel.undo()
-    panel.undo()
-    panel.undo()
+    panel.undo()  # a run of nudges of one corner is one undo step
     assert panel.session.points[1] == pytest.approx((x, y))
+    assert len(panel.session.points) == 4
 
 
 def test_near_degenerate_shape_warns_while_dragging(qtbot, panel):
@@ -224,7 +223,7 @@ def test_recent_files_and_geometry_persist(qtbot, app_settings, tmp_path):
     qtbot.addWidget(again)
     assert again.size() == QtCore.QSize(760, 560)
     assert again.recent_files()[0] == str(sample_path(RECTIFY_SAMPLE).resolve())
-    assert again.recent_menu.actions()[0].text() == RECTIFY_SAMPLE
+    assert again.recent_menu.actions()[0].text().startswith(f"{RECTIFY_SAMPLE} — ")
 
 
 def test_drop_of_an_image_file_opens_it(qtbot, window, tmp_path):
@@ -333,22 +332,28 @@ def test_cancel_stops_a_save_inside_the_warp(qtbot, window, panel, tmp_path, mon
     not depend on how many cores finish tiles before the click arrives."""
     import threading
 
-    from workbench.imaging import homography as hg
+    from workbench.rectify import warp as hg
 
     monkeypatch.setattr(hg, "_TILE_PIXELS", 8192)
     place_sample_corners(qtbot, panel)
     size = panel.session.render_plan().size
-    save_shape = (size[1], size[0])
     clicked, runs = threading.Event(), []
-    original = hg._Warp.run
+    original_init, original_run = hg._Warp.__init__, hg._Warp.run
+
+    def marking_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        # the save's warp runs off the GUI thread; a preview (which may have the save's size
+        # and still be pending from placing the corners) runs on it and must never be gated
+        self.is_save = threading.current_thread() is not threading.main_thread()
 
     def gated_run(self, tile):
-        if self.out.shape[:2] == save_shape:  # the save's warp, not a preview
+        if self.is_save:
             runs.append(tile)
             if len(runs) > 3:
-                clicked.wait(10)
-        return original(self, tile)
+                clicked.wait(30)
+        return original_run(self, tile)
 
+    monkeypatch.setattr(hg._Warp, "__init__", marking_init)
     monkeypatch.setattr(hg._Warp, "run", gated_run)
     target = tmp_path / "cancelled.png"
     job = panel.save_to(target)
@@ -367,3 +372,180 @@ def test_cancel_stops_a_save_inside_the_warp(qtbot, window, panel, tmp_path, mon
     assert not target.exists()
     assert "nothing written" in window.message_label.text()
     qtbot.waitUntil(lambda: not panel.cancel_button.isVisible())
+
+
+# ------------------------------------------------------------------- issue 19: papercuts
+CTRL = QtCore.Qt.KeyboardModifier.ControlModifier
+SHIFT = QtCore.Qt.KeyboardModifier.ShiftModifier
+
+
+def activate(qtbot, window):
+    """Window shortcuts (Ctrl+Z, Ctrl+Y) only fire in the active window."""
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def test_ctrl_y_and_ctrl_shift_z_both_redo(qtbot, window, panel):
+    place_sample_corners(qtbot, panel)
+    activate(qtbot, window)
+    start = panel.session.points[1]
+    drag(panel.source_view, start, (start[0] - 40, start[1] + 30))
+    moved = panel.session.points[1]
+    panel.source_view.setFocus()
+    for redo in ((QtCore.Qt.Key.Key_Y, CTRL), (QtCore.Qt.Key.Key_Z, CTRL | SHIFT)):
+        qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Z, CTRL)
+        assert panel.session.points[1] == start
+        assert panel.redo_button.isEnabled()
+        qtbot.keyClick(panel.source_view, *redo)
+        assert panel.session.points[1] == moved
+        assert not panel.redo_button.isEnabled()
+    assert "Ctrl+Y" in panel.redo_button.toolTip()
+
+
+def test_redo_keys_include_ctrl_y_where_the_platform_binds_only_ctrl_shift_z(monkeypatch):
+    """GNOME's key scheme binds Redo to Ctrl+Shift+Z alone; the panel adds Ctrl+Y."""
+    from PySide6 import QtGui
+
+    from workbench.ui import panel as panel_module
+
+    redo = QtGui.QKeySequence.StandardKey.Redo
+    monkeypatch.setattr(panel_module, "key_sequences",
+                        lambda key: [QtGui.QKeySequence("Ctrl+Shift+Z")])
+    keys = panel_module.shortcut_keys(redo)
+    assert QtGui.QKeySequence("Ctrl+Y") in keys and QtGui.QKeySequence("Ctrl+Shift+Z") in keys
+    # the shortcuts dialog shows keys a person can press, not a Sun keyboard's F14
+    assert panel_module.keys_text([QtGui.QKeySequence("Ctrl+Z"),
+                                   QtGui.QKeySequence("F14")]) == "Ctrl+Z"
+
+
+def test_shortcuts_dialog_lists_ctrl_y_for_redo(qtbot, window, panel):
+    from workbench.ui.help import ShortcutsDialog
+
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    rows = dict((what, keys) for keys, what in dialog.plain_rows()["Rectify"])
+    assert "Ctrl+Y" in rows["Redo the point edit undone last"]
+    assert "Ctrl+Shift+Z" in rows["Redo the point edit undone last"]
+    assert "F14" not in rows["Undo the last point edit"]
+
+
+def test_crossed_corners_are_named_once_and_the_views_stay_put(qtbot, panel):
+    place_sample_corners(qtbot, panel)
+    settle_layout()
+    views_before = panel.pages.geometry()
+    label_height = panel.warning_label.height()
+    tl, tr = panel.session.points[:2]
+    drag(panel.source_view, tr, (tl[0] - 40, tl[1]))  # 2 TR dragged left of 1 TL
+    qtbot.waitUntil(lambda: "No valid rectangle" in panel.fit_label.text())
+    text = panel.warning_label.text()
+    assert "corners 1 (top-left) and 2 (top-right) look swapped" in text
+    assert text.count("swapped") == 1 and text.count("crosses itself") == 1
+    # the warning is on its own line, always there: nothing above or beside it moved
+    settle_layout()
+    assert panel.pages.geometry() == views_before
+    assert panel.warning_label.height() == label_height
+    assert panel.warning_label.toolTip() == text  # the whole text, when the line is elided
+
+
+def test_a_run_of_nudges_is_one_undo_step_and_ends_with_another_corner(qtbot, window, panel):
+    place_sample_corners(qtbot, panel)
+    activate(qtbot, window)
+    corners = list(panel.session.points)
+    click(panel.source_view, *corners[2])  # select corner 3 by clicking it
+    assert panel.session.corners.selected == 2
+    panel.source_view.setFocus()  # a click sent to the viewport does not move the focus
+    for _ in range(5):
+        qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Right)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Down, SHIFT)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Tab)  # corner 4: a new run
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Up)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Up)
+    nudged = list(panel.session.points)
+    assert nudged[2] == pytest.approx((corners[2][0] + 5, corners[2][1] + 10))
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Z, CTRL)
+    assert panel.session.points[3] == pytest.approx(corners[3])
+    assert panel.session.points[2] == pytest.approx(nudged[2])
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Z, CTRL)
+    assert np.allclose(panel.session.points, corners)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Y, CTRL)
+    qtbot.keyClick(panel.source_view, QtCore.Qt.Key.Key_Y, CTRL)
+    assert np.allclose(panel.session.points, nudged)
+
+
+def test_a_new_photo_starts_with_auto_size_after_a_custom_one(qtbot, window, panel, tmp_path):
+    from workbench.imaging.io import write_image
+
+    place_sample_corners(qtbot, panel)
+    panel.preset.setFocus()
+    # choose "Custom W×H" from the drop-down with the keyboard, as a user would
+    qtbot.keyClick(panel.preset, QtCore.Qt.Key.Key_End)
+    assert panel.preset.currentData() == "custom" and panel.custom_w.isVisible()
+    panel.custom_w.setValue(300)
+    photo = tmp_path / "next.png"
+    write_image(photo, np.full((90, 160, 3), 90, np.uint8))
+    assert window.open_path(photo)
+    assert panel.preset.currentData() == "auto" and panel.session.preset == "auto"
+    assert not panel.custom_w.isVisible()
+    assert "back to Auto" in window.message_label.text()
+
+
+def test_register_mode_has_only_open_a_and_open_b(qtbot, panel):
+    assert panel.open_button.isVisible()
+    panel.mode.setFocus()
+    qtbot.keyClick(panel.mode, QtCore.Qt.Key.Key_Down)  # "Register A onto B"
+    assert panel.mode.currentIndex() == 1
+    assert not panel.open_button.isVisible()
+    assert panel.open_a.isVisible() and panel.open_b.isVisible()
+    qtbot.keyClick(panel.mode, QtCore.Qt.Key.Key_Up)
+    assert panel.open_button.isVisible()
+
+
+@pytest.mark.parametrize("corner", [0, 1, 2, 3])
+def test_the_loupe_never_covers_the_dragged_corners_label(qtbot, panel, corner):
+    from PySide6 import QtCore as QC
+
+    place_sample_corners(qtbot, panel)
+    view = panel.source_view
+    view.zoom_by(0.8)  # room around the poster for the loupe on every side
+    qtbot.wait(10)
+    start = panel.session.points[corner]
+    end = (start[0] + 15, start[1] + 10)
+    seen = []
+
+    def check(_step):
+        if not view._loupe.isVisible():
+            return
+        scene = panel.corners_ui.overlay.label_rect(corner)
+        label = view.mapFromScene(scene).boundingRect()
+        label.translate(view.viewport().pos())
+        seen.append(view._loupe.geometry().intersects(QC.QRect(label)))
+
+    drag(view, start, end, on_step=check)
+    assert len(seen) == 8 and not any(seen)  # from the press to the end of the drag
+
+
+def test_save_without_an_extension_adds_the_chosen_types_and_remembers_the_folder(
+        qtbot, window, panel, tmp_path):
+    from gui_util import answer_file_dialog
+
+    place_sample_corners(qtbot, panel)
+    out = tmp_path / "out"
+    out.mkdir()
+    seen = answer_file_dialog("letter", folder=out)
+    qtbot.mouseClick(panel.save_button, QtCore.Qt.MouseButton.LeftButton)
+    assert seen.get("answered") and seen["name"] == "rectify_poster_rectified.png"
+    qtbot.waitUntil(lambda: (out / "letter.png").exists() and panel._save_job is None,
+                    timeout=20000)
+    assert read_image(out / "letter.png").shape[:2] == tuple(panel.session.output_size()[0][::-1])
+    # the next dialog opens where the last save went, not in the photo's folder
+    seen = answer_file_dialog("H")
+    qtbot.mouseClick(panel.save_matrix_button, QtCore.Qt.MouseButton.LeftButton)
+    assert seen["directory"] == str(out)
+    assert json.loads((out / "H.json").read_text())["size"] == list(panel.session.output_size()[0])
+    # another type chosen in the dialog: its extension
+    seen = answer_file_dialog("scan", file_type="TIFF (*.tif *.tiff)")
+    qtbot.mouseClick(panel.save_button, QtCore.Qt.MouseButton.LeftButton)
+    assert seen["directory"] == str(out)
+    qtbot.waitUntil(lambda: (out / "scan.tif").exists() and panel._save_job is None,
+                    timeout=20000)
+    assert "unknown extension" not in window.message_label.text()

@@ -7,7 +7,7 @@ import pytest
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
 from workbench.imaging.io import read_image
-from workbench.rectify import PointEditor, RectifySession, overlay, scale_matrix
+from workbench.rectify.session import PointEditor, RectifySession, overlay, scale_matrix
 from workbench.resources import RECTIFY_SAMPLE, sample_corners, sample_path
 
 
@@ -126,3 +126,22 @@ def test_overlay_blends_only_where_the_top_image_is_opaque():
     out = overlay(base, top, 0.5)
     assert out[0, 0].tolist() == [100, 100, 100]
     assert out[1, 1].tolist() == [0, 0, 0]
+
+
+def test_a_run_of_nudges_of_one_point_is_one_undo_step():
+    ed = PointEditor(max_points=4)
+    for x, y in [(0, 0), (10, 0), (10, 10), (0, 10)]:
+        ed.add(x, y)
+    ed.select(1)
+    for _ in range(3):
+        ed.nudge(1, 0)
+    ed.select(2)
+    ed.nudge(0, 1)  # another point: a new step
+    ed.nudge(0, 1)
+    assert ed.points[1] == (13, 0) and ed.points[2] == (10, 12)
+    assert ed.undo() and ed.points[2] == (10, 10) and ed.points[1] == (13, 0)
+    assert ed.undo() and ed.points[1] == (10, 0)
+    assert ed.redo() and ed.points[1] == (13, 0)
+    ed.select(1)
+    ed.nudge(1, 0)  # after an undo/redo a nudge starts a new run
+    assert ed.undo() and ed.points[1] == (13, 0)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
 import pytest
+from video_util import write_test_video
 
-from workbench.ui.live import LiveRunner
-from workbench.video import (
+from workbench.imaging.video import (
     CameraDisconnected,
     CameraSource,
     FrameSource,
@@ -17,8 +18,8 @@ from workbench.video import (
     VideoFileSource,
     VideoRecorder,
     open_source,
-    write_test_video,
 )
+from workbench.ui.live import LiveRunner
 
 
 @pytest.fixture
@@ -121,6 +122,161 @@ def test_live_runner_reports_an_unplugged_camera(qtbot):
     assert not runner.running
 
 
+class _StopAfterTheWorkerHasEnded(threading.Event):
+    """A stop flag that, when the capture thread raises it, first lets the processing thread
+    run to its end: the worst interleaving of the two threads, made to happen every time."""
+
+    def __init__(self, runner: LiveRunner) -> None:
+        super().__init__()
+        self.runner = runner
+
+    def set(self) -> None:
+        if threading.current_thread().name == "live-capture":
+            for thread in self.runner._threads:
+                if thread.name == "live-process":
+                    thread.join(2.0)
+        super().set()
+
+
+def test_an_unplugged_camera_is_reported_even_when_processing_ends_first(qtbot):
+    """The processing thread sees that capture has ended before the capture thread has said
+    why: the end must still carry the error (it used to end silently, 2 runs in 6 on CI)."""
+    runner = LiveRunner(_Unplugged, lambda f: f.sum())
+    runner._stop = _StopAfterTheWorkerHasEnded(runner)
+    errors = []
+    runner.failed.connect(errors.append)
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        runner.start()
+    qtbot.wait(50)  # anything still queued for the GUI thread arrives
+    assert len(errors) == 1 and isinstance(errors[0], CameraDisconnected)
+    assert not runner.running
+
+
+def test_an_unplugged_camera_is_reported_while_a_frame_is_being_processed(qtbot):
+    processing, unplug = threading.Event(), threading.Event()
+
+    class UnplugWhileBusy(_Unplugged):
+        def read(self):
+            if self.n == 1:
+                unplug.wait(5)  # unplugged while the first frame is in the model
+            return super().read() if self.n < 1 else self._fail()
+
+        def _fail(self):
+            raise CameraDisconnected("Camera 0 stopped sending pictures (unplugged?).")
+
+    def slow(frame):
+        processing.set()
+        unplug.set()
+        time.sleep(0.1)
+        return frame.sum()
+
+    runner = LiveRunner(UnplugWhileBusy, slow)
+    errors, results = [], []
+    runner.failed.connect(errors.append)
+    runner.result.connect(results.append)
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        runner.start()
+    assert processing.is_set() and len(results) == 1
+    assert len(errors) == 1 and isinstance(errors[0], CameraDisconnected)
+
+
+class _FakeCapture:
+    """cv2.VideoCapture with a script: each read() takes the next (ok, frame) entry."""
+
+    def __init__(self, script, opened=True):
+        self.script = list(script)
+        self.opened = opened
+        self.released = False
+        self.reads = 0
+        self.props = {}
+
+    def isOpened(self):  # noqa: N802 - OpenCV's name
+        return self.opened
+
+    def read(self):
+        self.reads += 1
+        if self.script:
+            return self.script.pop(0)
+        return False, None
+
+    def get(self, prop):
+        return self.props.get(prop, 0.0)
+
+    def set(self, prop, value):
+        self.props[prop] = value
+        return True
+
+    def release(self):
+        self.released = True
+
+
+def _bgr(value):
+    frame = np.zeros((4, 6, 3), np.uint8)
+    frame[..., 0] = value  # blue in OpenCV's order
+    return True, frame
+
+
+def _camera(monkeypatch, script, opened=True, **kwargs):
+    import cv2
+
+    fake = _FakeCapture(script, opened)
+    monkeypatch.setattr(cv2, "VideoCapture", lambda index: fake)
+    return fake, lambda: CameraSource(0, **kwargs)
+
+
+def test_camera_source_gives_rgb_frames_and_forgives_a_few_dropped_grabs(monkeypatch):
+    drop = (False, None)
+    fake, make = _camera(monkeypatch, [_bgr(10), _bgr(20), drop, drop, drop, drop, _bgr(30)])
+    cam = make()
+    first = cam.read()
+    assert first.shape == (4, 6, 3) and first[0, 0, 2] == 10 and first[0, 0, 0] == 0  # BGR->RGB
+    assert cam.read()[0, 0, 2] == 20
+    assert cam.read()[0, 0, 2] == 30  # four failed grabs in a row are not an unplug
+    assert cam.live and cam.fps == 30.0
+    cam.close()
+    assert fake.released
+
+
+def test_camera_source_calls_five_failed_grabs_in_a_row_unplugged(monkeypatch):
+    drop = (False, None)
+    fake, make = _camera(monkeypatch, [_bgr(1), _bgr(2), drop, drop, drop, drop, drop, _bgr(3)])
+    cam = make()
+    cam.read(), cam.read()
+    with pytest.raises(CameraDisconnected, match="unplugged"):
+        cam.read()
+    assert fake.reads == 7  # it gave up after the fifth failure, before the good frame
+
+
+def test_camera_source_failures_only_count_in_a_row(monkeypatch):
+    drop = (False, None)
+    script = [_bgr(0)] + [drop, drop, drop, drop, _bgr(1)] * 3
+    _, make = _camera(monkeypatch, script)
+    cam = make()
+    assert [int(cam.read()[0, 0, 2]) for _ in range(4)] == [0, 1, 1, 1]
+
+
+def test_camera_source_without_a_camera_or_a_picture_says_so(monkeypatch):
+    fake, make = _camera(monkeypatch, [], opened=False)
+    with pytest.raises(VideoError, match="No camera at index 0"):
+        make()
+    assert fake.released
+    fake, make = _camera(monkeypatch, [(False, None)] * 3, first_frame_timeout=0.1)
+    with pytest.raises(VideoError, match="sent no picture"):
+        make()
+    assert fake.released
+
+
+def test_camera_source_asks_for_a_size_and_reports_the_camera_rate(monkeypatch):
+    import cv2
+
+    fake, make = _camera(monkeypatch, [_bgr(5)], size=(640, 480))
+    fake.props[cv2.CAP_PROP_FPS] = 15.0
+    cam = make()
+    assert fake.props[cv2.CAP_PROP_FRAME_WIDTH] == 640
+    assert fake.props[cv2.CAP_PROP_FRAME_HEIGHT] == 480
+    assert cam.fps == 15.0
+
+
 def test_live_runner_stop_ends_a_looping_stream(qtbot, clip):
     runner = LiveRunner(lambda: VideoFileSource(clip, loop=True), lambda f: f.shape)
     with qtbot.waitSignal(runner.result, timeout=5000):
@@ -129,3 +285,39 @@ def test_live_runner_stop_ends_a_looping_stream(qtbot, clip):
     assert threads and all(t.is_alive() for t in threads)
     runner.stop()
     assert not any(t.is_alive() for t in threads)
+
+
+def test_video_file_position_and_seek(clip):
+    with VideoFileSource(clip) as src:
+        first = src.read()
+        assert src.position == 0 and src.frame_count == 20
+        src.read()
+        assert src.position == 1
+        src.seek(15)
+        frame = src.read()
+        assert src.position == 15 and not np.array_equal(frame, first)
+        src.seek(0)
+        np.testing.assert_allclose(src.read().astype(int), first.astype(int), atol=2)
+        src.seek(99)  # clamped to the last frame
+        src.read()
+        assert src.position == 19 and src.read() is None
+
+
+def test_live_runner_pauses_and_shows_a_sought_frame_while_paused(qtbot, clip):
+    runner = LiveRunner(lambda: VideoFileSource(clip), lambda frame: frame.mean())
+    positions = []
+    runner.result.connect(lambda item: positions.append(item.position))
+    runner.start()
+    try:
+        qtbot.waitUntil(lambda: len(positions) >= 1, timeout=10000)
+        runner.pause(True)
+        assert runner.paused and runner.seekable and runner.frame_count == 20
+        runner.seek(12)
+        qtbot.waitUntil(lambda: positions and positions[-1] == 12, timeout=10000)
+        assert runner.running  # paused, not ended
+        runner.pause(False)
+        with qtbot.waitSignal(runner.finished, timeout=10000):
+            pass
+        assert positions[-1] == 19 and max(positions) == 19  # played once, to its end
+    finally:
+        runner.stop()

@@ -65,3 +65,100 @@ def test_commit_after_a_cancel_stops_the_job(qtbot):
     with qtbot.waitSignal(job.ended, timeout=5000):
         pass
     assert outcome == {"cancelled": True} and steps == []
+
+
+def test_latest_request_wins_when_results_arrive_out_of_order(qtbot):
+    """The first request finishes last on purpose: its result must be dropped."""
+    from workbench.ui.worker import LatestRequest
+
+    req = LatestRequest()
+    first_may_finish, second_done = threading.Event(), threading.Event()
+    shown, ends = [], []
+
+    def slow_old(job):
+        first_may_finish.wait(5)
+        return "A"  # ignores cancellation, like an ONNX run that cannot be interrupted
+
+    def fast_new(job):
+        second_done.set()
+        return "B"
+
+    first = req.submit(slow_old, on_done=shown.append, on_end=lambda: ends.append("end"))
+    old_job = req.job
+    second = req.submit(fast_new, on_done=shown.append, on_end=lambda: ends.append("end"))
+    assert second != first and req.is_current(second) and not req.is_current(first)
+    assert old_job.is_cancelled
+    qtbot.waitUntil(lambda: shown == ["B"], timeout=5000)
+    first_may_finish.set()
+    with qtbot.waitSignal(old_job.ended, timeout=5000):
+        pass
+    qtbot.wait(20)
+    assert shown == ["B"]  # A arrived after B and was dropped
+    assert ends == ["end"] and not req.busy
+
+
+def test_latest_request_drops_stale_errors_and_progress(qtbot):
+    from workbench.ui.worker import LatestRequest
+
+    req = LatestRequest()
+    gate = threading.Event()
+    seen = []
+
+    def old(job):
+        gate.wait(5)
+        try:
+            job.report(0.5, "old")
+        except Exception:
+            pass
+        raise RuntimeError("old failure")
+
+    req.submit(old, on_error=seen.append, on_progress=lambda f, m: seen.append(m))
+    old_job = req.job
+    req.cancel()
+    assert not req.busy
+    gate.set()
+    with qtbot.waitSignal(old_job.ended, timeout=5000):
+        pass
+    qtbot.wait(20)
+    assert seen == []
+
+
+def test_a_result_already_on_its_way_is_dropped_once_superseded(qtbot):
+    """A finished before B was asked for, but its result had not reached the GUI thread yet
+    (cancelling A can no longer stop it): only the request id keeps it off the screen."""
+    from PySide6 import QtCore
+
+    from workbench.ui.worker import LatestRequest
+
+    req = LatestRequest()
+    shown = []
+    release_b = threading.Event()
+    req.submit(lambda job: "A", on_done=shown.append)
+    assert QtCore.QThreadPool.globalInstance().waitForDone(5000)  # A's outcome is queued
+    req.submit(lambda job: release_b.wait(5) and "B", on_done=shown.append)
+    qtbot.wait(50)  # A's queued result is delivered here
+    assert shown == []
+    release_b.set()
+    qtbot.waitUntil(lambda: shown == ["B"], timeout=5000)
+
+
+def test_results_for_a_panel_that_is_gone_are_dropped(qtbot):
+    """The channel is a child of its panel: a job ending after the panel was deleted must not
+    call into it (it used to raise 'Internal C++ object already deleted')."""
+    from PySide6 import QtCore
+
+    from workbench.ui.worker import LatestRequest
+
+    owner = QtCore.QObject()
+    req = LatestRequest(owner)
+    release, seen = threading.Event(), []
+    req.submit(lambda job: release.wait(5) and "late", on_done=seen.append,
+               on_end=lambda: seen.append("end"))
+    job = req.job
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not __import__("shiboken6").isValid(req), timeout=5000)
+    release.set()
+    with qtbot.waitSignal(job.ended, timeout=5000):
+        pass
+    qtbot.wait(20)
+    assert seen == []

@@ -141,7 +141,7 @@ def gpu_name() -> str | None:
 
 def system_report(probe_providers: bool = True) -> dict[str, str]:
     """What ``workbench info`` and the About dialog show."""
-    from workbench.imaging.pyramid import reduce_backend
+    from workbench.pyramid.levels import reduce_backend
 
     try:  # the headless commands need no Qt; report it when it is there
         from PySide6 import QtCore

@@ -7,7 +7,7 @@ Run with::
 Six levels (level 0 plus five reductions) of an RGB uint8 photograph (scikit-image's astronaut,
 resized) at 1080p and 24 MP, and of its gray version at 24 MP, with the default kernel and 7,
 11, 15 and 21 taps on the compiled REDUCE, plus the default and 21 taps on the OpenCV route
-that runs where the C module was not built (see ``workbench.imaging.pyramid._Reducer``).
+that runs where the C module was not built (see ``workbench.pyramid.levels._Reducer``).
 Candidates run interleaved, in a new order each round, so that load from other processes (and
 OpenCV's thread pool still busy from the previous candidate) hits them alike; the table gives
 the median and the minimum over the rounds and their ratios to the cv2.pyrDown loop. skimage
@@ -28,8 +28,8 @@ import pytest
 from skimage import data
 from skimage.transform import pyramid_gaussian
 
-import workbench.imaging.pyramid as pyramid_module
-from workbench.imaging.pyramid import (
+import workbench.pyramid.levels as pyramid_module
+from workbench.pyramid.levels import (
     BURT_ADELSON_TAPS,
     DEFAULT_SIGMA,
     gaussian_pyramid,
@@ -147,7 +147,7 @@ def test_bench_gaussian_pyramid(label: str) -> None:
 def test_bench_laplacian_round_trip(route: str) -> None:
     image = _photo(SIZES["24 MP"][0])
     if route == "compiled" and pyramid_module._compiled is None:
-        pytest.skip("workbench.imaging._reduce was not built")
+        pytest.skip("workbench.pyramid._reduce was not built")
     build, collapse = [], []
     for _ in range(5):
         with _opencv_route() if route != "compiled" else contextlib.nullcontext():

@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from skimage.transform import ProjectiveTransform, warp
 
-from workbench.imaging.homography import rectify_homography, warp_perspective
+from workbench.rectify.homography import rectify_homography
+from workbench.rectify.warp import warp_perspective
 
 pytestmark = pytest.mark.bench
 

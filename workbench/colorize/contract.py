@@ -40,7 +40,7 @@ Inference without metadata (heuristics)
   exports (input 1x1x256x256, output 1x2x256x256, no metadata) load unchanged.
 * Output ``(N, 2, h, w)`` is ``ab``; ``(N, Q, h, w)`` with Q > 2 is a bin distribution, whose
   centres must come from metadata unless Q equals the number of grid-10 gamut bins
-  (:func:`workbench.imaging.color.ab_gamut_bins`, Q = 261), in which case those are assumed.
+  (:func:`workbench.colorize.bins.ab_gamut_bins`, Q = 261), in which case those are assumed.
   Whether such an output holds probabilities or logits is decided by the engine from its
   first output (probabilities are non-negative and sum to 1 over the bins).
 * The output's h, w may differ from the input's (e.g. 1/4 resolution); ab is upsampled.
@@ -65,8 +65,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from workbench.errors import WorkbenchError
-from workbench.imaging.color import DEFAULT_TEMPERATURE, ab_gamut_bins
+from workbench.colorize.bins import DEFAULT_TEMPERATURE, ab_gamut_bins
+from workbench.errors import InputError
 
 __all__ = [
     "DEFAULT_SHORT_SIDE",
@@ -104,7 +104,7 @@ OutputKind = Literal["ab", "bins", "logits"]
 Dim = int | str | None
 
 
-class ColorizeError(WorkbenchError, ValueError):
+class ColorizeError(InputError):
     """Something about colorization a user can fix: a bad image, option or model."""
 
 
@@ -564,7 +564,7 @@ def resolve_contract(
             centres = default
             notes.append(
                 f"no bin centres in metadata: assuming the {channels} grid-10 sRGB-gamut bins "
-                "of workbench.imaging.color.ab_gamut_bins"
+                "of workbench.colorize.bins.ab_gamut_bins"
             )
         elif len(centres) != channels:
             raise ModelContractError(

@@ -1,4 +1,4 @@
-"""``workbench faces enroll|recognize|list|remove``: the headless twin of the Faces panel.
+"""``workbench faces enroll|recognize|evaluate|list|remove``: the headless twin of the Faces panel.
 
 Wire it into :mod:`workbench.cli` with ``COMMANDS["faces"] = add_faces_parser``. Handlers return
 the exit status and raise :class:`~workbench.errors.WorkbenchError` for anything the user can
@@ -7,11 +7,18 @@ as one line with exit status 2.
 
 ``recognize --json`` prints one JSON array, one object per image (DESIGN.md)::
 
-    [{"image": "a.jpg", "faces": [{"box": [x, y, w, h], "name": "Ada" or null,
-                                   "distance": 12.3, "face_distance": 31.0}]}]
+    [{"image": "a.jpg", "faces": [{"box": [x, y, w, h], "name": "Ada" or null, "nearest": "Ada",
+      "distance": 1.8, "identity_threshold": 2.4, "face_distance": 31.0,
+      "face_threshold": 52.0, "status": "known" | "unknown" | "not a face",
+      "alignment": "eyes" | "box" | null}]}]
 
-``name`` is null for a stranger ("unknown"); detections that are not faces (the distance from
-face space is above the gallery's face threshold) are left out.
+``name`` is null unless the status is ``known``; ``nearest`` is the closest enrolled person
+whatever the status. Detections that are not faces (the distance from face space is above the
+face threshold) are left out unless ``--all`` is given. ``alignment`` says how the crop was
+aligned: by a validated eye pair or by the face box alone (null for ``--aligned`` crops).
+
+``evaluate DATASET_DIR [--enrol K] [--strangers N] [--method fisher|eigen] [--json]`` measures
+recognition on one folder per person (:mod:`workbench.faces.evaluate`).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from workbench.imaging.io import read_image
 __all__ = [
     "add_faces_parser",
     "cmd_faces_enroll",
+    "cmd_faces_evaluate",
     "cmd_faces_list",
     "cmd_faces_recognize",
     "cmd_faces_remove",
@@ -59,7 +67,27 @@ def add_faces_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--aligned", action="store_true",
                    help="the images are aligned face crops already: no face search")
     p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.add_argument("--all", action="store_true",
+                   help="also report detections that are not faces (status 'not a face')")
     p.set_defaults(func=cmd_faces_recognize)
+
+    p = commands.add_parser(
+        "evaluate", help="measure recognition on a folder of people's photos",
+        description="DATASET_DIR holds one sub-folder per person. In file-name order, the first "
+        "K photos of each person are enrolled and the rest recognised; the last N people are "
+        "strangers (never enrolled). Reports closed-set rank-1, named correctly and strangers "
+        "rejected at the tuned thresholds, ROC AUC and timing. Nothing is written.")
+    p.add_argument("dataset", metavar="DATASET_DIR")
+    p.add_argument("--enrol", type=int, default=5, metavar="K",
+                   help="photos enrolled per person (default 5)")
+    p.add_argument("--strangers", type=int, default=0, metavar="N",
+                   help="people left out of enrolment, recognised as strangers (default 0)")
+    p.add_argument("--method", choices=("fisher", "eigen"), default="fisher",
+                   help="Fisherfaces (default) or eigenfaces")
+    p.add_argument("--aligned", action="store_true",
+                   help="the photos are aligned face crops already (e.g. ORL): no face search")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.set_defaults(func=cmd_faces_evaluate)
 
     p = commands.add_parser("list", help="list the enrolled people")
     p.add_argument("--db", required=True, metavar="DB")
@@ -81,8 +109,30 @@ def _existing_gallery(path: str) -> Gallery:
     return Gallery(path)
 
 
+def cmd_faces_evaluate(args: argparse.Namespace) -> int:
+    from workbench.faces.evaluate import evaluate_folder
+
+    report = evaluate_folder(args.dataset, enrol=args.enrol, strangers=args.strangers,
+                             method=f"{args.method}faces", aligned=args.aligned)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print("\n".join(report.lines()))
+    return 0
+
+
+def _gallery_detector(path: str) -> FaceDetector:
+    """A detector making crops the way the gallery at ``path`` stores them (new: defaults)."""
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        return FaceDetector()
+    with Gallery(path) as gallery:
+        return FaceDetector(size=gallery.face_size, illumination=gallery.illumination)
+
+
 def cmd_faces_enroll(args: argparse.Namespace) -> int:
-    detector = FaceDetector()
+    detector = _gallery_detector(args.db)
     crops, sources = [], []
     for path in args.images:
         shot = check_shot(read_image(path), detector, aligned=args.aligned)
@@ -111,10 +161,13 @@ def cmd_faces_enroll(args: argparse.Namespace) -> int:
 def cmd_faces_recognize(args: argparse.Namespace) -> int:
     with _existing_gallery(args.db) as gallery:
         recognizer = gallery.recognizer()
-        detector = FaceDetector(size=gallery.face_size)
+        detector = FaceDetector(size=gallery.face_size, illumination=gallery.illumination)
+    if recognizer.calibration is not None and recognizer.calibration.warning:
+        print(f"workbench: warning: {recognizer.calibration.warning}", file=sys.stderr)
     report = []
     for path in args.images:
-        results = recognizer.recognize_image(read_image(path), detector, aligned=args.aligned)
+        results = recognizer.recognize_image(read_image(path), detector, aligned=args.aligned,
+                                             include_non_faces=args.all)
         report.append({"image": str(path), "faces": [r.to_json() for r in results]})
         if not args.json:
             if not results:
@@ -122,8 +175,10 @@ def cmd_faces_recognize(args: argparse.Namespace) -> int:
             for r in results:
                 who = r.name if r.name is not None else f"unknown (nearest: {r.nearest})"
                 x, y, w, h = r.box or (0, 0, 0, 0)
-                print(f"{path}: {who}  distance {r.distance:.2f}  face distance "
-                      f"{r.face_distance:.2f}  box {x},{y},{w},{h}")
+                print(f"{path}: {who}  distance {r.distance:.2f} (threshold "
+                      f"{r.identity_threshold:.2f})  face distance {r.face_distance:.2f} "
+                      f"(threshold {r.face_threshold:.2f})  box {x},{y},{w},{h}  aligned by "
+                      f"{r.alignment or 'nothing (crop as given)'}")
     if args.json:
         print(json.dumps(report))
     return 0
@@ -132,8 +187,13 @@ def cmd_faces_recognize(args: argparse.Namespace) -> int:
 def cmd_faces_list(args: argparse.Namespace) -> int:
     with _existing_gallery(args.db) as gallery:
         people = gallery.people()
+        settings = gallery.settings
     if not people:
         print("no one is enrolled", file=sys.stderr)
+    used = settings.method_label
+    if settings.method == "fisherfaces" and len(people) < 3:
+        used += " (eigenfaces until 3 people are enrolled)"
+    print(f"method: {used}", file=sys.stderr)
     width = max((len(p.name) for p in people), default=0)
     for p in people:
         print(f"{p.name:<{width}}  {p.face_count:>4} face(s)  enrolled {p.created}")

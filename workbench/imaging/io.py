@@ -23,20 +23,18 @@ mode, bit depth, EXIF) without decoding pixels, so the pixel limit is checked be
 allocation. The pixels are then decoded by whichever library is correct for the file, and faster
 where both are:
 
-* JPEG and PNG: OpenCV (``cv2.imdecode``; EXIF orientation is left to us). Measured on a 12 MP
-  (4000 x 3000) RGB JPEG, 2.2 MB, on the shared 2-core development machine (OpenCV 4.14,
-  Pillow 13), best of 15: ``cv2.imread`` 108 ms (BGR), ``read_image`` 103 ms (RGB: header probe
-  + decode straight to RGB with ``IMREAD_COLOR_RGB``; OpenCV < 4.11 lacks that flag and pays
-  ~10 ms more for a BGR->RGB pass), Pillow ``np.asarray(Image.open(...))`` 143 ms (its
-  ``tobytes`` export costs ~45 ms of that). PNG uses ``IMREAD_UNCHANGED``, which keeps 16-bit
-  colour and alpha that Pillow reduces to 8 bits (12 MP 8-bit PNG: ~370 ms OpenCV vs ~530 ms
-  Pillow). ``cv2.imread`` (and ``imdecode`` in some OpenCV versions) pads a truncated JPEG with
-  grey instead of failing, so a JPEG that does not end with its end-of-image marker is decoded
-  by Pillow instead, which raises on truncation. A PNG is checked by walking its chunk headers
-  (seeks only) up to ``IEND``.
+* JPEG and PNG: OpenCV (``cv2.imdecode``; EXIF orientation is left to us), faster than Pillow here
+  (figures: ``tests/benchmarks/README.md``); JPEG decodes straight to RGB with ``IMREAD_COLOR_RGB``
+  where OpenCV has it. PNG uses ``IMREAD_UNCHANGED``, which keeps 16-bit colour and alpha that
+  Pillow reduces to 8 bits. ``cv2.imread`` (and ``imdecode`` in some OpenCV versions) pads a
+  truncated JPEG with grey instead of failing, so a JPEG that does not end with its end-of-image
+  marker is decoded by Pillow instead, which raises on truncation. A PNG is checked by walking its
+  chunk headers (seeks only) up to ``IEND``.
 * TIFF: Pillow, except 16-bit/float colour, which Pillow cannot hold; those go to OpenCV after the
   TIFF orientation tag is reset to 1 in the in-memory copy, because OpenCV's TIFF decoder applies
-  orientations 2-4 itself and fails on 5-8.
+  orientations 2-4 itself and fails on 5-8. 16- and 64-bit float samples (and layouts OpenCV
+  cannot decode) are read with tifffile, installed with scikit-image, as float32. Other variants
+  (signed or 32-bit integers, CMYK, ...) are refused with the variant named.
 * WebP, BMP, PGM/PPM/PFM: Pillow, except 16-bit colour PPM (OpenCV, to keep 16 bits).
 
 EXIF orientation (all eight values) is then applied once, by this module, for every format.
@@ -65,7 +63,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from workbench.errors import ImageReadError, ImageWriteError
+from workbench.errors import ImageReadError, ImageWriteError, InputError
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -176,7 +174,7 @@ class _Probe:
     channels: int
     dtype: str
     orientation: int
-    decoder: str  # "opencv" or "pillow"
+    decoder: str  # "opencv", "pillow" or "tifffile"
     complete: bool = True  # False: the container is known to end before its image data
     orientation_patch: tuple[int, str] | None = None  # TIFF: (byte offset, struct code)
 
@@ -209,7 +207,7 @@ def read_image(path: PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     ImageReadError
         The file is missing, a folder, unreadable, empty, not a supported image, corrupt,
         truncated or larger than ``max_pixels``. The message names the file.
-    ValueError
+    InputError
         ``max_pixels`` is not a positive integer or None.
 
     Examples
@@ -219,7 +217,7 @@ def read_image(path: PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     ((3000, 4000, 3), dtype('uint8'))
     """
     if max_pixels is not None and (not isinstance(max_pixels, int) or max_pixels <= 0):
-        raise ValueError(f"max_pixels must be a positive integer or None, got {max_pixels!r}")
+        raise InputError(f"max_pixels must be a positive integer or None, got {max_pixels!r}")
     path = Path(path)
     with _open_for_reading(path) as (fh, _):
         probe = _probe(fh, path)
@@ -228,6 +226,8 @@ def read_image(path: PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
             raise _truncated_error(path, probe.format)
         if probe.decoder == "opencv":
             pixels = _decode_with_opencv(fh, probe, path)
+        elif probe.decoder == "tifffile":
+            pixels = _decode_with_tifffile(fh, probe, path)
         else:
             pixels = _decode_with_pillow(fh, probe, path)
     expected = (probe.height, probe.width)
@@ -514,12 +514,61 @@ def _probe_tiff_tags(fh: BinaryIO, path: Path) -> _Probe:
         dtype = {(8, 1): "uint8", (16, 1): "uint16", (32, 3): "float32"}.get(kind)
     layout_ok = (photometric == 1 and samples == 1) or (photometric == 2 and samples in (3, 4))
     if dtype is None or not layout_ok:
-        raise _read_error(
-            path, f"this TIFF variant is not supported ({samples} samples per pixel of "
-            f"{'/'.join(map(str, sorted(bits)))} bits, photometric {photometric})"
-        )
+        # 16/64-bit float, or a layout OpenCV cannot decode: tifffile reads its first page
+        kind = (next(iter(bits)), next(iter(sample_format))) if len(bits) == 1 and \
+            len(sample_format) == 1 else None
+        float_ok = kind in ((16, 3), (32, 3), (64, 3)) or dtype is not None
+        if float_ok and samples in (1, 3, 4) and photometric in (1, 2) and _tifffile() is not None:
+            channels = samples if photometric == 2 or samples == 1 else 1
+            out = "float32" if kind is not None and kind[1] == 3 else dtype
+            return _Probe("TIFF", width, height, channels, out, orientation, "tifffile")
+        raise _read_error(path, "this TIFF holds " + _tiff_variant(samples, bits, sample_format,
+                                                                    photometric) +
+                          "; Workbench reads 8- or 16-bit unsigned and 16-, 32- or 64-bit "
+                          "float samples as gray, RGB or RGBA. Convert it to one of those")
     return _Probe("TIFF", width, height, samples, dtype, orientation, "opencv",
                   orientation_patch=patch)
+
+
+def _tifffile():
+    """The tifffile module (installed with scikit-image), or None where it is not."""
+    try:
+        import tifffile
+    except ImportError:  # e.g. the desktop bundle, which leaves scikit-image out
+        return None
+    return tifffile
+
+
+_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "float", 4: "undefined"}
+_PHOTOMETRIC = {0: "gray (white is zero)", 1: "gray", 2: "RGB", 3: "palette", 4: "mask",
+                5: "CMYK", 6: "YCbCr", 8: "CIELab"}
+
+
+def _tiff_variant(samples: int, bits: set, formats: set, photometric: int) -> str:
+    """The variant in words, e.g. "1 sample per pixel of 16-bit signed integer (gray)"."""
+    depth = "/".join(map(str, sorted(bits)))
+    kind = "/".join(_SAMPLE_FORMATS.get(f, f"format {f}") for f in sorted(formats))
+    layout = _PHOTOMETRIC.get(photometric, f"photometric {photometric}")
+    plural = "sample" if samples == 1 else "samples"
+    return f"{samples} {plural} per pixel of {depth}-bit {kind} ({layout})"
+
+
+def _decode_with_tifffile(fh: BinaryIO, probe: _Probe, path: Path) -> np.ndarray:
+    tifffile = _tifffile()
+    fh.seek(0)
+    try:
+        with tifffile.TiffFile(fh) as tif:
+            page = tif.pages[0]
+            pixels = page.asarray()
+            separate = page.planarconfig == 2 and pixels.ndim == 3
+    except Exception as exc:  # tifffile raises many kinds on damaged files
+        raise _corrupt_error(path, "TIFF", exc) from None
+    if separate:  # one plane per sample: (S, H, W) -> (H, W, S)
+        pixels = np.moveaxis(pixels, 0, -1)
+    if pixels.ndim == 3 and probe.channels == 1:
+        pixels = pixels[..., 0]
+    pixels = pixels.astype(np.dtype(probe.dtype).newbyteorder("="), copy=False)
+    return np.ascontiguousarray(pixels)
 
 
 def _read_tiff_tags(fh: BinaryIO, wanted: tuple[int, ...]) -> _TiffTags:
@@ -701,7 +750,7 @@ def write_image(path: PathLike, image: np.ndarray) -> None:
         Unknown extension (the message lists the supported ones), missing folder, an image the
         format cannot hold (see above), or an OS error (permission, disk full). The message
         names the file.
-    TypeError
+    ImageWriteError
         ``image`` is not a numpy array.
 
     Examples
@@ -710,7 +759,8 @@ def write_image(path: PathLike, image: np.ndarray) -> None:
     """
     path = Path(path)
     if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+        raise ImageWriteError(f"image must be a numpy array, got {type(image).__name__}")
+    image = native_byte_order(image)
     fmt = _WRITE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise _write_error(
@@ -863,6 +913,18 @@ def _os_reason(exc: OSError) -> str:
 # Display
 
 
+def native_byte_order(array: np.ndarray) -> np.ndarray:
+    """The array itself, or a copy in this machine's byte order when it is big-endian (as FITS
+    and some TIFF and NumPy files store it).
+
+    >>> native_byte_order(np.arange(3, dtype=">u2")).dtype.byteorder
+    '='
+    """
+    if array.dtype.byteorder in ("=", "|"):
+        return array
+    return array.astype(array.dtype.newbyteorder("="))
+
+
 def to_uint8_display(image: np.ndarray) -> np.ndarray:
     """Map any image :func:`read_image` returns to ``uint8`` for display.
 
@@ -887,11 +949,12 @@ def to_uint8_display(image: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    TypeError
+    InputError
         ``image`` is not a numpy array or has another dtype (e.g. signed integers).
     """
     if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+        raise InputError(f"image must be a numpy array, got {type(image).__name__}")
+    image = native_byte_order(image)
     if image.dtype == np.uint8:
         return image
     if image.dtype == np.uint16:
@@ -902,6 +965,6 @@ def to_uint8_display(image: np.ndarray) -> np.ndarray:
         finite_max = np.nanmax(image, initial=0.0) if image.size else 0.0
         scale = 1.0 if finite_max > 2.0 else 255.0
         return _float_to_uint8(image, scale)
-    raise TypeError(
+    raise InputError(
         f"cannot display an image of dtype {image.dtype}; expected uint8, uint16, bool or float"
     )

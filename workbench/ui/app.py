@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import sys
 import tempfile
@@ -60,6 +61,54 @@ def screenshot(window: QtWidgets.QWidget, path: str | Path) -> Path:
     return path
 
 
+#: README ("Start it"): the one line that installs what Qt needs on a Debian/Ubuntu desktop.
+APT_LINE = ("sudo apt install libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 "
+            "libxcb-keysyms1 libxcb-shape0 libdbus-1-3 libfontconfig1")
+#: Exit status when Qt cannot open the screen (a missing system library, no display).
+EXIT_NO_DISPLAY = 1
+
+
+def display_help(qt_messages: list[str]) -> str:
+    """What to tell the user when Qt found no usable platform plugin: the cause in Qt's words,
+    what to install, and how to run without a screen."""
+    text = "\n".join(qt_messages)
+    if "xcb-cursor" in text:
+        cause = ("the system library libxcb-cursor0, which Qt needs for an X11 desktop, is not "
+                 "installed")
+    else:
+        reasons = [m.strip() for m in qt_messages
+                   if m.strip() and "failed to start" not in m and "qFatal()" not in m]
+        cause = "Qt could not open the display" + (f" ({reasons[0]})" if reasons else "")
+    return (f"workbench: error: cannot start the window: {cause}.\n"
+            f"On Debian or Ubuntu, install what Qt needs with:\n\n    {APT_LINE}\n\n"
+            "Without a screen, QT_QPA_PLATFORM=offscreen runs the window off screen "
+            "(--screenshot); the commands (workbench --help) need no display.\n")
+
+
+def create_application(argv: list[str]) -> QtWidgets.QApplication:
+    """The QApplication. Where Qt cannot open the screen it aborts the process with a generic
+    message ("no Qt platform plugin could be initialized"); this catches that, says what is
+    missing and how to install it, and exits with :data:`EXIT_NO_DISPLAY`."""
+    notes: list[str] = []
+
+    def handler(mode, context, message: str) -> None:
+        if mode == QtCore.QtMsgType.QtFatalMsg and any(
+                "platform plugin" in m for m in (*notes, message)):
+            sys.stderr.write(display_help([*notes, message]))
+            sys.stderr.flush()
+            os._exit(EXIT_NO_DISPLAY)  # Qt would abort() right after this handler returns
+        notes.append(message)
+        category = getattr(context, "category", None)  # Qt's own format for the rest
+        prefix = f"{category}: " if category and category != "default" else ""
+        sys.stderr.write(f"{prefix}{message}\n")
+
+    previous = QtCore.qInstallMessageHandler(handler)
+    try:
+        return QtWidgets.QApplication(argv)
+    finally:
+        QtCore.qInstallMessageHandler(previous)
+
+
 #: Longest a --screenshot run waits for the panel to settle (model loaded, first frame shown).
 SCREENSHOT_PATIENCE = 20.0
 
@@ -80,10 +129,10 @@ def _scratch_settings() -> None:
 
 def run_gui(image: str | None = None, panel: str | None = None,
             screenshot_path: str | None = None, size: tuple[int, int] | None = None,
-            timing: bool = False) -> int:
-    from workbench.cli import STARTED
+            timing: bool = False, started: float | None = None) -> int:
+    t0 = time.perf_counter() if started is None else started
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app = QtWidgets.QApplication.instance() or create_application(sys.argv[:1])
     configure_application(app)
     if screenshot_path:
         _scratch_settings()
@@ -99,7 +148,7 @@ def run_gui(image: str | None = None, panel: str | None = None,
     window.show()
     app.processEvents()  # the first frame is painted: menus, tabs, "Loading…"
     if timing:
-        print(f"first window after {(time.perf_counter() - STARTED) * 1000:.0f} ms",
+        print(f"first window after {(time.perf_counter() - t0) * 1000:.0f} ms",
               file=sys.stderr)
 
     def finish_start() -> None:
@@ -107,7 +156,7 @@ def run_gui(image: str | None = None, panel: str | None = None,
         if image:
             window.open_path(image)
         if timing:
-            print(f"panel ready after {(time.perf_counter() - STARTED) * 1000:.0f} ms",
+            print(f"panel ready after {(time.perf_counter() - t0) * 1000:.0f} ms",
                   file=sys.stderr)
         if screenshot_path:
             QtCore.QTimer.singleShot(400, shoot)

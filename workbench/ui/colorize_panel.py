@@ -16,56 +16,70 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from workbench.colorize.session import VIEWS, ColorizeSession, provider_summary
 from workbench.errors import WorkbenchError
-from workbench.imaging.io import to_uint8_display, write_image
-from workbench.ui.image_view import ImageView
+from workbench.imaging.io import write_image
+from workbench.ui.dialogs import ask_export_folder, ask_save_path
+from workbench.ui.flow_layout import FlowLayout, group
+from workbench.ui.image_view import ImageView, link_views
 from workbench.ui.live import LiveResult, LiveRunner, start_live
 from workbench.ui.panel import Panel, native_keys
-from workbench.ui.rectify_panel import image_filter
-from workbench.ui.worker import Job, run_in_background
+from workbench.ui.rectify_panel import IMAGE_SAVE_FILTERS, image_filter
+from workbench.ui.worker import Job, LatestRequest, run_in_background
 
 SHIPPED = "Shipped model"
 MAX_RECENT_MODELS = 6
-VIEWS = ("Side by side", "Split (wipe)", "Result only")
 HINT = ("Open a photo, a folder, a video or start the camera · colour photos are shown as gray "
         "input next to their real colours · T: annealed-mean temperature (low = vivid, "
         "1 = mean) · F11 full screen, Esc to leave.")
 
 
-def gray_of(image: np.ndarray) -> np.ndarray:
-    """What the model sees, for display: the image's L* with no colour, as 8-bit RGB."""
-    from workbench.imaging.color import lightness, lightness_ab_to_rgb
+class UncertaintyBar(QtWidgets.QWidget):
+    """The uncertainty map's legend: its gray ramp against bits of entropy, from 0 (the model
+    is sure of one colour) to log2 Q (every one of its Q colour bins equally likely)."""
 
-    plane = lightness(image)
-    return lightness_ab_to_rgb(plane, np.zeros(plane.shape + (2,), np.float32))
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.bins = 261
+        self.setFixedWidth(self.fontMetrics().horizontalAdvance("8.0 bits") + 34)
+        self.setToolTip("Entropy of the predicted colour distribution per pixel, in bits: "
+                        "0 = one colour for sure; the top = all bins equally likely")
 
+    @property
+    def max_bits(self) -> float:
+        return float(np.log2(max(self.bins, 2)))
 
-def is_colour(image: np.ndarray) -> bool:
-    """True when the image has real colour (not a gray image stored as RGB)."""
-    if image.ndim == 2:
-        return False
-    rgb = image[..., :3].astype(np.int32)
-    step = max(1, rgb.shape[0] // 128)
-    sample = rgb[::step, ::step]
-    return bool(np.abs(sample - sample.mean(axis=2, keepdims=True)).max() > 3)
+    def set_bins(self, bins: int | None) -> None:
+        self.bins = int(bins or 261)
+        self.update()
 
+    def paintEvent(self, event):  # noqa: N802
+        painter = QtGui.QPainter(self)
+        fm = self.fontMetrics()
+        text_colour = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        top, bottom = fm.height() + 8, self.height() - fm.height() // 2 - 4
+        bar = QtCore.QRect(2, top, 12, max(1, bottom - top))
+        ramp = QtGui.QLinearGradient(0, bar.top(), 0, bar.bottom())
+        ramp.setColorAt(0, QtGui.QColor(255, 255, 255))
+        ramp.setColorAt(1, QtGui.QColor(0, 0, 0))
+        painter.fillRect(bar, ramp)
+        painter.setPen(text_colour)
+        painter.drawRect(bar.adjusted(0, 0, -1, -1))
+        painter.drawText(QtCore.QPoint(0, fm.ascent() + 2), "bits")
+        for bits, label in zip(self.ticks(), self.tick_labels(), strict=True):
+            y = round(bar.bottom() - bits / self.max_bits * (bar.height() - 1))
+            painter.drawLine(bar.right() + 1, y, bar.right() + 5, y)
+            painter.drawText(QtCore.QPoint(bar.right() + 8, y + fm.ascent() // 2 - 1), label)
+        painter.end()
 
-def wipe(before: np.ndarray, after: np.ndarray, position: float) -> np.ndarray:
-    """Before on the left of ``position`` (0..1 of the width), after on the right."""
-    out = after.copy()
-    x = int(round(np.clip(position, 0, 1) * out.shape[1]))
-    out[:, :x] = before[:, :x]
-    return out
+    def ticks(self) -> list[float]:
+        """Every 2 bits, and the top (log2 Q) unless it is next to the last of those."""
+        top = self.max_bits
+        ticks = [float(b) for b in range(0, int(top) + 1, 2)]
+        return [*ticks, top] if top - ticks[-1] > 0.6 else ticks
 
-
-def provider_summary(note: str) -> str:
-    """The provider note for a status line: the advice on enabling the GPU (a paragraph) is
-    left to the tooltip and the About dialog."""
-    from workbench.runtime import GPU_HELP
-
-    if GPU_HELP not in note:
-        return note
-    return f"{note.replace(GPU_HELP, '').strip().rstrip('.')} · to use a GPU see Help ▸ About"
+    def tick_labels(self) -> list[str]:
+        return [f"{b:.0f}" if b == int(b) else f"{b:.1f}" for b in self.ticks()]
 
 
 class ColorizePanel(Panel):
@@ -85,23 +99,26 @@ class ColorizePanel(Panel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.colorizer = None
-        self.image: np.ndarray | None = None  # the still image being shown
-        self.path: Path | None = None
-        self.result = None  # ColorizeResult of the still image
-        self.output: np.ndarray | None = None  # what is shown as the colorized result
-        self.gray: np.ndarray | None = None
-        self.truth: np.ndarray | None = None
+        self.session = ColorizeSession()  # model, image, result, knobs, view: the state
         self.runner: LiveRunner | None = None
         self.recorder = None
-        self._load_job: Job | None = None
+        self.model_request = LatestRequest(self)  # the latest model chosen wins
+        self.predict_request = LatestRequest(self)  # the latest image's prediction wins
         self._pending_video: str | None = None  # opened before the model was ready
         self._knobs = (0.38, 1.0)  # (T, saturation) as plain floats, set by _on_knobs
         self._first_frame_pending = False  # a stream started and has shown nothing yet
-        self._predict_job: Job | None = None
         self._batch_job: Job | None = None
         self._fullscreen: QtWidgets.QWidget | None = None
         self._build()
+
+    # The session's state, read-only here: the panel changes it through the session's methods.
+    colorizer = property(lambda self: self.session.colorizer)
+    image = property(lambda self: self.session.image)
+    path = property(lambda self: self.session.path)
+    result = property(lambda self: self.session.result)
+    output = property(lambda self: self.session.output)
+    gray = property(lambda self: self.session.gray)
+    truth = property(lambda self: self.session.truth)
 
     # ------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -118,14 +135,27 @@ class ColorizePanel(Panel):
         self.provider_combo.addItem("auto", "auto")
         self.provider_combo.setToolTip("Where the model runs; only providers that work here "
                                        "are listed")
+        # wide sliders (a step of 0.01 is 2 px or more) with a spin box each for exact values;
+        # the arrow keys and the wheel step by 0.01, Page Up/Down by 0.05
         self.temperature = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=1,
-                                             maximum=100, value=38, maximumWidth=150)
-        self.temperature.setToolTip("Annealed-mean temperature T (Zhang et al. 2016)")
-        self.t_label = QtWidgets.QLabel("T 0.38")
+                                             maximum=100, value=38, singleStep=1, pageStep=5)
+        self.temperature.setFixedWidth(220)
+        self.temperature.setToolTip("Annealed-mean temperature T (Zhang et al. 2016): low = "
+                                    "vivid, 1 = the mean of the predicted colours")
+        self.t_label = QtWidgets.QLabel("T")
+        self.t_spin = QtWidgets.QDoubleSpinBox(minimum=0.01, maximum=1.0, singleStep=0.01,
+                                               decimals=2, value=0.38)
+        self.t_spin.setToolTip(self.temperature.toolTip())
         self.saturation = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0,
-                                            maximum=200, value=100, maximumWidth=110)
+                                            maximum=200, value=100, singleStep=1, pageStep=5)
+        self.saturation.setFixedWidth(180)
         self.saturation.setToolTip("Saturation gain on the predicted colours")
-        self.s_label = QtWidgets.QLabel("S 1.00")
+        self.s_label = QtWidgets.QLabel("S")
+        self.s_spin = QtWidgets.QDoubleSpinBox(minimum=0.0, maximum=2.0, singleStep=0.01,
+                                               decimals=2, value=1.0)
+        self.s_spin.setToolTip(self.saturation.toolTip())
+        for spin in (self.t_spin, self.s_spin):
+            spin.setKeyboardTracking(False)  # a typed value applies on Enter, not per digit
         self.view_combo = QtWidgets.QComboBox()
         self.view_combo.addItems(VIEWS)
         self.uncertainty = QtWidgets.QCheckBox("Uncertainty")
@@ -140,37 +170,75 @@ class ColorizePanel(Panel):
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.hide()
 
-        row1 = QtWidgets.QHBoxLayout()
+        row1 = FlowLayout()  # both rows wrap in a narrow window
         for w in (self.open_button, self.folder_button, *sources):
             row1.addWidget(w)
         row1.addSpacing(10)
-        row1.addWidget(QtWidgets.QLabel("Model"))
-        row1.addWidget(self.model_combo, 1)
-        row1.addWidget(self.provider_combo)
-        row1.addWidget(self.progress)
-        row1.addWidget(self.cancel_button)
-        row2 = QtWidgets.QHBoxLayout()
-        for w in (self.t_label, self.temperature, self.s_label, self.saturation,
-                  self.view_combo, self.uncertainty):
+        row1.addWidget(group("Model", self.model_combo, self.provider_combo))
+        row1.addStretch(1)
+        for w in (self.progress, self.cancel_button, self.fullscreen_button, self.save_button,
+                  self.record_button):
+            row1.addWidget(w)
+        row2 = FlowLayout()
+        row2.addWidget(group(self.t_label, self.temperature, self.t_spin))
+        row2.addWidget(group(self.s_label, self.saturation, self.s_spin))
+        for w in (self.view_combo, self.uncertainty):
             row2.addWidget(w)
-        row2.addStretch(1)
-        for w in (self.fullscreen_button, self.save_button, self.record_button):
-            row2.addWidget(w)
+
+        # the transport of a video file: play/pause, position, loop
+        style = self.style()
+        self.play_button = QtWidgets.QToolButton()
+        self.play_button.setIcon(style.standardIcon(
+            QtWidgets.QStyle.StandardPixmap.SP_MediaPause))
+        self.play_button.setText("Pause")
+        self.play_button.setToolButtonStyle(
+            QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.seek = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0, maximum=0)
+        self.seek.setToolTip("Position in the video: drag or click to go there")
+        self.position_label = QtWidgets.QLabel()
+        self.position_label.setMinimumWidth(self.position_label.fontMetrics().horizontalAdvance(
+            "frame 00000 of 00000 · 00:00 / 00:00"))
+        self.loop = QtWidgets.QCheckBox("Loop")
+        self.loop.setToolTip("Start the video again at its end")
+        self.transport = QtWidgets.QWidget()
+        tr = QtWidgets.QHBoxLayout(self.transport)
+        tr.setContentsMargins(0, 0, 0, 0)
+        tr.addWidget(self.play_button)
+        tr.addWidget(self.seek, 1)
+        tr.addWidget(self.position_label)
+        tr.addWidget(self.loop)
+        self.transport.hide()
+        self._video: str | None = None  # the video file streamed last (Play starts it again)
+        self._paused_by_hiding = False
+        self._updating_seek = False  # the position bar follows the video, not the user
 
         self.input_view = ImageView(placeholder="The gray input the model sees appears here.")
         self.output_view = ImageView(placeholder=self.empty_text())
         self.truth_view = ImageView(placeholder="The real colours appear here when you open a "
                                                 "colour photo.")
+        self.colour_bar = UncertaintyBar()
+        self.colour_bar.hide()
         self.views = QtWidgets.QSplitter()
+        self.titles: list[QtWidgets.QLabel] = []
         for title, view in (("Input (what the model sees)", self.input_view),
                             ("Colorized", self.output_view),
                             ("Ground truth", self.truth_view)):
             box = QtWidgets.QWidget()
             lay = QtWidgets.QVBoxLayout(box)
             lay.setContentsMargins(0, 0, 0, 0)
-            lay.addWidget(QtWidgets.QLabel(f"<b>{title}</b>"))
-            lay.addWidget(view, 1)
+            self.titles.append(QtWidgets.QLabel(f"<b>{title}</b>"))
+            lay.addWidget(self.titles[-1])
+            if view is self.output_view:
+                row = QtWidgets.QHBoxLayout()
+                row.addWidget(view, 1)
+                row.addWidget(self.colour_bar)
+                lay.addLayout(row, 1)
+            else:
+                lay.addWidget(view, 1)
             self.views.addWidget(box)
+        self.output_title = self.titles[1]
+        # the panes compare the same picture: zoom and pan one, the others follow
+        self._follow = link_views([self.input_view, self.output_view, self.truth_view])
         self._truth_box = self.views.widget(2)
         self._input_box = self.views.widget(0)
         self.divider = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#30e0ff", width=3),
@@ -188,7 +256,8 @@ class ColorizePanel(Panel):
         self.fps_plot.setTitle("frame time (recent frames)", size="8pt")
         self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("#4a90d9", width=2))
         self.fps_plot.hide()
-        self.lay_out(row1, row2, body=self.views, below=(self.fps_plot, self.status), hint=HINT)
+        self.lay_out(row1, row2, body=self.views,
+                     below=(self.transport, self.fps_plot, self.status), hint=HINT)
 
         self.open_button.clicked.connect(self.open_dialog)
         self.folder_button.clicked.connect(self.batch_dialog)
@@ -197,9 +266,16 @@ class ColorizePanel(Panel):
         self.provider_combo.activated.connect(lambda _i: self.load_model(self.current_model()))
         self.temperature.valueChanged.connect(self._on_knobs)
         self.saturation.valueChanged.connect(self._on_knobs)
-        self.view_combo.currentIndexChanged.connect(lambda _i: self._show())
-        self.uncertainty.toggled.connect(lambda _v: self._show())
-        self.divider.sigPositionChanged.connect(lambda _l: self._show())
+        self.t_spin.valueChanged.connect(
+            lambda v: self.temperature.setValue(int(round(v * 100))))
+        self.s_spin.valueChanged.connect(
+            lambda v: self.saturation.setValue(int(round(v * 100))))
+        self.play_button.clicked.connect(self.toggle_play)
+        self.seek.valueChanged.connect(self._on_seek)
+        self.loop.toggled.connect(lambda on: self.runner.set_loop(on) if self.runner else None)
+        self.view_combo.currentIndexChanged.connect(self._on_view)
+        self.uncertainty.toggled.connect(self._on_view)
+        self.divider.sigPositionChanged.connect(self._on_divider)
         self.save_button.clicked.connect(self.save_dialog)
         self.record_button.toggled.connect(self._on_record)
         self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
@@ -277,17 +353,17 @@ class ColorizePanel(Panel):
         def done(value) -> None:
             colorizer, usable = value
             self.stop_stream()
-            self.colorizer = colorizer
+            self.session.set_model(colorizer)
             self._fill_providers(usable)
             if path:
                 self._remember_model(str(path))
             c = colorizer.contract
             self.temperature.blockSignals(True)  # start at the model's own default T
-            self.temperature.setValue(int(round(c.temperature * 100)))
+            self.temperature.setValue(int(round(self.session.temperature * 100)))
             self.temperature.blockSignals(False)
             self._on_knobs()
-            self.uncertainty.setEnabled(c.output != "ab")
-            self.temperature.setEnabled(c.output != "ab")
+            self.uncertainty.setEnabled(self.session.takes_temperature)
+            self.temperature.setEnabled(self.session.takes_temperature)
             self.status.setText(f"{Path(colorizer.model_path).name} · {c.output} · "
                                 f"{provider_summary(colorizer.provider_note)} · loaded in "
                                 f"{colorizer.load_seconds * 1000:.0f} ms")
@@ -313,13 +389,12 @@ class ColorizePanel(Panel):
                 str(self.colorizer.model_path) if self.colorizer else None)))
 
         self.status.setText("Loading model…")
-        self._load_job = run_in_background(work, on_done=done, on_error=failed,
-                                           on_end=lambda: setattr(self, "_load_job", None))
-        return self._load_job
+        self.model_request.submit(work, on_done=done, on_error=failed, on_end=self._show)
+        return self.model_request.job
 
     # ------------------------------------------------------------ opening
     def show_default(self) -> None:
-        if self.colorizer is None and self._load_job is None:
+        if self.colorizer is None and not self.model_request.busy:
             self.load_model(None)
         if self.image is None:
             from workbench.samples import load_sample_photo
@@ -342,79 +417,89 @@ class ColorizePanel(Panel):
             return False
         self._pending_video = None  # the newest request wins
         self.stop_stream()
+        self._video = None  # a photo now: no transport
+        self._show_transport()
         self.set_image(image, Path(path))
         return True
 
     def set_image(self, image: np.ndarray, path: Path | None) -> None:
-        self.image = image
-        self.path = path
-        self.gray = gray_of(image)
-        self.truth = to_uint8_display(image)[..., :3] if is_colour(image) else None
-        self.result = None
-        self.output = None
+        self.session.set_image(image, path)
         self._show(fit=True)
         self._predict_still()
 
     def _predict_still(self) -> None:
-        if self.colorizer is None or self.image is None:
+        request = self.session.prediction_request()
+        if request is None:
+            self.predict_request.cancel()  # nothing to run; an older prediction is stale
             return
-        colorizer, image = self.colorizer, self.image
-        self._predict_job = run_in_background(
-            lambda job: colorizer.predict(image),
-            on_done=self._on_predicted, on_error=self.report_error,
-            on_end=lambda: setattr(self, "_predict_job", None))
+        self.predict_request.submit(
+            lambda job: request.colorizer.predict(request.image),
+            on_done=lambda result: self._on_predicted(request.image_id, result),
+            on_error=self.report_error)
 
-    def _on_predicted(self, result) -> None:
-        if self.image is None or result.size != self.image.shape[:2]:
+    def _on_predicted(self, image_id: int, result) -> None:
+        if not self.session.accept_prediction(image_id, result):
             return  # a newer image replaced it
-        self.result = result
-        self._recolor()
+        self._show()
         t = result.timings.as_ms()
         self.status.setText(" · ".join(f"{k} {v:.1f} ms" for k, v in t.items()) +
                             f" · {provider_summary(self.colorizer.provider_note)}")
 
     def _on_knobs(self, *_args) -> None:
         self._knobs = (self.temperature_value(), self.saturation_value())  # for stream threads
-        self.t_label.setText(f"T {self.temperature_value():.2f}")
-        self.s_label.setText(f"S {self.saturation_value():.2f}")
-        if self.runner is None or not self.runner.running:
-            self._recolor()
+        for spin, value in ((self.t_spin, self.temperature_value()),
+                            (self.s_spin, self.saturation_value())):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        still = self.runner is None or not self.runner.running
+        # on a still image the cached prediction is re-decoded: the network does not run again
+        self.session.set_knobs(*self._knobs, recolor=still)
+        if still:
+            self._show()
 
-    def _recolor(self) -> None:
-        """Re-decode the cached prediction: the network does not run again."""
-        if self.result is None:
-            return
-        self.output = self.result.recolor(self.temperature_value(), self.saturation_value())
+    def _on_view(self, *_args) -> None:
+        self.session.view = self.view_combo.currentText()
+        self.session.show_uncertainty = self.uncertainty.isChecked()
+        self._show()
+        # panes shown again line up with the result's zoom and pan once laid out
+        QtCore.QTimer.singleShot(0, lambda: self._follow(self.output_view))
+
+    def _on_divider(self, *_args) -> None:
+        width = self.session.output.shape[1] if self.session.output is not None else 1
+        self.session.wipe_position = float(np.clip(self.divider.value() / max(width, 1), 0, 1))
         self._show()
 
     # -------------------------------------------------------------- views
     def _show(self, fit: bool = False) -> None:
-        mode = self.view_combo.currentText()
-        shown = self.output
-        if self.uncertainty.isChecked() and self.result is not None and \
-                self.result.contract.output != "ab":
-            u = self.result.uncertainty()
-            shown = np.repeat((np.clip(u, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
-        if mode == "Split (wipe)" and shown is not None and self.gray is not None:
-            w = shown.shape[1]
-            pos = float(np.clip(self.divider.value() / max(w, 1), 0, 1)) \
-                if self.divider.isVisible() else 0.5
-            if not self.divider.isVisible():
-                self.divider.setValue(w * 0.5)
-                self.divider.show()
-            shown = wipe(self.gray, shown, pos)
-        elif self.divider.isVisible() and mode != "Split (wipe)":
+        s = self.session
+        wiping = s.view == "Split (wipe)" and s.output is not None and s.gray is not None
+        if wiping and not self.divider.isVisible():
+            s.wipe_position = 0.5
+            self.divider.blockSignals(True)
+            self.divider.setValue(s.output.shape[1] * 0.5)
+            self.divider.blockSignals(False)
+            self.divider.show()
+        elif not wiping and self.divider.isVisible():
             self.divider.hide()
-        side = mode == "Side by side"
-        self._input_box.setVisible(side)
-        self._truth_box.setVisible(side and self.truth is not None)
+        shown = s.displayed()
+        uncertain = (s.show_uncertainty and s.result is not None
+                     and s.result.contract.output != "ab")
+        self.output_title.setText(
+            "<b>Uncertainty</b> — entropy of the predicted colours, in bits" if uncertain
+            else "<b>Colorized</b>")
+        if uncertain:
+            self.colour_bar.set_bins(s.result.contract.num_bins)
+        self.colour_bar.setVisible(uncertain)
+        self._input_box.setVisible(s.shows_inputs)
+        self._truth_box.setVisible(s.shows_inputs and s.truth is not None)
         self.input_view.set_image(self.gray, fit=fit)
         self.truth_view.set_image(self.truth, fit=fit)
         if self.gray is None:
             placeholder = self.empty_text()
         elif self.colorizer is not None:
             placeholder = "Colorizing…"
-        elif self._load_job is not None:
+        elif self.model_request.busy:
             placeholder = "Loading the model…"
         else:
             placeholder = "No model loaded: choose Open model… in the Model list."
@@ -446,15 +531,18 @@ class ColorizePanel(Panel):
             self.warn(f"No such video: {path}")
             return False
         self.fileOpened.emit(str(path))
-        if self.colorizer is None and self._load_job is not None:
+        if self.colorizer is None and self.model_request.busy:
             self._pending_video = str(path)
             self.info(f"{Path(path).name} plays once the model has loaded.")
             return True
         return self.start_stream(str(path))
 
-    def start_stream(self, source, *, loop: bool = True) -> bool:
-        """Colorize a camera (index) or a video file live; frames are dropped, not queued."""
+    def start_stream(self, source, *, loop: bool | None = None) -> bool:
+        """Colorize a camera (index) or a video file live; frames are dropped, not queued.
+        A file plays once unless ``loop`` (default: the Loop box, off at first)."""
         self._pending_video = None  # the newest request wins
+        if loop is None:
+            loop = self.loop.isChecked()
         if self.colorizer is None:
             self.warn("No model is loaded yet.")
             return False
@@ -471,35 +559,129 @@ class ColorizePanel(Panel):
         if runner is None:
             return False
         self.runner = runner
-        self.image = None
+        self.predict_request.cancel()
+        self.session.begin_stream()
         self._first_frame_pending = True
+        self._paused_by_hiding = False
         self.fps_plot.show()
+        is_file = not isinstance(source, int) and runner.seekable
+        self._video = str(source) if is_file else None
+        if is_file:
+            self.seek.blockSignals(True)
+            self.seek.setRange(0, max(0, runner.frame_count - 1))
+            self.seek.setValue(0)
+            self.seek.blockSignals(False)
+        self._show_transport()
         name = f"camera {source}" if isinstance(source, int) else Path(source).name
         self.info(f"Streaming {name}.")
         self._sync()
         return True
 
+    # ----------------------------------------------------------- transport
+    def _show_transport(self) -> None:
+        playing = self.runner is not None and not self.runner.paused
+        self.transport.setVisible(self._video is not None)
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setIcon(self.style().standardIcon(
+            QtWidgets.QStyle.StandardPixmap.SP_MediaPause if playing
+            else QtWidgets.QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setToolTip("Pause the video" if playing else
+                                    "Play the video" if self.runner is not None else
+                                    "Play the video again from the start")
+        self.seek.setEnabled(self.runner is not None)
+
+    def toggle_play(self) -> None:
+        """Pause or resume the video; after its end, play it again from the start."""
+        if self.runner is None:
+            if self._video is not None:
+                self.start_stream(self._video)
+            return
+        self.pause(not self.runner.paused)
+
+    def pause(self, paused: bool = True) -> None:
+        if self.runner is None:
+            return
+        self.runner.pause(paused)
+        self._paused_by_hiding = False
+        if paused:
+            self.status.setText("Paused." + (" Drag the position bar to look at other frames."
+                                             if self.runner.seekable else ""))
+        self._show_transport()
+
+    def _on_seek(self, value: int) -> None:
+        if self.runner is not None and self.runner.seekable and not self._updating_seek:
+            self.runner.seek(value)
+            self._show_position(value)
+
+    def _show_position(self, position: int | None) -> None:
+        if position is None or self.runner is None or not self.runner.frame_count:
+            return
+        n = self.runner.frame_count
+        fps = max(self.runner.fps, 1.0)
+
+        def clock(frames: float) -> str:
+            seconds = int(frames / fps)
+            return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+        self.position_label.setText(f"frame {position + 1} of {n} · {clock(position)} / "
+                                    f"{clock(n)}")
+        if not self.seek.isSliderDown():
+            self._updating_seek = True
+            self.seek.setValue(position)
+            self._updating_seek = False
+
+    def hideEvent(self, event):  # noqa: N802
+        """Leaving the tab pauses a stream (it would keep a core busy unseen), unless it is
+        being recorded; coming back resumes it."""
+        super().hideEvent(event)
+        if self.runner is None or self.runner.paused or self.window().isHidden():
+            return
+        if self.recorder is not None:  # it goes on: the tab says so
+            self.activity.emit(f"recording to {Path(self.recorder.path).name}")
+            return
+        self.runner.pause(True)
+        self._paused_by_hiding = True
+        self.status.setText("Paused while the panel is hidden.")
+        self._show_transport()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        self.activity.emit("")
+        if self._paused_by_hiding and self.runner is not None:
+            self._paused_by_hiding = False
+            self.runner.pause(False)
+            self._show_transport()
+
     def stop_stream(self) -> None:
         if self.runner is not None:
             self.runner.stop()
             self.runner = None
+            self.status.setText("Stopped.")  # no stale fps readout
+            self.fps_curve.setData([])
         self._first_frame_pending = False
+        self._paused_by_hiding = False
         self._stop_recording()
+        self._show_transport()
         self._sync()
 
     def _on_stream_finished(self) -> None:
         if self.runner is not None and not self.runner.running:
+            ended_cleanly = self.runner.stats.processed > 0 and self._video is not None
             self.runner = None
+            self._first_frame_pending = False
+            self.status.setText(
+                f"End of {Path(self._video).name}: Play starts it again."
+                if ended_cleanly else "The stream ended.")
+            self.fps_curve.setData([])
             self._stop_recording()
+            self._show_transport()
             self._sync()
 
     def _on_live_result(self, item: LiveResult) -> None:
         self._first_frame_pending = False
+        self._show_position(item.position)
         result, colour = item.output
-        self.result = result
-        self.output = colour
-        self.gray = gray_of(item.frame)
-        self.truth = item.frame if is_colour(item.frame) else None
+        self.session.show_frame(item.frame, result, colour)
         self._show(fit=self.output_view.image is None)
         if self.recorder is not None:
             try:
@@ -508,6 +690,8 @@ class ColorizePanel(Panel):
                 self.report_error(exc)
                 self._stop_recording()
         st = item.stats
+        if self.runner is not None and self.runner.paused:
+            return  # a frame shown after a seek while paused: no fps to speak of
         self.status.setText(
             f"{st.fps:.1f} fps · inference+decode {st.process_ms:.1f} ms · latency "
             f"{st.latency_ms:.0f} ms · dropped {st.dropped} of {st.captured} · "
@@ -526,15 +710,15 @@ class ColorizePanel(Panel):
             self.warn("Start a camera or video stream first, then record.")
             self.record_button.setChecked(False)
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Record colorized stream",
-                                                        "colorized.avi", "Video (*.avi *.mp4)")
+        path = ask_save_path(self, self.key, "Record colorized stream", "colorized.avi",
+                             ["AVI video (*.avi)", "MP4 video (*.mp4)"])
         if not path:
             self.record_button.setChecked(False)
             return
         self.record_to(path)
 
     def record_to(self, path: str | Path) -> bool:
-        from workbench.video import VideoRecorder
+        from workbench.imaging.video import VideoRecorder
 
         try:
             self.recorder = VideoRecorder(path, fps=25.0)
@@ -549,6 +733,7 @@ class ColorizePanel(Panel):
         return True
 
     def _stop_recording(self) -> None:
+        self.activity.emit("")
         if self.recorder is not None:
             self.recorder.close()
             self.info(f"Recorded {self.recorder.frames} frames to {self.recorder.path}")
@@ -563,7 +748,9 @@ class ColorizePanel(Panel):
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder of photos to colorize")
         if not folder:
             return
-        out = QtWidgets.QFileDialog.getExistingDirectory(self, "Write the results to")
+        out = ask_export_folder(self, self.key, "Write the results to (a new name creates the "
+                                "folder)", f"{Path(folder).name}_colorized",
+                                source=Path(folder).parent)
         if out:
             self.run_batch(folder, out)
 
@@ -623,9 +810,8 @@ class ColorizePanel(Panel):
             self.warn("Nothing colorized yet.")
             return
         stem = self.path.stem if self.path else "frame"
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save colorized image",
-                                                        f"{stem}_colorized.png",
-                                                        "PNG (*.png);;JPEG (*.jpg);;TIFF (*.tif)")
+        path = ask_save_path(self, self.key, "Save colorized image", f"{stem}_colorized.png",
+                             IMAGE_SAVE_FILTERS, source=self.path)
         if path:
             self.save_to(path)
 
@@ -654,12 +840,13 @@ class ColorizePanel(Panel):
             w.setEnabled(not batch)
 
     def settled(self) -> bool:
-        loading = self._load_job is not None or self._predict_job is not None
+        loading = self.model_request.busy or self.predict_request.busy
         waiting = self._pending_video is not None or self._first_frame_pending
         return not (loading or waiting)
 
     def shutdown(self) -> None:
         self._pending_video = None
+        self.predict_request.cancel()
         self.stop_stream()
 
     def closeEvent(self, event):  # noqa: N802

@@ -25,12 +25,12 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
-from workbench.imaging.io import read_image
+from workbench.faces.session import FacesSession, analyse_frame, people_count
 from workbench.ui.image_view import ImageView
 from workbench.ui.live import LiveResult, LiveRunner, start_live
 from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import image_filter
-from workbench.ui.worker import Job, run_in_background
+from workbench.ui.worker import Job, LatestRequest, run_in_background
 
 COLOURS = {"known": "#30d050", "unknown": "#ff9a20", "not a face": "#909090", None: "#30e0ff"}
 HINT = ("Enrol: type a name, start the camera (or a video) and Capture, or Add photos · "
@@ -65,27 +65,6 @@ def to_display(face: np.ndarray) -> np.ndarray:
         np.uint8)
 
 
-def analyse_frame(frame: np.ndarray, detector, recognizer, *, check_enrolment: bool = False):
-    """One face-detection pass per frame, shared by recognition, the enrolment shot check and
-    the reconstruction view: (recognitions or bare (box, crop) detections, ShotCheck or None,
-    the largest face's aligned crop or None). ``detector``: a FaceDetector, or a FaceTracker
-    for a stream (it searches near the faces of the previous frames)."""
-    from workbench.faces.detect import FaceTracker, check_shot
-
-    if isinstance(detector, FaceTracker):  # enrolment shots must see everybody in view
-        faces = detector.detect(frame, full=check_enrolment)
-        detector = detector.detector
-    else:
-        faces = detector.detect(frame)
-    if recognizer is not None and faces:
-        found = recognizer.recognize_many(np.stack([f.aligned for f in faces]),
-                                          [f.box for f in faces])
-    else:
-        found = [(f.box, f.aligned) for f in faces]
-    shot = check_shot(frame, detector, faces=faces) if check_enrolment else None
-    return found, shot, (faces[0].aligned if faces else None)
-
-
 class FacesPanel(Panel):
     title = "Faces"
     key = "faces"
@@ -94,21 +73,23 @@ class FacesPanel(Panel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.gallery = None
-        self.recognizer = None
-        self.detector = None
-        self.image: np.ndarray | None = None
-        self.recognitions: list = []
+        self.session = FacesSession()  # gallery, recognizer, photo, capture: the state
         self.runner: LiveRunner | None = None
         self._train_job: Job | None = None
         self._enrol_job: Job | None = None
         self._retrain_again = False
-        self._capture_left = 0
-        self._captured: list[np.ndarray] = []
-        self._capture_name = ""
-        self._countdown = 0
+        self.recognition_request = LatestRequest(self)  # the latest photo's recognition wins
         self._box_items: list = []
+        from workbench.faces.stable import StableNames
+
+        self.stable = StableNames(frames=3)  # live names shown once 3 frames agree
         self._build()
+
+    # The session's state, read-only here: the panel changes it through the session's methods.
+    gallery = property(lambda self: self.session.gallery)
+    recognizer = property(lambda self: self.session.recognizer)
+    image = property(lambda self: self.session.image)
+    recognitions = property(lambda self: self.session.recognitions)
 
     # ------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -150,6 +131,14 @@ class FacesPanel(Panel):
         self.people.setIconSize(QtCore.QSize(46, 56))
         self.rename_button = QtWidgets.QPushButton("Rename…")
         self.delete_button = QtWidgets.QPushButton("Delete")
+        self.method_combo = QtWidgets.QComboBox()
+        self.method_combo.addItem("Fisherfaces (recommended)", "fisherfaces")
+        self.method_combo.addItem("Eigenfaces", "eigenfaces")
+        self.method_combo.setToolTip(
+            "How faces are told apart. Fisherfaces name people better (they learn what differs "
+            "between people, not what differs between photos); they need 3 people, and the "
+            "gallery uses eigenfaces until then. Eigenfaces always decide whether it is a face "
+            "and fill the Insight tab.")
         enrol = QtWidgets.QWidget()
         el = QtWidgets.QVBoxLayout(enrol)
         el.addWidget(self.name_edit)
@@ -160,6 +149,10 @@ class FacesPanel(Panel):
         el.addLayout(row)
         el.addWidget(QtWidgets.QLabel("<b>Enrolled</b>"))
         el.addWidget(self.people, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("Method"))
+        row.addWidget(self.method_combo, 1)
+        el.addLayout(row)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.rename_button)
         row.addWidget(self.delete_button)
@@ -214,8 +207,16 @@ class FacesPanel(Panel):
         self.face_label = QtWidgets.QLabel()
         self.save_thresholds_button = QtWidgets.QPushButton("Keep these thresholds")
         self.reset_thresholds_button = QtWidgets.QPushButton("Back to tuned")
+        self.rates_label = QtWidgets.QLabel()
+        self.rates_label.setWordWrap(True)
+        self.warning_label = QtWidgets.QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #b05000;")
+        self.warning_label.hide()
         thresholds = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(thresholds)
+        tl.addWidget(self.warning_label)
+        tl.addWidget(self.rates_label)
         tl.addWidget(self.roc, 2)
         tl.addWidget(self.hist, 2)
         form = QtWidgets.QFormLayout()
@@ -263,6 +264,8 @@ class FacesPanel(Panel):
         self.face_slider.valueChanged.connect(self._on_threshold)
         self.save_thresholds_button.clicked.connect(self.keep_thresholds)
         self.reset_thresholds_button.clicked.connect(lambda: self.keep_thresholds(reset=True))
+        self.method_combo.activated.connect(
+            lambda index: self.set_method(self.method_combo.itemData(index)))
         self._countdown_timer = QtCore.QTimer(self, interval=700)
         self._countdown_timer.timeout.connect(self._tick)
         self._sync()
@@ -308,17 +311,13 @@ class FacesPanel(Panel):
             self.open_gallery(path)
 
     def open_gallery(self, path: str | Path) -> bool:
-        from workbench.faces.gallery import Gallery
-
         try:
-            gallery = Gallery(path)
+            self.session.open_gallery(path)
         except WorkbenchError as exc:
             self.report_error(exc)
             return False
-        if self.gallery is not None:
-            self.gallery.close()
-        self.gallery = gallery
-        self.recognizer = None
+        self.stable.reset()
+        self._show_method()
         self.settings().setValue("faces/gallery", str(path))
         self.gallery_label.setText(f"Gallery: <b>{Path(path).name}</b>")
         self.gallery_label.setToolTip(str(path))
@@ -326,18 +325,37 @@ class FacesPanel(Panel):
         self.retrain()
         return True
 
+    def _show_method(self) -> None:
+        if self.gallery is None:
+            return
+        index = self.method_combo.findData(self.gallery.settings.method)
+        self.method_combo.setCurrentIndex(max(index, 0))
+
+    def set_method(self, method: str) -> None:
+        """Train the gallery with ``"fisherfaces"`` or ``"eigenfaces"`` from now on."""
+        from dataclasses import replace
+
+        if self.gallery is None or method == self.gallery.settings.method:
+            return
+        try:
+            self.gallery.set_settings(replace(self.gallery.settings, method=method))
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            self._show_method()
+            return
+        self._show_method()
+        self.session.recognizer = None
+        self.retrain()
+
     def refresh_people(self) -> None:
         self.people.clear()
         if self.gallery is None:
             return
         try:
-            people = self.gallery.people()
-            for person in people:
-                faces = self.gallery.faces_of(person.name)
-                item = QtWidgets.QListWidgetItem(f"{person.name}  ({person.face_count} faces)")
-                item.setData(QtCore.Qt.ItemDataRole.UserRole, person.name)
-                if faces:
-                    crop = np.ascontiguousarray(faces[0].image)
+            for name, count, crop in self.session.people():
+                item = QtWidgets.QListWidgetItem(f"{name}  ({count} faces)")
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
+                if crop is not None:
                     h, w = crop.shape[:2]
                     qimg = QtGui.QImage(crop.data, w, h, w, QtGui.QImage.Format.Format_Grayscale8)
                     item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(qimg.copy())))
@@ -366,7 +384,7 @@ class FacesPanel(Panel):
 
     def rename(self, old: str, new: str) -> bool:
         try:
-            self.gallery.rename(old, new)
+            self.session.rename(old, new)
         except WorkbenchError as exc:
             self.report_error(exc)
             return False
@@ -387,7 +405,7 @@ class FacesPanel(Panel):
 
     def delete(self, name: str) -> bool:
         try:
-            removed = self.gallery.remove(name)
+            removed = self.session.remove(name)
         except WorkbenchError as exc:
             self.report_error(exc)
             return False
@@ -428,23 +446,16 @@ class FacesPanel(Panel):
         if self._train_job is not None:
             self._retrain_again = True  # the gallery changed while training: once more after
             return self._train_job
-        gallery = self.gallery
+        session = self.session
 
         def work(job: Job):
-            from workbench.errors import WorkbenchError as UserError
-
-            try:
-                return gallery.recognizer(progress=job.report)
-            except UserError as exc:  # e.g. nobody enrolled yet: not an error to shout about
-                return exc
+            return session.train(progress=job.report)
 
         def done(value) -> None:
-            if isinstance(value, WorkbenchError):
-                self.recognizer = None
+            if not self.session.set_recognizer(value):
                 self._clear_model()
                 self.status.setText(f"Not recognising yet — {value}")
             else:
-                self.recognizer = value
                 self._show_model()
             if self.image is not None and self.runner is None:
                 self._recognise_still()
@@ -474,6 +485,8 @@ class FacesPanel(Panel):
             curve.setData([], [])
         self.roc_point.setData([], [])
         self.roc.setTitle(None)
+        self.rates_label.setText("")
+        self.warning_label.hide()
         self._sync()
 
     def _show_model(self) -> None:
@@ -514,9 +527,15 @@ class FacesPanel(Panel):
             self.roc_point.setData([], [])
             self.roc.setTitle("An ROC needs two or more people, one of them with two or more "
                               "pictures: enrol someone else to tune the thresholds.", size="9pt")
-        people = len(model.classes_)
-        self.status.setText(f"{people} people · {type(model).__name__} · thresholds: "
+        method = "Fisherfaces" if model.kind == "fisherfaces" else "Eigenfaces"
+        wanted = self.gallery.settings.method if self.gallery is not None else model.kind
+        if wanted != model.kind:
+            method += " (Fisherfaces from 3 people on)"
+        self.status.setText(f"{people_count(len(model.classes_))} · {method} · thresholds: "
                             f"{cal.rule if cal else 'set by hand'}")
+        warning = cal.warning if cal is not None else ""
+        self.warning_label.setText(f"⚠ {warning}" if warning else "")
+        self.warning_label.setVisible(bool(warning))
         self._sync()
 
     def _slider_scale(self) -> float:
@@ -541,8 +560,8 @@ class FacesPanel(Panel):
         if self.recognizer is None:
             return
         scale = self._slider_scale()
-        self.recognizer.identity_threshold = self.identity_slider.value() * scale
-        self.recognizer.face_threshold = self.face_slider.value() * scale
+        self.session.set_thresholds(self.identity_slider.value() * scale,
+                                    self.face_slider.value() * scale)
         self._label_thresholds()
         self._update_operating_point()
         if self.image is not None and self.runner is None:
@@ -555,6 +574,10 @@ class FacesPanel(Panel):
         far, tar = r.calibration.operating_point(r.identity_threshold)
         self.roc_point.setData([far], [tar])
         self.hist_line.setValue(r.identity_threshold)
+        self.rates_label.setText(
+            f"<b>At this threshold: {tar:.0%} of enrolled people's faces are named, "
+            f"{1 - far:.0%} of strangers are rejected</b> (measured on the gallery's own faces, "
+            "each by a model trained without it)")
         self.roc.setTitle(f"at {r.identity_threshold:.1f}: {tar:.0%} of genuine accepted, "
                           f"{far:.0%} of impostors", size="9pt")
 
@@ -562,28 +585,16 @@ class FacesPanel(Panel):
         if self.recognizer is None:
             return
         try:
-            if reset:
-                self.gallery.save_thresholds(None, None)
-            else:
-                self.gallery.save_thresholds(self.recognizer.identity_threshold,
-                                             self.recognizer.face_threshold)
+            self.session.keep_thresholds(reset)
         except WorkbenchError as exc:
             self.report_error(exc)
             return
         self.info("Thresholds kept with the gallery." if not reset else
                   "Thresholds back to the tuned values.")
         if reset:
-            self.recognizer = None
             self.retrain()
 
     # --------------------------------------------------------- recognition
-    def _detector(self):
-        if self.detector is None:
-            from workbench.faces.detect import FaceDetector
-
-            self.detector = FaceDetector()
-        return self.detector
-
     def open_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Recognise faces in a photo", "",
                                                         image_filter())
@@ -599,28 +610,39 @@ class FacesPanel(Panel):
         return True
 
     def show_photo(self, image: np.ndarray, name: str) -> None:
-        self.image = image
+        self.session.show_photo(image)
         self.view.set_image(image)
+        self._draw([])
         self._recognise_still()
 
-    def _recognise_still(self) -> None:
-        if self.image is None:
-            return
-        try:
-            found, _shot, crop = analyse_frame(self.image, self._detector(), self.recognizer)
-        except WorkbenchError as exc:
-            self.report_error(exc)
-            return
-        self._draw(found, crop)
+    def _recognise_still(self) -> Job | None:
+        """Detect and recognise the photo off the GUI thread (a large photo takes a while);
+        the latest photo wins."""
+        request = self.session.recognition_request()
+        if request is None:
+            return None
 
-    def _draw(self, found: list, crop: np.ndarray | None = None) -> None:
+        def done(value) -> None:
+            found, _shot, crop, _light = value
+            if self.session.accept_recognition(request.image_id, found):
+                self._draw(found, crop)
+
+        self.recognition_request.submit(lambda job: request.run(), on_done=done,
+                                        on_error=self.report_error)
+        return self.recognition_request.job
+
+    def _draw(self, found: list, crop: np.ndarray | None = None, shown: list | None = None
+              ) -> None:
+        """Boxes and labels; ``shown``: the stable verdict per recognition (live view), whose
+        label waits ("…") until a few frames agree."""
         for item in self._box_items:
             self.view.view_box.removeItem(item)
         self._box_items = []
-        self.recognitions = found
-        for entry in found:
+        for k, entry in enumerate(found):
             if isinstance(entry, tuple):  # no model yet: a detection only
                 box, status, text = entry[0], None, "not enrolled yet"
+            elif shown is not None and shown[k].status is None:
+                box, status, text = entry.box, None, "…"
             else:
                 box, status = entry.box, entry.status
                 text = (f"{entry.name}  {entry.distance:.1f}" if status == "known" else
@@ -653,19 +675,21 @@ class FacesPanel(Panel):
         self.stop_stream()
         # the stream thread's own (cascades are not shared); the tracker searches near the
         # faces of the last frames and the whole frame every few frames (~6x less search)
-        detector = FaceTracker(FaceDetector())
-        panel = self
+        detector = FaceTracker(FaceDetector(**self.session.crop_settings()))
+        session = self.session
 
-        def process(frame):
-            capturing = panel._capture_left > 0 and panel._countdown == 0
-            return analyse_frame(frame, detector, panel.recognizer, check_enrolment=capturing)
+        def process(frame):  # on the stream's thread
+            return analyse_frame(frame, detector, session.recognizer,
+                                 check_enrolment=session.capturing)
 
+        self.stable.reset()
         runner = start_live(self, source, process, self._on_live, self._on_stream_finished,
                             loop=loop)
         if runner is None:
             return False
         self.runner = runner
-        self.image = None
+        self.recognition_request.cancel()
+        self.session.begin_stream()
         self._sync()
         return True
 
@@ -673,7 +697,7 @@ class FacesPanel(Panel):
         if self.runner is not None:
             self.runner.stop()
             self.runner = None
-        self._capture_left = 0
+        self.session.stop_capture()
         self._countdown_timer.stop()
         self.countdown_label.hide()
         self._sync()
@@ -684,51 +708,55 @@ class FacesPanel(Panel):
             self._sync()
 
     def _on_live(self, item: LiveResult) -> None:
-        found, shot, crop = item.output
+        from workbench.faces.detect import ONE_SIDED_LIMIT
+
+        found, shot, crop, balance = item.output
         self.view.set_image(item.frame, fit=self.view.image is None)
-        self._draw(found, crop)
+        self.session.recognitions = found
+        recognised = [r for r in found if not isinstance(r, tuple)]
+        shown = self.stable.update(recognised) if len(recognised) == len(found) else None
+        self._draw(found, crop, shown)
         st = item.stats
+        light = ("" if balance is None or balance >= ONE_SIDED_LIMIT else
+                 " · the light comes from one side: face the light before you enrol")
         self.status.setText(f"{st.fps:.1f} fps · {st.process_ms:.0f} ms per frame · "
-                            f"{len(found)} face(s)")
-        if shot is not None and self._capture_left > 0:
-            if shot.ok:
-                self._captured.append(shot.face.aligned)
-                self._capture_left -= 1
-                self.info(f"Shot {len(self._captured)} taken"
-                          f"{' — ' + '; '.join(shot.notes) if shot.notes else ''}.")
-                if self._capture_left == 0:
-                    self._enrol(self._capture_name, self._captured, "camera")
-            else:
-                self.warn("Shot rejected: " + "; ".join(shot.reasons))
+                            f"{len(found)} face(s){light}")
+        capture = self.session.capture
+        outcome = self.session.take_shot(shot)
+        if outcome is None:
+            return
+        if outcome.kind == "rejected":
+            self.warn(outcome.message)
+            return
+        self.info(outcome.message)
+        if outcome.kind == "done":
+            self._enrol(capture.name, list(outcome.crops), "camera")
 
     # ------------------------------------------------------------ enrolment
     def start_capture(self) -> None:
-        name = self.name_edit.text().strip()
-        if not name:
-            self.warn("Type the person's name first.")
+        try:
+            capture = self.session.start_capture(self.name_edit.text(), self.shots.value(),
+                                                 streaming=self.runner is not None)
+        except WorkbenchError as exc:
+            self.warn(str(exc))
             return
-        if self.runner is None:
-            self.warn("Start the camera (or a video) first — or use Add photos….")
-            return
-        self._capture_name = name
-        self._captured = []
-        self._capture_left = self.shots.value()
-        self._countdown = 3
-        self.countdown_label.setText("3")
+        self.countdown_label.setText(str(capture.countdown))
         self.countdown_label.adjustSize()
         self.countdown_label.move(20, 20)
         self.countdown_label.show()
         self._countdown_timer.start()
 
     def _tick(self) -> None:
-        self._countdown -= 1
-        if self._countdown > 0:
-            self.countdown_label.setText(str(self._countdown))
+        left = self.session.tick()
+        if left > 0:
+            self.countdown_label.setText(str(left))
         else:
             self._countdown_timer.stop()
             self.countdown_label.hide()
-            self.info(f"Capturing {self._capture_left} shots of {self._capture_name}: look at "
-                      "the camera.")
+            capture = self.session.capture
+            if capture is not None:
+                self.info(f"Capturing {capture.left} shots of {capture.name}: look at the "
+                          "camera.")
 
     def add_photos_dialog(self) -> None:
         paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Photos of the person", "",
@@ -741,34 +769,22 @@ class FacesPanel(Panel):
         if not name:
             self.warn("Type the person's name first.")
             return None
-        from workbench.faces.detect import FaceDetector, check_shot
-
-        crops, sources, rejected = [], [], []
-        detector = FaceDetector()
-        for p in paths:
-            try:
-                check = check_shot(read_image(p), detector, aligned=aligned)
-            except WorkbenchError as exc:
-                rejected.append(f"{Path(p).name}: {exc}")
-                continue
-            if check.ok:
-                crops.append(check.face.aligned)
-                sources.append(str(p))
-            else:
-                rejected.append(f"{Path(p).name}: {'; '.join(check.reasons)}")
+        crops, sources, rejected, notes = self.session.photos_for_enrolment(paths,
+                                                                            aligned=aligned)
         if rejected:
             self.warn("Skipped " + " · ".join(rejected[:3]) +
                       (f" (and {len(rejected) - 3} more)" if len(rejected) > 3 else ""))
+        elif notes:
+            self.warn(" · ".join(notes[:2]))
         if not crops:
             return None
         return self._enrol(name, crops, sources)
 
     def _enrol(self, name: str, crops: list[np.ndarray], sources) -> Job:
-        gallery = self.gallery
-        sources = [sources] * len(crops) if isinstance(sources, str) else list(sources)
+        session = self.session
 
         def work(job: Job):
-            return gallery.enroll(name, crops, sources=sources, progress=job.report)
+            return session.enrol(name, crops, sources, progress=job.report)
 
         def done(ids) -> None:
             self.info(f"Enrolled {len(ids)} face(s) of {name}.")
@@ -793,7 +809,12 @@ class FacesPanel(Panel):
                   self.reset_thresholds_button):
             w.setEnabled(ready)
 
+    def settled(self) -> bool:
+        """Training and the photo's recognition have finished (a --screenshot waits for it)."""
+        return self._train_job is None and not self.recognition_request.busy
+
     def shutdown(self) -> None:
+        self.recognition_request.cancel()
         self.stop_stream()
 
     def closeEvent(self, event):  # noqa: N802

@@ -94,6 +94,9 @@ class ImageView(pg.GraphicsView):
         self._display: np.ndarray | None = None
         self.scale = 1.0  # view units per image pixel (pyramid levels shown at input scale)
         self.key_handler: Callable[[QtGui.QKeyEvent], bool] | None = None
+        # what the status bar says at view point (x, y) when the view shows something other
+        # than one image's pixels (the pyramid's mosaic of levels); None: the pixel read-out
+        self.hover_text: Callable[[float, float], str] | None = None
         self.view_box.sigLeftClicked.connect(self.clicked)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
@@ -108,6 +111,10 @@ class ImageView(pg.GraphicsView):
         self._loupe.setStyleSheet("border: 2px solid #f0c020; background: black;")
         self._loupe.hide()
         self._loupe_enabled = False
+        # which side of the cursor the loupe goes (+1: right/below); a panel dragging a labelled
+        # point puts it on the side away from that point's label
+        self.loupe_side: tuple[int, int] = (1, 1)
+        self.loupe_point: tuple[float, float] | None = None
 
     # ----------------------------------------------------------------- image
     @property
@@ -208,10 +215,15 @@ class ImageView(pg.GraphicsView):
         if not enabled:
             self._loupe.hide()
 
+    def show_loupe_at(self, x: float, y: float) -> None:
+        """Show the loupe centred on image point (x, y) (a snapped point, not the cursor)."""
+        self._update_loupe(x, y, QtCore.QPointF(self.map_image_to_widget(x, y)))
+
     def _update_loupe(self, x: float, y: float, widget_pos: QtCore.QPointF) -> None:
         if not self._loupe_enabled or self._display is None:
             self._loupe.hide()
             return
+        self.loupe_point = (x, y)  # image point under the loupe's crosshair (tests read it)
         r = LOUPE_RADIUS
         img = self._display
         h, w = img.shape[:2]
@@ -238,12 +250,12 @@ class ImageView(pg.GraphicsView):
         painter.end()
         self._loupe.setPixmap(pix)
         self._loupe.resize(size + 4, size + 4)
-        # keep the loupe beside the cursor, flipping sides near the edges
-        px, py = widget_pos.x() + 24, widget_pos.y() + 24
-        if px + size > self.width():
-            px = widget_pos.x() - size - 28
-        if py + size > self.height():
-            py = widget_pos.y() - size - 28
+        # keep the loupe beside the cursor on its side, flipping sides near the edges
+        after_x, before_x = widget_pos.x() + 24, widget_pos.x() - size - 28
+        after_y, before_y = widget_pos.y() + 24, widget_pos.y() - size - 28
+        sx, sy = self.loupe_side
+        px = after_x if (sx > 0 and after_x + size <= self.width()) or before_x < 0 else before_x
+        py = after_y if (sy > 0 and after_y + size <= self.height()) or before_y < 0 else before_y
         self._loupe.move(int(max(0, px)), int(max(0, py)))
         self._loupe.show()
         self._loupe.raise_()
@@ -258,7 +270,9 @@ class ImageView(pg.GraphicsView):
         x, y = p.x(), p.y()
         self.hovered.emit(x, y)
         value = self.value_at(x, y)
-        if value is None:
+        if self.hover_text is not None:
+            self.hoverText.emit(self.hover_text(x, y))
+        elif value is None:
             self.hoverText.emit(f"x {x:.1f}  y {y:.1f}")
         else:
             col, row = self.pixel_at(x, y)
@@ -296,3 +310,31 @@ class ImageView(pg.GraphicsView):
         """Widget (viewport) position of image point (x, y) — for tests that click."""
         scene = self.view_box.mapViewToScene(QtCore.QPointF(x, y))
         return self.mapFromScene(scene)
+
+
+def link_views(views: list[ImageView]) -> Callable[[ImageView], None]:
+    """Views that compare the same picture (same pixel grid): zooming or panning one with the
+    mouse gives every other the same zoom (screen pixels per image pixel) and centre. Returns
+    ``follow(view)``, which lines the others up with ``view`` (after a view switch)."""
+    busy = False
+
+    def follow(source: ImageView) -> None:
+        nonlocal busy
+        if busy or source.image is None:
+            return
+        busy = True
+        try:
+            centre = source.view_box.viewRect().center()
+            scale = source.pixel_scale()
+            for view in views:
+                if view is source or view.image is None or not view.isVisible():
+                    continue
+                w, h = view.view_box.width() / scale, view.view_box.height() / scale
+                view.view_box.setRange(QtCore.QRectF(centre.x() - w / 2, centre.y() - h / 2,
+                                                     w, h), padding=0)
+        finally:
+            busy = False
+
+    for view in views:
+        view.view_box.sigRangeChangedManually.connect(lambda *_args, v=view: follow(v))
+    return follow

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from workbench.errors import WorkbenchError
-from workbench.video import FrameSource
+from workbench.imaging.video import FrameSource
 
 
 @dataclass
@@ -39,13 +39,16 @@ class LiveResult:
     output: Any
     index: int
     stats: LiveStats
+    position: int | None = None  # the frame's index in a video file (None for a camera)
 
 
 class LiveRunner(QtCore.QObject):
     """Runs ``process(frame)`` on the newest frame of ``open_source()`` until stopped.
 
     Signals (GUI thread): ``result(LiveResult)``, ``failed(exception)``, ``finished()`` (the
-    source ended, failed or was stopped).
+    source ended, failed or was stopped). A video file can be paused, sought and looped
+    (:meth:`pause`, :meth:`seek`, :meth:`set_loop`); ``frame_count`` is its length (0 for a
+    camera).
     """
 
     result = QtCore.Signal(object)
@@ -67,7 +70,12 @@ class LiveRunner(QtCore.QObject):
         self._mail_waiting = False
         self._stop = threading.Event()
         self._capture_done = False
+        self._capture_error: BaseException | None = None
         self._threads: list[threading.Thread] = []
+        self._paused = False
+        self._seek_to: int | None = None
+        self._source: FrameSource | None = None
+        self.frame_count = 0
         self._posted.connect(self._deliver)
         self._ended.connect(self._on_ended)
         self.running = False
@@ -76,9 +84,12 @@ class LiveRunner(QtCore.QObject):
     def start(self) -> None:
         """Open the source (errors are raised here, before any thread starts) and run."""
         source = self._open_source()
+        self._source = source
+        self.frame_count = int(getattr(source, "frame_count", 0) or 0)
         self._stop.clear()
         self.running = True
         self._capture_done = False
+        self._capture_error = None
         self._threads = [
             threading.Thread(target=self._capture, args=(source,), daemon=True,
                              name="live-capture"),
@@ -86,6 +97,36 @@ class LiveRunner(QtCore.QObject):
         ]
         for t in self._threads:
             t.start()
+
+    @property
+    def fps(self) -> float:
+        """Frames per second of the source (a file's own rate)."""
+        return float(getattr(self._source, "fps", 25.0) or 25.0)
+
+    @property
+    def seekable(self) -> bool:
+        return hasattr(self._source, "seek") and self.frame_count > 0
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self, paused: bool = True) -> None:
+        """Hold the capture (no frames are read or processed) until ``pause(False)``."""
+        with self._cond:
+            self._paused = paused
+            self._cond.notify_all()
+
+    def seek(self, index: int) -> None:
+        """Go to frame ``index`` of a video file; while paused that frame is shown."""
+        with self._cond:
+            self._seek_to = int(index)
+            self._cond.notify_all()
+
+    def set_loop(self, loop: bool) -> None:
+        """Whether a video file starts again at its end."""
+        if hasattr(self._source, "loop"):
+            self._source.loop = bool(loop)
 
     def stop(self, wait: float = 2.0) -> None:
         self._stop.set()
@@ -102,13 +143,26 @@ class LiveRunner(QtCore.QObject):
         next_time = time.perf_counter()
         try:
             while not self._stop.is_set():
+                with self._cond:  # paused: wait for resume, stop or a seek (shown once)
+                    while self._paused and self._seek_to is None and not self._stop.is_set():
+                        self._cond.wait(0.5)
+                    seek, self._seek_to = self._seek_to, None
+                if self._stop.is_set():
+                    break
+                if seek is not None and hasattr(source, "seek"):
+                    source.seek(seek)
+                    next_time = time.perf_counter()
                 frame = source.read()
                 if frame is None:
                     break
                 with self._cond:
                     self.stats.captured += 1
-                    self._frame = (frame, time.perf_counter(), self.stats.captured)
+                    self._frame = (frame, time.perf_counter(), self.stats.captured,
+                                   getattr(source, "position", None))
                     self._cond.notify_all()
+                    if self._paused:
+                        next_time = time.perf_counter()
+                        continue
                 if self._pace and not source.live:  # a file plays at its own frame rate
                     next_time += period
                     delay = next_time - time.perf_counter()
@@ -119,13 +173,14 @@ class LiveRunner(QtCore.QObject):
         except Exception as exc:  # e.g. CameraDisconnected: shown to the user
             error = exc
         finally:
-            source.close()
+            # The error is recorded under the lock *before* capture is marked done, and only the
+            # processing thread reports the end (carrying it): the end can never be reported
+            # without the error that caused it.
             with self._cond:
+                self._capture_error = error
                 self._capture_done = True
                 self._cond.notify_all()
-            if error is not None:
-                self._stop.set()
-                self._ended.emit(error)
+            source.close()
 
     def _work(self) -> None:
         last = 0
@@ -137,9 +192,11 @@ class LiveRunner(QtCore.QObject):
                     if self._capture_done:
                         break
                     self._cond.wait(0.5)
+                if self._capture_error is not None:
+                    break  # the source failed: end now, with its error
                 if self._stop.is_set() or self._frame is None or self._frame[2] == last:
                     break
-                frame, captured_at, index = self._frame
+                frame, captured_at, index, position = self._frame
                 self.stats.dropped += max(0, index - last - 1)
                 last = index
             start = time.perf_counter()
@@ -161,12 +218,14 @@ class LiveRunner(QtCore.QObject):
                 st.fps = smoothed
             previous_done = done
             with self._cond:
-                self._mailbox = LiveResult(frame, output, index, st)
+                self._mailbox = LiveResult(frame, output, index, st, position)
                 if self._mail_waiting:
                     continue
                 self._mail_waiting = True
             self._posted.emit()
-        self._ended.emit(None)
+        with self._cond:
+            error = self._capture_error
+        self._ended.emit(error)
 
     # ------------------------------------------------------- GUI thread
     @QtCore.Slot()
@@ -194,7 +253,7 @@ def start_live(panel, source: int | str, process: Callable[[np.ndarray], Any],
                on_finished: Callable[[], None], *, loop: bool = True) -> LiveRunner | None:
     """Run ``process`` live on a camera index or a video file for a panel; errors (no camera,
     unreadable video, unplugged mid-stream) go to the panel's status bar. None if it failed."""
-    from workbench.video import open_source
+    from workbench.imaging.video import open_source
 
     runner = LiveRunner(lambda: open_source(source, loop=loop), process)
     runner.result.connect(on_result)

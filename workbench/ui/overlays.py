@@ -84,9 +84,17 @@ class PointsOverlay(QtCore.QObject):
     def _label(self, i: int) -> str:
         return self._labels[i] if i < len(self._labels) else str(i + 1)
 
+    def label_place(self, index: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(offset in screen px, anchor) of point ``index``'s label."""
+        return LABEL_PLACES[index % 4] if self._closed else ((10, -10), (0, 1))
+
+    def label_rect(self, index: int) -> QtCore.QRectF:
+        """Scene rectangle of point ``index``'s label."""
+        return self._targets[index].label().sceneBoundingRect()
+
     def _make_target(self, index: int) -> pg.TargetItem:
         colour = POINT_COLOURS[index % len(POINT_COLOURS)]
-        offset, anchor = LABEL_PLACES[index % 4] if self._closed else ((10, -10), (0, 1))
+        offset, anchor = self.label_place(index)
         target = pg.TargetItem(
             pos=(0, 0),
             size=16,

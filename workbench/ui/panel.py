@@ -17,14 +17,15 @@ Key = QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str
 
 
 def _is_useful(seq: QtGui.QKeySequence) -> bool:
-    """False for bindings nobody types: dedicated Help/Undo/Open… keys of special keyboards and
-    the legacy Alt+Backspace family."""
+    """False for bindings nobody types: dedicated Help/Undo/Open… keys of special keyboards,
+    F13 and above (Sun keyboards' Undo is F14), and the legacy Alt+Backspace family."""
     if seq.isEmpty():
         return False
     combo = seq[0]
     key, mods = combo.key(), combo.keyboardModifiers()
     if mods == QtCore.Qt.KeyboardModifier.NoModifier and (
-            key == QtCore.Qt.Key.Key_Help or key.value >= QtCore.Qt.Key.Key_Back.value):
+            key == QtCore.Qt.Key.Key_Help or key.value >= QtCore.Qt.Key.Key_Back.value
+            or QtCore.Qt.Key.Key_F13.value <= key.value <= QtCore.Qt.Key.Key_F35.value):
         return False
     return not (key == QtCore.Qt.Key.Key_Backspace and
                 mods & QtCore.Qt.KeyboardModifier.AltModifier)
@@ -47,9 +48,62 @@ def keys_text(sequences, limit: int | None = None) -> str:
     return " or ".join(texts[:limit])
 
 
+#: Keys every desktop user expects besides the platform's own (GNOME binds only Ctrl+Shift+Z to
+#: Redo, Windows and KDE Ctrl+Y): both work everywhere.
+EXTRA_KEYS = {
+    QtGui.QKeySequence.StandardKey.Redo: ("Ctrl+Y", "Ctrl+Shift+Z"),
+}
+
+
+def shortcut_keys(key: Key) -> list[QtGui.QKeySequence]:
+    """What a shortcut for ``key`` binds: the platform's sequences plus :data:`EXTRA_KEYS`."""
+    seqs = key_sequences(key)
+    for extra in EXTRA_KEYS.get(key, ()) if isinstance(key, QtGui.QKeySequence.StandardKey) \
+            else ():
+        seq = QtGui.QKeySequence(extra)
+        if seq not in seqs:
+            seqs.append(seq)
+    return seqs
+
+
 def native_keys(key: Key) -> str:
     """The main sequence for ``key`` on this platform, for text in the interface."""
     return keys_text(key_sequences(key), limit=1)
+
+
+class ElidedLabel(QtWidgets.QLabel):
+    """A one-line status text that never moves the layout: always one line tall (empty or
+    not), elided at the right when the panel is narrow, the whole text in its tooltip. It
+    never makes the window wider than the text would need."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                           QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802
+        return QtCore.QSize(40, self.height())
+
+    def elided(self) -> str:
+        """The text as drawn at the current width."""
+        return self.fontMetrics().elidedText(self.text(), QtCore.Qt.TextElideMode.ElideRight,
+                                             self.contentsRect().width())
+
+    def paintEvent(self, event):  # noqa: N802
+        painter = QtGui.QPainter(self)
+        self.style().drawItemText(
+            painter, self.contentsRect(),
+            int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter),
+            self.palette(), self.isEnabled(), self.elided(),
+            QtGui.QPalette.ColorRole.WindowText)
+        painter.end()
 
 
 class Banner(QtWidgets.QFrame):
@@ -121,12 +175,16 @@ class Panel(QtWidgets.QWidget):
         Status-bar text; level is ``"info"``, ``"warning"`` or ``"error"``.
     fileOpened(path)
         A file was opened successfully (for the Recent files menu).
+    activity(text)
+        Work the panel goes on doing while hidden (a stream being recorded), in words; empty
+        when there is none. The window marks the panel's tab meanwhile.
     """
 
     title = "Panel"
     key = "panel"
     message = QtCore.Signal(str, str)
     fileOpened = QtCore.Signal(str)
+    activity = QtCore.Signal(str)
 
     can_open = False
     can_save = False
@@ -158,12 +216,12 @@ class Panel(QtWidgets.QWidget):
             banner.setText(text)
         banner.setVisible(bool(text))
 
-    def add_shortcut(self, keys: QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str,
-                     slot: Callable[[], object], description: str) -> QtGui.QShortcut:
-        """A keyboard shortcut active while focus is anywhere in this panel. ``description``
-        is what Help > Keyboard Shortcuts lists for it."""
-        sc = QtGui.QShortcut(keys if not isinstance(keys, str) else QtGui.QKeySequence(keys),
-                             self)
+    def add_shortcut(self, keys: Key, slot: Callable[[], object],
+                     description: str) -> QtGui.QShortcut:
+        """A keyboard shortcut active while focus is anywhere in this panel (a standard key
+        binds :func:`shortcut_keys`). ``description`` is what Help > Keyboard Shortcuts lists."""
+        sc = QtGui.QShortcut(self)
+        sc.setKeys(shortcut_keys(keys))
         sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         sc.setWhatsThis(description)
         sc.activated.connect(slot)
@@ -231,7 +289,7 @@ class Panel(QtWidgets.QWidget):
 
     def video_dialog(self) -> None:
         """Ask for a video file and stream it (panels with ``start_stream``)."""
-        from workbench.video import VIDEO_EXTENSIONS
+        from workbench.imaging.video import VIDEO_EXTENSIONS
 
         key = f"{self.key}/last_video_dir"
         patterns = " ".join(f"*{e}" for e in VIDEO_EXTENSIONS)

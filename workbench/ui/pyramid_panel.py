@@ -16,9 +16,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
-from workbench.imaging import pyramid as pyr
 from workbench.imaging.io import read_image, write_image
-from workbench.pyramid_explorer import (
+from workbench.pyramid import levels as pyr
+from workbench.pyramid.explorer import (
     MASKS,
     MODE_LABELS,
     MODES,
@@ -30,10 +30,14 @@ from workbench.pyramid_explorer import (
     make_mask,
     match_second_image,
 )
-from workbench.ui.image_view import ImageView
+from workbench.ui.dialogs import ask_export_folder, ask_save_path
+from workbench.ui.flow_layout import FlowLayout, group
+from workbench.ui.image_view import ImageView, format_value
 from workbench.ui.panel import Panel, native_keys
-from workbench.ui.rectify_panel import image_filter
-from workbench.ui.worker import Job, run_in_background
+from workbench.ui.rectify_panel import IMAGE_SAVE_FILTERS, image_filter
+from workbench.ui.worker import Job, LatestRequest
+
+DEFAULT_LEVELS = 6
 
 HINT = ("Click a level in the mosaic, use the slider or PageUp/PageDown to choose the level shown "
         "large · wheel zooms, drag pans · kernel changes recompute in the background.")
@@ -58,6 +62,8 @@ class PyramidPanel(Panel):
     can_open = True
     can_save = True
     KEYS = (("Page Down", "Next (smaller) level"), ("Page Up", "Previous (larger) level"))
+    #: Export levels asks first when the files could take more than this (bytes).
+    EXPORT_ASK_BYTES = 100_000_000
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -65,12 +71,13 @@ class PyramidPanel(Panel):
         self.image_b: np.ndarray | None = None
         self.path: Path | None = None
         self.result: PyramidResult | None = None
+        self.result_before: PyramidResult | None = None
         self.displays: list[np.ndarray] = []
         self.mosaic: pyr.PyramidMosaic | None = None
         self.level = 0
         self._fit_next = True  # fit the large view on the first result for a new image
-        self._job: Job | None = None
-        self._generation = 0
+        self._blend_next = False  # show the blended result when the next blend result comes
+        self.request = LatestRequest(self)  # the latest recompute wins
         self._debounce = QtCore.QTimer(self, singleShot=True, interval=120)
         self._debounce.timeout.connect(self.recompute)
         self._build()
@@ -85,17 +92,23 @@ class PyramidPanel(Panel):
         self.mode.setCurrentIndex(max(0, MODES.index(str(s.value("pyramid/mode", "gaussian")))
                                       if s.value("pyramid/mode", "gaussian") in MODES else 0))
         self.levels = QtWidgets.QSpinBox(minimum=1, maximum=16,
-                                         value=int(s.value("pyramid/levels", 6)))
+                                         value=int(s.value("pyramid/levels", DEFAULT_LEVELS)))
         self.sigma = QtWidgets.QDoubleSpinBox(minimum=0.3, maximum=12.0, singleStep=0.05,
-                                              decimals=3)
+                                              decimals=4)  # the default 1.0292 exactly
         self.sigma.setValue(float(s.value("pyramid/sigma", pyr.DEFAULT_SIGMA)))
         self.sigma.setToolTip(f"Gaussian sigma; {pyr.DEFAULT_SIGMA} with size 5 matches Burt & "
                               "Adelson's [1 4 6 4 1]/16 closely")
         self.ksize = QtWidgets.QSpinBox(minimum=3, maximum=41, singleStep=2,
                                         value=int(s.value("pyramid/kernel_size", 5)))
         self.ksize.setToolTip("Kernel size (odd)")
+        self.defaults_button = QtWidgets.QToolButton(text="Defaults")
+        self.defaults_button.setToolTip(
+            f"Back to the default kernel: σ {pyr.DEFAULT_SIGMA}, size "
+            f"{pyr.DEFAULT_KERNEL_SIZE}, {DEFAULT_LEVELS} levels (the settings are remembered "
+            "between runs)")
         self.contrast = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=1,
-                                          maximum=40, value=8, maximumWidth=120)
+                                          maximum=40, value=8)
+        self.contrast.setFixedWidth(120)  # never squeezed to a dot
         self.contrast.setToolTip("Contrast of signed band-pass levels (mid-gray is zero)")
         self.same_scale = QtWidgets.QCheckBox("Same scale")
         self.same_scale.setChecked(True)
@@ -107,17 +120,20 @@ class PyramidPanel(Panel):
         self.export_button = QtWidgets.QPushButton("Export levels…")
         self.export_mosaic_button = QtWidgets.QPushButton("Export mosaic…")
         self.progress = QtWidgets.QProgressBar(maximumWidth=130)
+        self.progress.setToolTip("Recomputing the pyramid")
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # its room is kept: nothing jumps when it shows
+        self.progress.setSizePolicy(policy)
         self.progress.hide()
 
-        bar = QtWidgets.QHBoxLayout()
+        bar = FlowLayout()  # wraps onto a second row in a narrow window
         bar.addWidget(self.open_button)
         bar.addWidget(self.mode)
-        for label, w in (("Levels", self.levels), ("σ", self.sigma), ("Size", self.ksize)):
-            bar.addWidget(QtWidgets.QLabel(label))
-            bar.addWidget(w)
+        bar.addWidget(group("Levels", self.levels, "σ", self.sigma, "Size", self.ksize,
+                            self.defaults_button))
         self.contrast_label = QtWidgets.QLabel("Contrast")
-        bar.addWidget(self.contrast_label)
-        bar.addWidget(self.contrast)
+        self.contrast_group = group(self.contrast_label, self.contrast)
+        bar.addWidget(self.contrast_group)
         bar.addWidget(self.same_scale)
         bar.addWidget(self.open_b)
         bar.addWidget(self.mask)
@@ -145,6 +161,7 @@ class PyramidPanel(Panel):
 
         self.mosaic_view = ImageView(placeholder="Every level of the pyramid appears here.")
         self.mosaic_view.key_handler = self._on_key
+        self.mosaic_view.hover_text = self._mosaic_hover_text
         self.mosaic_view.setMinimumHeight(200)
         self.mosaic_marks = _Marks(symbol="+", size=14,
                                                pen=pg.mkPen("#30e0ff", width=2), brush=None)
@@ -206,6 +223,7 @@ class PyramidPanel(Panel):
         self.open_button.clicked.connect(self.open_dialog)
         self.open_b.clicked.connect(self.open_second_dialog)
         self.export_button.clicked.connect(self.save_dialog)
+        self.defaults_button.clicked.connect(self.reset_kernel)
         self.export_mosaic_button.clicked.connect(self.export_mosaic_dialog)
         for w in (self.mode, self.mask):
             w.currentIndexChanged.connect(self._params_changed)
@@ -248,11 +266,16 @@ class PyramidPanel(Panel):
         self.levels.setMaximum(pyr.max_levels(image.shape))
         self.level = 0
         self._fit_next = True
+        self._blend_next = self.mode.currentData() == "blend"
+        # the cross-hairs marked a point of the old image
+        self.mosaic_marks.setData([], [])
+        self.level_mark.setData([], [])
         self.recompute()
 
     def open_second_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Second image for the blend",
-                                                        "", image_filter())
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Second image for the blend",
+            str(self.settings().value("pyramid/last_dir", str(Path.home()))), image_filter())
         if path:
             self.open_second(path)
 
@@ -266,6 +289,7 @@ class PyramidPanel(Panel):
             self.report_error(exc)
             return False
         self.mode.setCurrentIndex(MODES.index("blend"))
+        self._blend_next = True
         self.recompute()
         return True
 
@@ -282,6 +306,8 @@ class PyramidPanel(Panel):
 
     def _params_changed(self, *_args) -> None:
         p = self.params()
+        if p.mode == "blend" and (self.result is None or self.result.params.mode != "blend"):
+            self._blend_next = True  # choosing Blend shows the blend, not a band
         s = self.settings()
         s.setValue("pyramid/mode", p.mode)
         s.setValue("pyramid/levels", p.levels)
@@ -294,8 +320,7 @@ class PyramidPanel(Panel):
     def _sync_controls(self) -> None:
         mode = self.mode.currentData()
         signed = mode in ("laplacian", "dog", "blend")
-        self.contrast.setVisible(signed)
-        self.contrast_label.setVisible(signed)
+        self.contrast_group.setVisible(signed)
         self.open_b.setVisible(mode == "blend")
         self.mask.setVisible(mode == "blend")
 
@@ -303,10 +328,6 @@ class PyramidPanel(Panel):
         """Start computing the pyramid in the background; a newer call cancels this one."""
         if self.image is None:
             return None
-        if self._job is not None:
-            self._job.cancel()
-        self._generation += 1
-        generation = self._generation
         params = self.params()
         image = self.image
         image_b = mask = None
@@ -323,28 +344,31 @@ class PyramidPanel(Panel):
 
         self.progress.setRange(0, 100)
         self.progress.show()
-        job = run_in_background(
+        self.request.submit(
             work,
             on_progress=lambda f, m: self.progress.setValue(int(100 * f)),
-            on_done=lambda r: self._on_computed(generation, *r),
+            on_done=lambda r: self._on_computed(*r),
             on_error=self.report_error,
-            on_end=lambda: self._on_job_end(generation),
+            on_end=self.progress.hide,
         )
-        self._job = job
-        return job
+        return self.request.job
 
-    def _on_job_end(self, generation: int) -> None:
-        if generation == self._generation:
-            self._job = None
-            self.progress.hide()
+    def settled(self) -> bool:
+        """No recompute is on its way (a --screenshot waits for it)."""
+        return not self.request.busy and not self._debounce.isActive()
 
-    def _on_computed(self, generation: int, result: PyramidResult, displays, mosaic) -> None:
-        if generation != self._generation:
-            return  # a stale result: the user has changed something since
-        self.result = result
+    def _on_computed(self, result: PyramidResult, displays, mosaic) -> None:
+        self.result_before, self.result = self.result, result
         self.displays = displays
         self.mosaic = mosaic
         n = len(result.levels) + (1 if result.blended is not None else 0)
+        previous = self.result_before
+        if result.blended is not None and self._blend_next:
+            self.level = n - 1  # the slider's last position: the blended result
+            self._blend_next = False
+        elif (result.blended is None and previous is not None and previous.blended is not None
+              and self.level == len(previous.levels)):
+            self.level = 0  # it showed the blend, which this mode does not have
         self.slider.blockSignals(True)
         self.slider.setMaximum(n - 1)
         self.level = min(self.level, n - 1)
@@ -357,7 +381,8 @@ class PyramidPanel(Panel):
                 f"Reconstruction from the Laplacian pyramid: max error "
                 f"{result.reconstruction_error:g} (input {result.input_dtype})")
         elif result.blended is not None:
-            self.recon_label.setText("Blend: the last slider position shows the collapsed result.")
+            self.recon_label.setText("Blend: the slider's last position is the blended result; "
+                                     "the others are the blended bands.")
         else:
             self.recon_label.setText("")
         self.show_level(self.level, keep_view=True)
@@ -373,9 +398,6 @@ class PyramidPanel(Panel):
         self.show_level(self.level, keep_view=True)
 
     # ------------------------------------------------------------- levels
-    def level_count(self) -> int:
-        return 0 if self.result is None else len(self.result.levels)
-
     def show_level(self, level: int, keep_view: bool = True) -> None:
         if self.result is None:
             return
@@ -474,6 +496,31 @@ class PyramidPanel(Panel):
         scale = self.level_view.scale / 2 ** self.level
         self.level_mark.setData([sx * scale], [sy * scale])
 
+    def _mosaic_hover_text(self, x: float, y: float) -> str:
+        """Status-bar text over the mosaic: the level under the cursor and that level's pixel
+        (not mosaic coordinates, which are no image's pixels)."""
+        if self.mosaic is None or self.result is None:
+            return ""
+        hit = self.mosaic.level_at(y + 0.5, x + 0.5)
+        if hit is None or hit[0] >= len(self.result.levels):
+            return ""
+        k, row, col = hit
+        level = self.result.levels[k]
+        r, c = min(int(row), level.shape[0] - 1), min(int(col), level.shape[1] - 1)
+        return (f"level {k}  ·  x {col - 0.5:.1f}  y {row - 0.5:.1f}  ·  pixel {c}, {r} = "
+                f"{format_value(level[r, c])}")
+
+    def reset_kernel(self) -> None:
+        """σ, kernel size and levels back to their defaults (one recompute)."""
+        for w in (self.levels, self.sigma, self.ksize):
+            w.blockSignals(True)
+        self.levels.setValue(min(DEFAULT_LEVELS, self.levels.maximum()))
+        self.sigma.setValue(pyr.DEFAULT_SIGMA)
+        self.ksize.setValue(pyr.DEFAULT_KERNEL_SIZE)
+        for w in (self.levels, self.sigma, self.ksize):
+            w.blockSignals(False)
+        self._params_changed()
+
     # --------------------------------------------------------------- info
     def _update_kernel_plot(self) -> None:
         p = self.params()
@@ -507,19 +554,46 @@ class PyramidPanel(Panel):
                 self.table.setItem(k, c, item)
 
     # ------------------------------------------------------------- export
+    def _stem(self) -> str:
+        return f"{self.path.stem if self.path else 'astronaut'}_{self.result.params.mode}"
+
+    def export_bytes(self) -> int:
+        """At most how many bytes Export levels writes (uncompressed sizes)."""
+        r = self.result
+        arrays = [*r.levels, *([r.blended] if r.blended is not None else [])]
+        return sum(a.nbytes for a in arrays)
+
     def save_dialog(self) -> None:
         if self.result is None:
             self.warn("Nothing to export yet.")
             return
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export levels to folder")
-        if folder:
-            self.export_to(folder)
+        folder = ask_export_folder(self, self.key, "Export levels to a folder (a new name "
+                                   "creates it)", f"{self._stem()}_levels", source=self.path)
+        if folder is None:
+            return
+        files = len(self.result.levels) + (self.result.blended is not None)
+        size = self.export_bytes()
+        if size > self.EXPORT_ASK_BYTES:
+            answer = QtWidgets.QMessageBox.question(
+                self, "Export levels",
+                f"Export {files} files, up to {size / 1e6:,.0f} MB, to {folder}?",
+                QtWidgets.QMessageBox.StandardButton.Ok
+                | QtWidgets.QMessageBox.StandardButton.Cancel,
+                QtWidgets.QMessageBox.StandardButton.Ok)
+            if answer != QtWidgets.QMessageBox.StandardButton.Ok:
+                self.info("Export cancelled; nothing written.")
+                return
+        self.export_to(folder)
 
     def export_to(self, folder: str | Path, fmt: str = "png") -> list[Path]:
-        stem = self.path.stem if self.path else "astronaut"
+        """Write every level into ``folder``, creating it if needed."""
         try:
-            written = export_levels(self.result, folder, stem=f"{stem}_{self.result.params.mode}",
-                                    fmt=fmt)
+            try:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WorkbenchError(
+                    f"Could not create the folder {folder}: {exc.strerror or exc}") from exc
+            written = export_levels(self.result, folder, stem=self._stem(), fmt=fmt)
         except WorkbenchError as exc:
             self.report_error(exc)
             return []
@@ -530,8 +604,8 @@ class PyramidPanel(Panel):
         if self.mosaic is None:
             self.warn("Nothing to export yet.")
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export mosaic", "mosaic.png",
-                                                        "PNG (*.png);;TIFF (*.tif)")
+        path = ask_save_path(self, self.key, "Export mosaic", f"{self._stem()}_mosaic.png",
+                             IMAGE_SAVE_FILTERS[:2], source=self.path)
         if path:
             self.export_mosaic_to(path)
 

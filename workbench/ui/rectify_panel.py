@@ -5,7 +5,11 @@ Mouse and keys (also shown in the panel):
 * click — place the next corner (top-left, top-right, bottom-right, bottom-left)
 * drag a corner — move it; wheel zooms, dragging the background pans
 * arrow keys — nudge the selected corner by 1 px (Shift: 10 px, Alt: 0.1 px); Tab — next corner
-* Ctrl+Z / Ctrl+Shift+Z — undo / redo; F — fit to window; 1 — actual pixels
+* Ctrl+Z — undo; Ctrl+Y or Ctrl+Shift+Z — redo; F — fit to window; 1 — actual pixels
+* on opening a photo the corners found for you are suggested (dashed): Enter or a click inside
+  accepts, Tab / Shift+Tab shows the next / previous candidate, clicking elsewhere places the
+  corners by hand; Detect looks again. Dragging a corner snaps it onto the nearest image corner
+  (hold Ctrl to place it freely)
 
 A second mode registers image A onto image B from four or more clicked correspondences.
 """
@@ -15,12 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
-from workbench.imaging.homography import CORNER_NAMES
 from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image, write_image
-from workbench.rectify import (
+from workbench.rectify.corners import MIN_CONFIDENCE, find_quadrilaterals, snap_point
+from workbench.rectify.homography import CORNER_NAMES
+from workbench.rectify.session import (
     CORNER_LABELS,
     INTERPOLATIONS,
     MAX_OUTPUT_SIDE,
@@ -32,10 +39,12 @@ from workbench.rectify import (
     save_matrix,
 )
 from workbench.resources import RECTIFY_SAMPLE, RECTIFY_SAMPLE_B, sample_corners, sample_path
+from workbench.ui.dialogs import ask_save_path
+from workbench.ui.flow_layout import FlowLayout
 from workbench.ui.image_view import ImageView
 from workbench.ui.overlays import PointsOverlay
-from workbench.ui.panel import Banner, Panel, native_keys
-from workbench.ui.worker import Job, run_in_background
+from workbench.ui.panel import Banner, ElidedLabel, Panel, keys_text, native_keys, shortcut_keys
+from workbench.ui.worker import Job, LatestRequest, run_in_background
 
 HINT = (
     "Click the four corners in order: 1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left. "
@@ -48,9 +57,19 @@ REGISTER_HINT = (
 )
 
 
+#: File types of every "save an image" dialog (the first is the default).
+IMAGE_SAVE_FILTERS = ["PNG (*.png)", "TIFF (*.tif *.tiff)", "JPEG (*.jpg *.jpeg)"]
+
+
 def image_filter() -> str:
     exts = " ".join(f"*{e}" for e in SUPPORTED_READ_EXTENSIONS)
     return f"Images ({exts});;All files (*)"
+
+
+def warning_text(warnings) -> str:
+    """One line for the warning label: each problem once."""
+    unique = list(dict.fromkeys(warnings))
+    return "⚠ " + " · ".join(unique) if unique else ""
 
 
 def nudge_step(modifiers: QtCore.Qt.KeyboardModifier) -> float:
@@ -59,6 +78,19 @@ def nudge_step(modifiers: QtCore.Qt.KeyboardModifier) -> float:
     if modifiers & QtCore.Qt.KeyboardModifier.AltModifier:
         return 0.1
     return 1.0
+
+
+SNAP_SCREEN_PX = 10  # a dragged corner snaps to an image corner this close on screen
+SUGGESTION_COLOUR = "#ffd21f"
+
+
+def _inside(quad: np.ndarray, x: float, y: float) -> bool:
+    """Whether (x, y) lies inside the convex quadrilateral ``quad`` (4, 2)."""
+    signs = []
+    for i in range(4):
+        (ax, ay), (bx, by) = quad[i], quad[(i + 1) % 4]
+        signs.append((bx - ax) * (y - ay) - (by - ay) * (x - ax))
+    return all(v >= 0 for v in signs) or all(v <= 0 for v in signs)
 
 
 ARROWS = {
@@ -82,7 +114,15 @@ class EditablePointsView(QtCore.QObject):
         self.overlay = PointsOverlay(view.view_box, labels=labels, closed=closed,
                                      close_at=len(labels) or 3)
         self._drag_index: int | None = None
+        # click_filter(x, y) -> True when the click was used for something else (a suggestion)
+        self.click_filter = None
+        # snap(x, y, radius) -> (x, y) or None: where a dragged point snaps (None: stays)
+        self.snap = None
+        self.snapped: tuple[float, float] | None = None  # where the last drag step snapped to
+        self._mouse_modifiers = QtCore.Qt.KeyboardModifier.NoModifier
+        view.viewport().installEventFilter(self)  # the modifiers held during a drag
         view.clicked.connect(self._on_click)
+        view.hovered.connect(self._place_loupe)
         view.key_handler = self._on_key
         self.overlay.pointDragged.connect(self._on_drag)
         self.overlay.pointDragFinished.connect(self._on_drag_finished)
@@ -98,6 +138,8 @@ class EditablePointsView(QtCore.QObject):
     def _on_click(self, x: float, y: float) -> None:
         if self.view.image is None:
             return
+        if self.click_filter is not None and self.click_filter(x, y):
+            return
         ed = self.editor
         if ed.full:
             i = ed.nearest(x, y)
@@ -112,20 +154,57 @@ class EditablePointsView(QtCore.QObject):
         self.refresh()
         self.changed.emit(False)
 
+    def _place_loupe(self, x: float, y: float) -> None:
+        """Near a point (hovering, pressing, dragging it) the loupe goes to the side away from
+        that point's label, so it never covers the label."""
+        ed = self.editor
+        i = ed.nearest(x, y)
+        side = (1, 1)
+        if i is not None:
+            px, py = ed.points[i]
+            if np.hypot(px - x, py - y) * self.view.pixel_scale() < 40:
+                (ox, oy), _anchor = self.overlay.label_place(i)
+                side = (-1 if ox > 0 else 1, -1 if oy > 0 else 1)
+        self.view.loupe_side = side
+
     def _on_selected(self, index: int) -> None:
         self.editor.select(index)
         self.view.setFocus()
         self.refresh()
 
+    def eventFilter(self, obj, ev):  # noqa: N802 (Qt naming)
+        if isinstance(ev, QtGui.QMouseEvent):
+            self._mouse_modifiers = ev.modifiers()
+        return False
+
+    def _snapped(self, x: float, y: float) -> tuple[float, float]:
+        """(x, y) pulled onto a nearby image corner, unless snapping is off or Ctrl is held."""
+        self.snapped = None
+        ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
+        if self.snap is None or (self._mouse_modifiers & ctrl) or (
+                QtWidgets.QApplication.keyboardModifiers() & ctrl):
+            return x, y
+        radius = SNAP_SCREEN_PX / max(self.view.pixel_scale(), 1e-6)
+        hit = self.snap(x, y, radius)
+        if hit is None:
+            return x, y
+        self.snapped = hit
+        self.view.show_loupe_at(*hit)  # the loupe shows where the corner went
+        return hit
+
     def _on_drag(self, index: int, x: float, y: float) -> None:
         if self._drag_index is None:
             self._drag_index = index
             self.editor.begin_drag(index)
+        x, y = self._snapped(x, y)
         self.editor.move(index, x, y)
+        if self.snapped is not None:
+            self.refresh()
         self.changed.emit(True)
 
     def _on_drag_finished(self, index: int, x: float, y: float) -> None:
         if self._drag_index is not None:
+            x, y = self._snapped(x, y)
             self.editor.move(index, x, y)
             self.editor.end_drag()
             self._drag_index = None
@@ -162,7 +241,10 @@ class RectifyPanel(Panel):
     can_save = True
     KEYS = (
         ("Arrow keys", "Nudge the selected point by 1 px (Shift: 10 px, Alt: 0.1 px)"),
-        ("Tab", "Select the next point (corner)"),
+        ("Tab", "Select the next point (corner); with a suggestion shown, the next candidate"),
+        ("Shift+Tab", "The previous suggested candidate"),
+        ("Enter", "Accept the suggested corners"),
+        ("Ctrl while dragging", "Place the corner freely (no snapping)"),
         ("F", "Fit the image to the view"),
         ("1", "Actual pixels (1:1)"),
     )
@@ -177,6 +259,13 @@ class RectifyPanel(Panel):
         self._save_job: Job | None = None
         self.last_preview: np.ndarray | None = None
         self.showing_sample = False  # the bundled poster, not the user's photo
+        # corners found for you: candidates best first, the one shown, the detection channel
+        self.suggestions: list = []
+        self.suggestion_index = 0
+        self.detection_note = ""
+        self._detect = LatestRequest(self)
+        self._folder_job: Job | None = None
+        self.queue: list[Path] = []  # photos still to do, opened in turn (Next)
         self._build()
         self._sync_enabled()
 
@@ -207,13 +296,26 @@ class RectifyPanel(Panel):
         self.reset_button.setToolTip("Remove all points and start again")
         self.save_button = QtWidgets.QPushButton("Save image…")
         self.save_matrix_button = QtWidgets.QPushButton("Save matrix…")
+        self.detect_button = QtWidgets.QPushButton("Detect")
+        self.detect_button.setToolTip("Find the document's corners again and suggest them")
+        self.snap_box = QtWidgets.QCheckBox("Snap")
+        self.snap_box.setChecked(True)
+        self.snap_box.setToolTip("While dragging, pull a corner onto the nearest image corner "
+                                 "(hold Ctrl to place it freely)")
+        self.next_button = QtWidgets.QPushButton("Next photo")
+        self.next_button.setToolTip("Open the next of the photos opened together (for instance "
+                                    "those rectify --auto found no rectangle in)")
+        self.next_button.hide()
+        self.folder_button = QtWidgets.QPushButton("Apply to folder…")
+        self.folder_button.setToolTip("Rectify every photo of a folder with this matrix and size "
+                                      "(a fixed camera, a copy stand)")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.hide()
         self.progress = QtWidgets.QProgressBar(maximumWidth=140)
         self.progress.hide()
 
-        bar = QtWidgets.QHBoxLayout()
-        for w in (self.mode, self.open_button):
+        bar = FlowLayout()  # wraps onto a second row in a narrow window
+        for w in (self.mode, self.open_button, self.next_button):
             bar.addWidget(w)
         bar.addSpacing(12)
         self.rectify_controls = QtWidgets.QWidget()
@@ -228,8 +330,11 @@ class RectifyPanel(Panel):
         bar.addWidget(self.rectify_controls)
         bar.addWidget(self.interp)
         bar.addWidget(self.loupe)
+        bar.addWidget(self.snap_box)
+        bar.addWidget(self.detect_button)
         bar.addStretch(1)
-        for w in (self.progress, self.cancel_button, self.save_button, self.save_matrix_button):
+        for w in (self.progress, self.cancel_button, self.save_button, self.save_matrix_button,
+                  self.folder_button):
             bar.addWidget(w)
         edit_buttons = QtWidgets.QWidget()
         eb = QtWidgets.QHBoxLayout(edit_buttons)
@@ -247,6 +352,18 @@ class RectifyPanel(Panel):
         self.corners_ui = EditablePointsView(self.source_view, lambda: self.session.corners,
                                              labels=CORNER_LABELS)
         self.corners_ui.changed.connect(self._on_corners_changed)
+        self.corners_ui.click_filter = self._suggestion_click
+        self.corners_ui.snap = self._snap
+        self.source_view.key_handler = self._on_source_key
+        self.suggestion_outline = pg.PlotCurveItem(pen=pg.mkPen(
+            SUGGESTION_COLOUR, width=3, style=QtCore.Qt.PenStyle.DashLine))
+        self.suggestion_outline.setZValue(9)
+        self.source_view.view_box.addItem(self.suggestion_outline, ignoreBounds=True)
+        self.suggestion_label = pg.TextItem(color=SUGGESTION_COLOUR, fill=pg.mkBrush(0, 0, 0, 170),
+                                            anchor=(0.5, 0.5))
+        self.suggestion_label.setZValue(21)
+        self.source_view.view_box.addItem(self.suggestion_label, ignoreBounds=True)
+        self.suggestion_label.hide()
         self.corners_ui.full.connect(lambda: self.info(
             "All four corners are placed: drag one to move it (or select it and use the arrow "
             "keys), or Reset to start again."))
@@ -297,10 +414,9 @@ class RectifyPanel(Panel):
         self.pages.addWidget(reg_split)
 
         self.hint = self.hint_label(HINT)
-        self.fit_label = QtWidgets.QLabel()
-        self.fit_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warning_label = QtWidgets.QLabel()
-        self.warning_label.setWordWrap(True)
+        # two one-line labels, always there: a warning never moves the views (issue 19)
+        self.fit_label = ElidedLabel()
+        self.warning_label = ElidedLabel()
         self.warning_label.setStyleSheet("color: #c01818; font-weight: bold;")
 
         self.welcome_banner = Banner()
@@ -332,6 +448,9 @@ class RectifyPanel(Panel):
         self.save_button.clicked.connect(self.save_dialog)
         self.save_matrix_button.clicked.connect(self.save_matrix_dialog)
         self.cancel_button.clicked.connect(self._cancel_save)
+        self.detect_button.clicked.connect(self.detect)
+        self.folder_button.clicked.connect(self.apply_to_folder_dialog)
+        self.next_button.clicked.connect(self.open_next)
         self.opacity.valueChanged.connect(lambda _v: self._schedule_register())
         self._on_preset()
         self._on_loupe(True)
@@ -342,7 +461,8 @@ class RectifyPanel(Panel):
                           "Redo the point edit undone last")
         self.undo_button.setToolTip(
             f"Undo the last point edit ({native_keys(QtGui.QKeySequence.StandardKey.Undo)})")
-        self.redo_button.setToolTip(f"Redo ({native_keys(QtGui.QKeySequence.StandardKey.Redo)})")
+        redo_keys = keys_text(shortcut_keys(QtGui.QKeySequence.StandardKey.Redo), limit=2)
+        self.redo_button.setToolTip(f"Redo the point edit undone last ({redo_keys})")
 
     @staticmethod
     def _titled(view: QtWidgets.QWidget, title: str, extra: QtWidgets.QWidget | None = None):
@@ -370,6 +490,11 @@ class RectifyPanel(Panel):
                     f"({open_}) or drop one here, then click its four corners in order: "
                     f"top-left, top-right, bottom-right, bottom-left. {guide} opens the user "
                     "guide.")
+        if getattr(self, "suggestions", None) and self.suggestion is not None:
+            return ("<b>Welcome to Workbench!</b> The document's corners were found for you "
+                    "(dashed outline): press Enter or click inside it to accept them, Tab to see "
+                    "other candidates, or click the four corners yourself — top-left, top-right, "
+                    "bottom-right, bottom-left.")
         if not self.session.complete:
             return ("<b>Welcome to Workbench!</b> Click the four corners in order — top-left, "
                     "top-right, bottom-right, bottom-left — and the rectified result appears on "
@@ -402,10 +527,10 @@ class RectifyPanel(Panel):
         if self.mode.currentIndex() == 1:
             self._open_register_dialog("a" if self.register.image_a is None else "b")
             return
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open photo", self._last_dir(), image_filter())
-        if path:
-            self.open_file(path)
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self, "Open photo(s)", self._last_dir(), image_filter())
+        if paths:
+            self.open_queue(paths)
 
     def _last_dir(self) -> str:
         return str(self.settings().value("rectify/last_dir", str(Path.home())))
@@ -423,15 +548,22 @@ class RectifyPanel(Panel):
             self.report_error(exc)  # the current image and corners stay as they were
             return False
         self.session.load(image, path, corners=corners)
+        size_reset = self.preset.currentData() == "custom"
+        if size_reset:  # a size typed for the last photo rarely suits the next one
+            self.preset.setCurrentIndex(self.preset.findData("auto"))
         self.showing_sample = False
         self.last_preview = None
         self.source_view.set_image(image)
         self.preview_view.set_image(None)
+        self._clear_suggestions()
+        if corners is None:
+            self.detect()
         if remember:
             self.settings().setValue("rectify/last_dir", str(Path(path).parent))
             self.fileOpened.emit(str(path))
         h, w = image.shape[:2]
-        self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}")
+        self.info(f"Opened {Path(path).name} — {w}×{h}, {image.dtype}"
+                  + (" · output size back to Auto" if size_reset else ""))
         self._refresh_all()
         return True
 
@@ -460,6 +592,7 @@ class RectifyPanel(Panel):
     # ------------------------------------------------------------- editing
     def _on_mode(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        self.open_button.setVisible(index == 0)  # register mode has Open A… and Open B…
         self.rectify_controls.setVisible(index == 0)
         self.hint.setText(HINT if index == 0 else REGISTER_HINT)
         self.update_welcome()
@@ -526,7 +659,7 @@ class RectifyPanel(Panel):
         n = len(s.points)
         warnings = s.shape_warnings()
         self.corners_ui.overlay.set_warning(bool(warnings))
-        self.warning_label.setText("⚠ " + " ".join(warnings) if warnings else "")
+        self.warning_label.setText(warning_text(warnings))
         if s.image is None:
             self.fit_label.setText("")
         elif n < 4:
@@ -562,9 +695,9 @@ class RectifyPanel(Panel):
             preview = s.preview(self.preview_max_side())
             fit = s.fit()
         except WorkbenchError as exc:
-            # the shape warnings say *why* (corners too close, collinear); keep them first
-            text = " ".join([*s.shape_warnings(), str(exc)])
-            self.warning_label.setText(f"⚠ {text}")
+            # the shape warnings say *why* (corners too close, crossed): they replace the
+            # error, which says the same thing again in other words
+            self.warning_label.setText(warning_text(s.shape_warnings() or [str(exc)]))
             self.corners_ui.overlay.set_warning(
                 True, getattr(exc, "indices", ()) if isinstance(
                     exc, DegenerateConfigurationError) else ())
@@ -616,14 +749,14 @@ class RectifyPanel(Panel):
                 fit = r.fit()
                 self._register_warp = r.preview(self.preview_max_side())
             except WorkbenchError as exc:
-                self.warning_label.setText(f"⚠ {exc}")
+                self.warning_label.setText(warning_text([str(exc)]))
                 if isinstance(exc, DegenerateConfigurationError):
                     for ui in (self.points_a_ui, self.points_b_ui):
                         ui.overlay.set_warning(True, exc.indices)
                 self.overlay_view.set_image(r.image_b, fit=False)  # no stale blend
                 self._sync_enabled()
                 return
-            self.warning_label.setText("⚠ " + " ".join(fit.warnings) if fit.warnings else "")
+            self.warning_label.setText(warning_text(fit.warnings))
             errs = ", ".join(f"{e:.2f}" for e in fit.errors)
             extra = (f" · reprojection error per pair (px): {errs} · RMS {fit.rms:.2f}"
                      if r.pairs > 4 else " (exact with four pairs — add more to see residuals)")
@@ -635,14 +768,16 @@ class RectifyPanel(Panel):
     def _sync_enabled(self) -> None:
         reg = self.mode.currentIndex() == 1
         ed = self.session.corners
-        busy = self._save_job is not None
+        busy = self._save_job is not None or self._folder_job is not None
         ready = self.session.complete and self.last_preview is not None
         self.undo_button.setEnabled(self.register.can_undo if reg else ed.can_undo)
         self.redo_button.setEnabled(self.register.can_redo if reg else ed.can_redo)
         can_save = self.register.ready if reg else ready
         self.save_button.setEnabled(can_save)
         self.save_matrix_button.setEnabled(can_save)
-        for w in (self.save_button, self.save_matrix_button):
+        self.folder_button.setEnabled(can_save and not reg)
+        self.detect_button.setEnabled(self.session.image is not None and not reg)
+        for w in (self.save_button, self.save_matrix_button, self.folder_button):
             w.setVisible(not busy)
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
@@ -651,9 +786,9 @@ class RectifyPanel(Panel):
     def save_dialog(self) -> None:
         reg = self.mode.currentIndex() == 1
         stem = self.session.path.stem if self.session.path else "image"
-        default = str(Path(self._last_dir()) / f"{stem}_{'registered' if reg else 'rectified'}.png")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save result", default, "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg)")
+        path = ask_save_path(self, self.key, "Save result",
+                             f"{stem}_{'registered' if reg else 'rectified'}.png",
+                             IMAGE_SAVE_FILTERS, source=self.session.path)
         if path:
             self.save_to(path)
 
@@ -693,8 +828,9 @@ class RectifyPanel(Panel):
         return self._save_job
 
     def _cancel_save(self) -> None:
-        if self._save_job is not None:
-            self._save_job.cancel()
+        for job in (self._save_job, self._folder_job):
+            if job is not None:
+                job.cancel()
 
     def _save_ended(self) -> None:
         self._save_job = None
@@ -702,9 +838,8 @@ class RectifyPanel(Panel):
 
     def save_matrix_dialog(self) -> None:
         stem = self.session.path.stem if self.session.path else "homography"
-        default = str(Path(self._last_dir()) / f"{stem}_H.json")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save matrix", default,
-                                                        "JSON (*.json)")
+        path = ask_save_path(self, self.key, "Save matrix", f"{stem}_H.json", ["JSON (*.json)"],
+                             source=self.session.path)
         if path:
             self.save_matrix_to(path)
 
@@ -718,3 +853,223 @@ class RectifyPanel(Panel):
             return False
         self.info(f"Saved matrix to {path}")
         return True
+
+    # ------------------------------------------------- corners found for you
+    def detect(self) -> None:
+        """Look for the document's corners off the GUI thread; the latest request wins."""
+        image = self.session.image
+        self._clear_suggestions()
+        if image is None:
+            return
+        self.detection_note = "Looking for the corners…"
+        self.fit_label.setText(self.detection_note) if not self.session.points else None
+        self._detect.submit(
+            lambda job: find_quadrilaterals(image, 5, min_confidence=MIN_CONFIDENCE),
+            on_done=lambda quads, image=image: self._on_detected(image, quads),
+            on_error=lambda exc: self.report_error(exc) if shiboken6.isValid(self) else None)
+
+    @property
+    def detecting(self) -> bool:
+        return self._detect.busy
+
+    def settled(self) -> bool:
+        return not self._detect.busy
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self._detect.cancel()  # a late result must not reach a panel that is gone
+
+    def _on_detected(self, image: np.ndarray, quads: list) -> None:
+        if not shiboken6.isValid(self.suggestion_outline) or image is not self.session.image:
+            return  # the window is gone, or another photo was opened meanwhile
+        self.suggestions = list(quads)
+        self.suggestion_index = 0
+        if not quads:
+            self.detection_note = ("No rectangle found with enough confidence: click the four "
+                                   "corners.")
+        else:
+            self.detection_note = ""
+        if self.session.points:  # the user started by hand meanwhile: keep out of the way
+            self.suggestions = []
+        self._show_suggestion()
+        if not quads and not self.session.points:
+            self.info(self.detection_note)
+            self.fit_label.setText(self.detection_note)
+
+    @property
+    def suggestion(self):
+        """The candidate shown, or None."""
+        if not self.suggestions or self.session.points:
+            return None
+        return self.suggestions[self.suggestion_index]
+
+    def _show_suggestion(self) -> None:
+        q = self.suggestion
+        if q is None:
+            self.suggestion_outline.setData([], [])
+            self.suggestion_label.hide()
+            self.update_welcome()
+            return
+        xs = [p[0] for p in q.corners] + [q.corners[0][0]]
+        ys = [p[1] for p in q.corners] + [q.corners[0][1]]
+        self.suggestion_outline.setData(xs, ys)
+        n = len(self.suggestions)
+        others = " · Tab: next" if n > 1 else ""
+        self.suggestion_label.setText(
+            f"Suggestion {self.suggestion_index + 1}/{n} · confidence {q.confidence:.0%}\n"
+            f"Enter or click inside to accept{others}")
+        cx, cy = np.mean(q.corners, axis=0)
+        self.suggestion_label.setPos(float(cx), float(cy))
+        self.suggestion_label.show()
+        self.update_welcome()
+        self.fit_label.setText(
+            f"Corners found (confidence {q.confidence:.0%}): Enter or a click inside accepts, "
+            "Tab shows another candidate, clicking elsewhere places them by hand.")
+
+    def _clear_suggestions(self) -> None:
+        self._detect.cancel()
+        self.suggestions = []
+        self.suggestion_index = 0
+        self._show_suggestion()
+
+    def cycle_suggestion(self, step: int = 1) -> bool:
+        if self.suggestion is None:
+            return False
+        self.suggestion_index = (self.suggestion_index + step) % len(self.suggestions)
+        self._show_suggestion()
+        return True
+
+    def accept_suggestion(self) -> bool:
+        q = self.suggestion
+        if q is None:
+            return False
+        self.session.corners.set_all([(float(x), float(y)) for x, y in q.corners])
+        self.suggestions = []
+        self._show_suggestion()
+        self.info(f"Suggested corners accepted (confidence {q.confidence:.0%}); drag to adjust, "
+                  "Undo to remove.")
+        self._refresh_all()
+        return True
+
+    def _suggestion_click(self, x: float, y: float) -> bool:
+        """A click inside the suggestion, away from its corners, accepts it; anywhere else the
+        suggestion steps aside and the click places the first corner by hand."""
+        q = self.suggestion
+        if q is None:
+            return False
+        corners = np.asarray(q.corners)
+        near = np.hypot(*(corners - [x, y]).T).min() * self.source_view.pixel_scale()
+        if _inside(corners, x, y) and near > 30:
+            return self.accept_suggestion()
+        self.suggestions = []
+        self._show_suggestion()
+        return False
+
+    def _on_source_key(self, ev: QtGui.QKeyEvent) -> bool:
+        if self.suggestion is not None:
+            key = QtCore.Qt.Key(ev.key())
+            if key in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter):
+                return self.accept_suggestion()
+            if key == QtCore.Qt.Key.Key_Backtab or (
+                    key == QtCore.Qt.Key.Key_Tab
+                    and ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier):
+                return self.cycle_suggestion(-1)
+            if key == QtCore.Qt.Key.Key_Tab:
+                return self.cycle_suggestion(1)
+        return self.corners_ui._on_key(ev)
+
+    def _snap(self, x: float, y: float, radius: float):
+        image = self.session.image
+        if not self.snap_box.isChecked() or image is None:
+            return None
+        return snap_point(image, x, y, radius)
+
+    # --------------------------------------------------- apply to a folder
+    def apply_to_folder_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Folder of photos to rectify", self._last_dir())
+        if not folder:
+            return
+        out = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Folder for the rectified images", folder)
+        if out:
+            self.apply_to_folder(folder, out)
+
+    def apply_to_folder(self, folder: str | Path, out_dir: str | Path,
+                        resume: bool = True) -> Job | None:
+        """Rectify every photo in ``folder`` with the current matrix and size, off the GUI
+        thread, into ``out_dir`` as ``<stem>.png`` (photos already done are skipped)."""
+        from workbench.rectify.batch import apply_matrix_files, expand_inputs
+
+        if self._folder_job is not None or self._save_job is not None:
+            self.warn("A save is already running: wait for it or cancel it.")
+            return None
+        try:
+            doc = self.session.matrix_document()
+            inputs = expand_inputs([folder])
+        except WorkbenchError as exc:
+            self.report_error(exc)
+            return None
+        if not inputs:
+            self.warn(f"No images in {folder}.")
+            return None
+        H, size, interp = np.array(doc["H"]), tuple(doc["size"]), self.session.interpolation
+
+        def work(job: Job):
+            return apply_matrix_files(
+                H, size, inputs, out_dir, interp=interp, resume=resume, workers=1,
+                progress=lambda i, n, p: job.report(i / n, f"{i}/{n} {Path(p).name}"),
+                cancelled=lambda: job.is_cancelled)
+
+        def done(report) -> None:
+            parts = [f"{len(report.written)} written to {out_dir}"]
+            if report.skipped:
+                parts.append(f"{len(report.skipped)} already done")
+            if report.failed:
+                parts.append(f"{len(report.failed)} failed ({report.failed[0][1]})")
+            if report.cancelled:
+                parts.append("cancelled")
+            (self.warn if report.failed or report.cancelled else self.info)(
+                "Apply to folder: " + ", ".join(parts) + ".")
+            self.last_folder_report = report
+
+        self.progress.setRange(0, 100)
+        self._folder_job = run_in_background(
+            work,
+            on_progress=lambda f, m: (self.progress.setValue(int(f * 100)),
+                                      self.progress.setFormat(m)),
+            on_done=done, on_error=self.report_error, on_end=self._folder_ended)
+        self._folder_job.cancelled.connect(lambda: self.warn(
+            "Apply to folder cancelled: the images written so far are kept; run it again to "
+            "finish (photos already done are skipped)."))
+        self._sync_enabled()
+        return self._folder_job
+
+    def _folder_ended(self) -> None:
+        self._folder_job = None
+        self._sync_enabled()
+
+    # ------------------------------------------------- several photos in turn
+    def open_queue(self, paths) -> bool:
+        """Open the first of ``paths`` and keep the others for Next photo (one at a time: the
+        photos a folder job could not do by itself, say)."""
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return False
+        self.queue = paths[1:]
+        opened = self.open_file(paths[0])
+        self._sync_queue()
+        return opened
+
+    def open_next(self) -> bool:
+        while self.queue:
+            path = self.queue.pop(0)
+            if self.open_file(path):
+                self._sync_queue()
+                return True
+        self._sync_queue()
+        return False
+
+    def _sync_queue(self) -> None:
+        self.next_button.setVisible(bool(self.queue))
+        self.next_button.setText(f"Next photo ({len(self.queue)} left)")

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6 import QtCore
 
 
@@ -140,3 +141,84 @@ def run_in_background(
     job.ended.connect(lambda: _live_jobs.discard(job))
     (pool or QtCore.QThreadPool.globalInstance()).start(_Runnable(fn, job))
     return job
+
+
+class LatestRequest(QtCore.QObject):
+    """One panel's "latest request wins" channel for background work.
+
+    Each :meth:`submit` gets a new request id, cancels the job of the request before it, and
+    runs ``fn(job)`` on the pool. Callbacks fire on the GUI thread only while their request is
+    still the latest: a result, error or progress report of a superseded request is dropped, so
+    a slow old job can never show its result over a newer one, whatever order they end in.
+
+    >>> req = LatestRequest(panel)
+    >>> req.submit(lambda job: heavy(image), on_done=show)   # request 1
+    >>> req.submit(lambda job: heavy(other), on_done=show)   # request 2: 1 is cancelled, dropped
+    """
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._id = 0
+        self._job: Job | None = None
+
+    @property
+    def current(self) -> int:
+        """Id of the latest request (0 before the first)."""
+        return self._id
+
+    @property
+    def job(self) -> Job | None:
+        """The latest request's job while it runs, else None."""
+        return self._job
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def is_current(self, request_id: int) -> bool:
+        return request_id == self._id
+
+    def cancel(self) -> None:
+        """Cancel the running job and make every outstanding request stale."""
+        self._id += 1
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+
+    def submit(
+        self,
+        fn: Callable[[Job], Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[float, str], None] | None = None,
+        on_end: Callable[[], None] | None = None,
+        pool: QtCore.QThreadPool | None = None,
+    ) -> int:
+        """Start ``fn(job)`` as the latest request and return its id.
+
+        ``on_end`` runs when the latest request's job ends (done, failed or cancelled), not
+        for superseded ones: use it to hide a busy indicator.
+        """
+        self.cancel()
+        request_id = self._id
+
+        def alive_and_current() -> bool:
+            # a channel is a child of its panel: once the panel is gone, so is every result
+            return shiboken6.isValid(self) and self.is_current(request_id)
+
+        def latest(callback):
+            if callback is None:
+                return None
+            return lambda *args: callback(*args) if alive_and_current() else None
+
+        def ended() -> None:
+            if alive_and_current():
+                self._job = None
+                if on_end is not None:
+                    on_end()
+
+        self._job = run_in_background(
+            fn, on_done=latest(on_done), on_error=latest(on_error),
+            on_progress=latest(on_progress), on_end=ended, pool=pool)
+        return request_id

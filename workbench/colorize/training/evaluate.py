@@ -28,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from workbench.colorize import bins
 from workbench.colorize.training.metrics import (
     AucAccumulator,
     EvalSetAucAccumulator,
@@ -136,7 +137,7 @@ def colorize_from_probabilities(probs: np.ndarray, centres: np.ndarray, light: n
                                 temperature: float,
                                 logits: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Annealed-mean ab at full resolution and the recombined RGB uint8."""
-    ab = color.annealed_mean(probs, centres, temperature, logits=logits)
+    ab = bins.annealed_mean(probs, centres, temperature, logits=logits)
     h, w = light.shape
     ab_full = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)
     rgb = color.lab_to_rgb(np.dstack([light, ab_full]), dtype=np.uint8)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 def soft_encode_torch(ab: torch.Tensor, centres: torch.Tensor, neighbours: int = 5,
                       sigma: float = 5.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Soft-encode ab values over their nearest bins (the torch twin of ``color.soft_encode``).
+    """Soft-encode ab values over their nearest bins (the torch twin of ``bins.soft_encode``).
 
     Parameters
     ----------

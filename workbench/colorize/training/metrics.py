@@ -122,7 +122,7 @@ def evaluation_prior(p: np.ndarray, centres: np.ndarray, sigma: float = 5.0,
     centres : ndarray, shape (Q, 2)
         Bin centres.
     """
-    from workbench.imaging.color import smooth_distribution
+    from workbench.colorize.bins import smooth_distribution
 
     smoothed = smooth_distribution(p, centres, sigma)
     return (1.0 - floor) * smoothed + floor / len(smoothed)
@@ -156,7 +156,7 @@ class AucAccumulator:
 
     def pixel_weights(self, true_ab: np.ndarray) -> np.ndarray:
         """Rebalancing weight ``1 / prior[q]`` of each pixel (q: the bin nearest its true ab)."""
-        from workbench.imaging.color import nearest_bin
+        from workbench.colorize.bins import nearest_bin
 
         prior = np.asarray(self.prior, np.float64)
         if np.any(prior <= 0):

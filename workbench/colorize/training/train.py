@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from workbench.colorize import bins
 from workbench.colorize.training import data as data_mod
 from workbench.colorize.training.data import FEATURES
 from workbench.colorize.training.losses import annealed_mean_torch, binned_loss, soft_encode_torch
@@ -101,9 +102,9 @@ class TrainConfig:
 def bins_and_prior(cache: data_mod.FeatureCache, probs: np.ndarray, cfg: TrainConfig,
                    work: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bin centres, the training bin distribution p and the rebalancing weights (p cached)."""
-    from workbench.imaging import color
+    from workbench.colorize import bins
 
-    centres = np.asarray(color.ab_gamut_bins(), np.float64)
+    centres = np.asarray(bins.ab_gamut_bins(), np.float64)
     share = json.dumps(cfg.source_share, sort_keys=True).replace(" ", "").replace('"', "")
     path = work / f"prior_q{len(centres)}_{cache.folder.name}_{share}.npz"
     if path.exists():
@@ -117,11 +118,11 @@ def bins_and_prior(cache: data_mod.FeatureCache, probs: np.ndarray, cfg: TrainCo
             counts = np.zeros(len(centres))
             for start in range(0, len(rows), 512):
                 ab = np.asarray(cache.ab[rows[start:start + 512]], np.float32)
-                counts += color.bin_counts(ab.transpose(0, 2, 3, 1), centres)
+                counts += bins.bin_counts(ab.transpose(0, 2, 3, 1), centres)
             prior += counts * probs[rows[0]]
         prior /= prior.sum()
         np.savez(path, prior=prior, centres=centres)
-    weights = color.rebalancing_weights(prior, lam=cfg.rebalance_lambda, sigma=cfg.prior_sigma,
+    weights = bins.rebalancing_weights(prior, lam=cfg.rebalance_lambda, sigma=cfg.prior_sigma,
                                         centres=centres)
     return centres, np.asarray(prior, np.float64), np.asarray(weights, np.float64)
 
@@ -276,9 +277,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     work = Path(cfg.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     ckpt_path = work / "last.pt"
-    from workbench.imaging import color
 
-    q = len(color.ab_gamut_bins())
+    q = len(bins.ab_gamut_bins())
     net = Colorizer(q, cfg.width, pretrained=cfg.pretrained, tune_from=cfg.tune_from)
     train_cache, val_cache = prepare_caches(cfg, net)
     probs = data_mod.sampling_probabilities(train_cache.sources, cfg.source_share)

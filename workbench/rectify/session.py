@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
-from workbench.imaging.homography import (
+from workbench.rectify.homography import (
     CORNER_NAMES,
     MAX_OUTPUT_PIXELS,
     HomographyFit,
@@ -31,8 +31,8 @@ from workbench.imaging.homography import (
     quadrilateral_warnings,
     rectified_size,
     rectify_homography,
-    warp_perspective,
 )
+from workbench.rectify.warp import warp_perspective
 
 CORNER_LABELS = ("1 TL", "2 TR", "3 BR", "4 BL")
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
@@ -100,7 +100,8 @@ class PointEditor:
     """An ordered list of image points with selection and undo/redo.
 
     A drag is one undoable edit: call :meth:`begin_drag` when it starts, :meth:`move` while it
-    moves (not recorded), and the drag's start state is what :meth:`undo` returns to.
+    moves (not recorded), and the drag's start state is what :meth:`undo` returns to. So is a
+    run of :meth:`nudge` calls on one point with no other edit between them.
     """
 
     def __init__(self, max_points: int | None = None) -> None:
@@ -110,6 +111,7 @@ class PointEditor:
         self._undo: list[list[tuple[float, float]]] = []
         self._redo: list[list[tuple[float, float]]] = []
         self._dragging = False
+        self._nudging: int | None = None  # the point the current run of nudges moves
 
     @property
     def full(self) -> bool:
@@ -118,6 +120,7 @@ class PointEditor:
     def _record(self) -> None:
         self._undo.append(list(self.points))
         self._redo.clear()
+        self._nudging = None
 
     def add(self, x: float, y: float) -> int | None:
         """Append a point; returns its index, or None when the list is full."""
@@ -153,8 +156,13 @@ class PointEditor:
         """Move the selected point by (dx, dy) pixels; False when nothing is selected."""
         if self.selected is None or self.selected >= len(self.points):
             return False
-        x, y = self.points[self.selected]
-        self.move(self.selected, x + dx, y + dy)
+        index = self.selected
+        x, y = self.points[index]
+        if self._nudging == index and not self._dragging:
+            self.points[index] = (x + dx, y + dy)  # the same run: still one undo step
+        else:
+            self.move(index, x + dx, y + dy)
+            self._nudging = index
         return True
 
     def select(self, index: int | None) -> None:
@@ -190,6 +198,7 @@ class PointEditor:
         self._redo.append(list(self.points))
         self.points = self._undo.pop()
         self._dragging = False
+        self._nudging = None
         self.select(self.selected)
         return True
 
@@ -198,6 +207,7 @@ class PointEditor:
             return False
         self._undo.append(list(self.points))
         self.points = self._redo.pop()
+        self._nudging = None
         self.select(self.selected)
         return True
 
@@ -434,9 +444,6 @@ class RegisterSession:
         b = _check_image(self.image_b)
         return RenderPlan(a, self.homography(), (b.shape[1], b.shape[0]), self.interpolation,
                           fill="transparent")
-
-    def warped_a(self) -> np.ndarray:
-        return self.render_plan().run()
 
     def preview(self, max_side: int = 900) -> tuple[np.ndarray, np.ndarray]:
         """(B, A warped onto B) at most ``max_side`` px: cheap enough for every drag event."""

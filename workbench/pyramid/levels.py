@@ -27,8 +27,8 @@ Conventions
 * Gaussian levels keep the input dtype (rounded for integers); Laplacian and DoG bands are
   float32. `reconstruct_from_laplacian` returns the input dtype, rounded and clipped.
 
-Speed (measured; ``tests/benchmarks/test_bench_pyramid.py`` prints the table)
----------------------------------------------------------------------------
+Speed (figures: ``tests/benchmarks/README.md``; ``test_bench_pyramid.py`` measures them)
+--------------------------------------------------------------------------------------
 REDUCE runs in C (``_reduce.c``, built at install, see ``pyproject.toml``): it computes only the
 samples decimation keeps. Each output row sums the 2m + 1 input rows around its source row
 (using the kernel's symmetry), splits that row into even and odd pixels, and sums the horizontal
@@ -43,41 +43,30 @@ loops fuse multiply and add, the portable ones may not, so the two can differ by
 samples (a row's last few samples always take the portable loop). Kernels longer than
 ``_reduce.MAX_TAPS`` (~10^6 taps) take the OpenCV route.
 
-Six levels of an RGB uint8 image, medians over interleaved runs in shuffled order, relative to
-the ``cv2.pyrDown`` loop in the same run, 2-core development machine. 24 MP: default kernel
-0.62x, 7 taps 0.76x, 11 taps 1.07x, 15 taps 1.38x, 21 taps 1.87x. 1080p: 0.75x, 0.88x, 1.18x,
-1.48x, 1.94x. skimage's ``pyramid_gaussian``: ~105-150x. OpenCV's pyrDown is much faster per
-sample on 1- and 4-channel images in this build, so there the ratios are larger (24 MP gray:
-default 2.3x, 21 taps 6.6x; RGBA ~1.3-1.6x and ~4.2-5.1x) though still well ahead of the OpenCV
-route below (gray 7.7x and 17x). Gray is compute-bound here (float multiply-adds with the exact
-taps), while OpenCV's one-channel pyrDown, a fixed integer binomial, runs near memory speed
-(level 0, 24 MB, in ~4 ms). Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to
+Explicit taps equal to :data:`BURT_ADELSON_TAPS` dispatch to
 ``cv2.pyrDown`` (same filter, borders and sizes).
 
 Without the compiled module (an install that found no C compiler; ``workbench info`` says which
 REDUCE runs) the **OpenCV route** is used: one fused ``cv2.sepFilter2D`` call over the level
-followed by ``cv2.resize(INTER_NEAREST)`` at a scale of exactly 2, which copies every other row
-and column. It computes four times the samples decimation keeps: 24 MP RGB default kernel
-~1.6x, 11 taps ~2.9x, 21 taps ~4.0x. Levels of 60 k to 3 M samples, where ``sepFilter2D`` runs
-on one thread, are filtered in row strips on OpenCV's thread count; uint8 kernels of 15 taps or
-more on levels of 12 M samples or more take a two-pass route (vertical pass, transpose,
-vertical pass, transpose) that rounds once more (at most 1 gray level from the fused result).
-Polyphase forms built from OpenCV and numpy calls (strided views, transposes, banded BLAS
-products, ``scipy.signal.upfirdn``) were measured and all lost to the fused filter; it takes a
-loop that visits only the kept samples, which is why the C module exists.
+followed by ``cv2.resize(INTER_NEAREST)`` at a scale of exactly 2, which copies every other row and
+column. It computes four times the samples decimation keeps. Levels of 60 k to 3 M samples, where
+``sepFilter2D`` runs on one thread, are filtered in row strips on OpenCV's thread count; uint8
+kernels of 15 taps or more on levels of 12 M samples or more take a two-pass route (vertical pass,
+transpose, vertical pass, transpose) that rounds once more (at most 1 gray level from the fused
+result). Polyphase forms built from OpenCV and numpy calls (strided views, transposes, banded BLAS
+products, ``scipy.signal.upfirdn``) were measured and all lost to the fused filter; it takes a loop
+that visits only the kept samples, which is why the C module exists.
 
 On the OpenCV route, uint8 taps are rounded to multiples of 1/256, kept symmetric and summing
 to exactly 1: OpenCV's own 8-bit fixed-point smoothing path (as in ``cv2.GaussianBlur``),
-~5-10 % faster than float taps and within ~1 gray level of the exact result. uint16 and float
+faster than float taps and within ~1 gray level of the exact result. uint16 and float
 images use float taps.
 
 EXPAND is compiled too (``_reduce.expand_rows``): reflect-101 keeps parity, so each fine sample
 sums only the grid positions that hold coarse samples (half the taps per axis), and even and odd
 output pixels are two stencils over the padded coarse row. The Laplacian's subtraction and the
-reconstruction's addition happen inside it, row by row. 24 MP RGB, 6 levels: Laplacian build
-172 ms, reconstruction 256 ms (OpenCV route: 385 and 478 ms, a sepFilter2D over the
-zero-inserted float grid, then numpy). Both are largely memory traffic: level 0 of the bands is
-288 MB of float32.
+reconstruction's addition happen inside it, row by row (the OpenCV route runs a sepFilter2D over
+the zero-inserted float grid, then numpy). Both are largely memory traffic.
 
 References
 ----------
@@ -104,10 +93,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 try:  # built from _reduce.c at install; absent where the install found no C compiler
-    from workbench.imaging import _reduce as _compiled
+    from workbench.pyramid import _reduce as _compiled
 except ImportError:  # pragma: no cover - exercised by forcing _compiled = None in the tests
     _compiled = None
 
@@ -119,7 +108,6 @@ __all__ = [
     "LevelStats",
     "PyramidInputError",
     "PyramidMosaic",
-    "blend",
     "dog_pyramid",
     "gaussian_kernel",
     "gaussian_kernel_1d",
@@ -161,7 +149,7 @@ _KINDS = {np.dtype(t): kind for kind, t in enumerate(_DTYPES)}  # _reduce.c's sa
 _SIMD = True
 
 
-class PyramidInputError(WorkbenchError, ValueError):
+class PyramidInputError(InputError):
     """An image, mask, kernel or level count the pyramid functions cannot work with."""
 
 
@@ -1082,96 +1070,6 @@ def dog_pyramid(
         blurred = cv2.sepFilter2D(level32, -1, filter_taps, filter_taps, borderType=_BORDER)
         bands.append(_like(level32 - blurred, level))
     return bands
-
-
-# --------------------------------------------------------------------------------------------
-# Multiresolution spline
-# --------------------------------------------------------------------------------------------
-
-
-def _check_mask(mask: ArrayLike, shape: tuple[int, ...]) -> NDArray[np.float32]:
-    array = np.asarray(mask)
-    if array.shape != shape[:2]:
-        raise PyramidInputError(
-            f"mask must be 2-D with the images' height and width {shape[:2]}, got {array.shape}"
-        )
-    if not (array.dtype == bool or np.issubdtype(array.dtype, np.number)):
-        raise PyramidInputError(f"mask must be numeric or boolean, got dtype {array.dtype}")
-    weights = array.astype(np.float32)
-    low, high = float(weights.min()), float(weights.max())
-    if not (0.0 <= low and high <= 1.0):
-        raise PyramidInputError(
-            f"mask values must lie in [0, 1], got [{low:g}, {high:g}]"
-            + (" (divide an 8-bit mask by 255)" if high > 1 else "")
-        )
-    return weights
-
-
-def blend(
-    image_a: ArrayLike,
-    image_b: ArrayLike,
-    mask: ArrayLike,
-    levels: int,
-    *,
-    sigma: float = DEFAULT_SIGMA,
-    kernel_size: int = DEFAULT_KERNEL_SIZE,
-    kernel: ArrayLike | None = None,
-) -> NDArray:
-    """Multiresolution spline: blend two images under a mask, band by band.
-
-    Each Laplacian band is ``GM_k * LA_k + (1 - GM_k) * LB_k`` with ``GM`` the Gaussian pyramid
-    of the mask, so coarse structure is mixed over a wide transition and fine detail over a
-    narrow one; the result is collapsed with :func:`reconstruct_from_laplacian`.
-
-    Parameters
-    ----------
-    image_a, image_b : (H, W) or (H, W, C) arrays
-        Same shape and dtype (uint8, uint16, float32 or float64).
-    mask : (H, W) array
-        Weight of ``image_a`` in [0, 1] (float or bool); 1 takes ``image_a``, 0 ``image_b``.
-    levels : int
-        Pyramid levels; more levels give smoother transitions for large structures.
-    sigma, kernel_size, kernel : optional
-        As for :func:`gaussian_pyramid`.
-
-    Returns
-    -------
-    blended : ndarray
-        Shape and dtype of the inputs (integers rounded and clipped to their range).
-
-    Raises
-    ------
-    PyramidInputError
-        If the images differ in shape or dtype, or the mask has the wrong shape or range.
-
-    References
-    ----------
-    .. [1] Burt & Adelson, "A Multiresolution Spline With Application to Image Mosaics", 1983.
-
-    Examples
-    --------
-    >>> a, b = np.full((8, 8), 200, np.uint8), np.full((8, 8), 100, np.uint8)
-    >>> blend(a, b, np.ones((8, 8)), 3)[0, 0]
-    np.uint8(200)
-    """
-    first = _check_image(image_a, "image_a")
-    second = _check_image(image_b, "image_b")
-    if first.shape != second.shape or first.dtype != second.dtype:
-        raise PyramidInputError(
-            f"image_a and image_b must have the same shape and dtype, got {first.shape} "
-            f"{first.dtype} and {second.shape} {second.dtype}"
-        )
-    weights = _check_mask(mask, first.shape)
-    taps = _resolve_taps(sigma, kernel_size, kernel)
-    bands_a = laplacian_pyramid(first, levels, kernel=taps)
-    bands_b = laplacian_pyramid(second, levels, kernel=taps)
-    mixed = []
-    weight_pyramid = gaussian_pyramid(weights, levels, kernel=taps)
-    for band_a, band_b, weight in zip(bands_a, bands_b, weight_pyramid, strict=True):
-        if band_a.ndim == 3:
-            weight = weight[:, :, np.newaxis]
-        mixed.append(band_b + weight * (band_a - band_b))
-    return reconstruct_from_laplacian(LaplacianPyramid(mixed, taps, first.dtype))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /*
- * REDUCE and EXPAND for workbench.imaging.pyramid. REDUCE blurs with a symmetric 1-D kernel
+ * REDUCE and EXPAND for workbench.pyramid.levels. REDUCE blurs with a symmetric 1-D kernel
  * along both axes and keeps every other row and column, computing only the samples decimation
  * keeps (below); EXPAND (expand_rows, further down) sums only the grid positions that hold coarse
  * samples.
@@ -795,7 +795,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_reduce",
-    .m_doc = "Compiled REDUCE (blur + decimate by 2) for workbench.imaging.pyramid.",
+    .m_doc = "Compiled REDUCE (blur + decimate by 2) for workbench.pyramid.levels.",
     .m_size = -1,
     .m_methods = methods,
 };

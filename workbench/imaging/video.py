@@ -15,12 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InputError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
-class VideoError(WorkbenchError):
+class VideoError(InputError):
     """A frame source could not be opened or stopped delivering frames."""
 
 
@@ -136,6 +136,7 @@ class VideoFileSource(FrameSource):
             raise VideoError(f"Cannot read video '{self.path}': it has no decodable frames.")
         self._first: np.ndarray | None = _to_rgb(frame)
         self.frame_count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.position = -1  # index of the frame read last
 
     @property
     def fps(self) -> float:
@@ -145,16 +146,27 @@ class VideoFileSource(FrameSource):
     def read(self) -> np.ndarray | None:
         if self._first is not None:
             frame, self._first = self._first, None
+            self.position = 0
             return frame
         ok, frame = self._cap.read()
         if not ok or frame is None:
             if not self.loop:
                 return None
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self.position = -1
             ok, frame = self._cap.read()
             if not ok or frame is None:
                 return None
+        self.position += 1
         return _to_rgb(frame)
+
+    def seek(self, index: int) -> None:
+        """Make frame ``index`` (clamped to the file) the next one :meth:`read` returns."""
+        last = max(0, self.frame_count - 1) if self.frame_count > 0 else index
+        index = int(min(max(0, index), last))
+        self._first = None
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self.position = index - 1
 
     def close(self) -> None:
         self._cap.release()
@@ -192,17 +204,6 @@ def open_source(spec: str | int | os.PathLike, *, loop: bool = False) -> FrameSo
     if path.suffix.lower() in VIDEO_EXTENSIONS:
         return VideoFileSource(path, loop=loop)
     return ImageSequenceSource([path])
-
-
-def probe_cameras(max_index: int = 4) -> list[int]:
-    """Indices of cameras that open (for the index picker). Quick: no frames are grabbed."""
-    found = []
-    for index in range(max_index):
-        cap = cv2.VideoCapture(index)
-        if cap.isOpened():
-            found.append(index)
-        cap.release()
-    return found
 
 
 class VideoRecorder:
@@ -243,20 +244,3 @@ class VideoRecorder:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def write_test_video(path: str | os.PathLike, frames: int = 30, size: tuple[int, int] = (160, 120),
-                     fps: float = 25.0) -> Path:
-    """A small synthetic video (moving colour bars and a disc): the stand-in camera for tests."""
-    w, h = size
-    yy, xx = np.mgrid[0:h, 0:w]
-    with VideoRecorder(path, fps) as rec:
-        for i in range(frames):
-            frame = np.zeros((h, w, 3), np.uint8)
-            frame[..., 0] = (xx * 255 // max(w - 1, 1) + 8 * i) % 256
-            frame[..., 1] = yy * 255 // max(h - 1, 1)
-            frame[..., 2] = 128
-            cx, cy = (w // 4 + 3 * i) % w, h // 2
-            frame[(xx - cx) ** 2 + (yy - cy) ** 2 < (min(w, h) // 6) ** 2] = (250, 250, 250)
-            rec.write(frame)
-    return Path(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import WorkbenchError
-from workbench.imaging import pyramid as pyr
+from workbench.pyramid import levels as pyr
 
 MODES = ("gaussian", "laplacian", "dog", "blend")
 MODE_LABELS = {

@@ -1,0 +1,140 @@
+"""``workbench colorize``: colorize photos or folders with an ONNX model, headless."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from workbench.cliutil import UsageError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("colorize", help="colorize images with an ONNX model",
+                       description="Colorize gray (or colour, reduced to gray) images. The output "
+                       "has the input's size; with --out-dir each result is <input stem>.png.")
+    p.add_argument("inputs", nargs="+", metavar="IN")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("-o", "--output", metavar="OUT", help="output file (one input)")
+    out.add_argument("--out-dir", metavar="DIR", help="output folder (any number of inputs)")
+    p.add_argument("--model", metavar="ONNX", help="an ONNX colorizer (default: the shipped one)")
+    p.add_argument("--temperature", type=float, default=None, metavar="T",
+                   help="annealed-mean temperature for bin models (default: the model's)")
+    p.add_argument("--saturation", type=float, default=1.0, metavar="S")
+    p.add_argument("--provider", choices=("auto", "cpu", "cuda", "tensorrt"), default="auto")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    batch = p.add_argument_group("many files (with --out-dir; folders are expanded)")
+    batch.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="colorize on N local processes (each loads the model once)")
+    batch.add_argument("--scheduler", metavar="local|ADDRESS",
+                       help="run on Dask: 'local' starts a LocalCluster here, or the address of "
+                       "a running scheduler (needs the cluster extra)")
+    batch.add_argument("--resume", action="store_true",
+                       help="skip inputs an earlier run of the same job already wrote")
+    p.set_defaults(func=cmd_colorize)
+
+
+
+
+def cmd_colorize(args) -> int:
+    from pathlib import Path
+
+    from workbench.batch import ProgressBar
+    from workbench.colorize.batch import colorize_files
+    from workbench.colorize.video import colorize_video, is_video
+    from workbench.imaging.io import read_image, write_image
+
+    if args.output and len(args.inputs) != 1:
+        raise UsageError("-o/--output takes exactly one input; use --out-dir for several")
+    if args.temperature is not None and not (0 <= args.temperature <= 10):
+        raise UsageError(f"--temperature must be between 0 and 10, got {args.temperature}")
+    if args.workers < 0:
+        raise UsageError(f"--workers must be 0 or more, got {args.workers}")
+    video = bool(args.output) and is_video(args.inputs[0])
+    if args.output and not video and (args.workers or args.scheduler or args.resume):
+        raise UsageError("--workers, --scheduler and --resume go with --out-dir or a video")
+    distributed = bool(args.workers or args.scheduler)
+    colorizer = None if distributed else _load(args)
+    failed: list = []
+    if video and distributed:
+        from workbench.colorize.video import colorize_video_distributed
+
+        bar = None
+
+        def chunk_done(done, total, task):
+            nonlocal bar
+            bar = bar or ProgressBar(total, label="chunks ")
+            bar.update(done)
+
+        report = colorize_video_distributed(
+            args.inputs[0], args.output, model=args.model, provider=args.provider,
+            temperature=args.temperature, saturation=args.saturation, workers=args.workers,
+            scheduler=args.scheduler, resume=args.resume, progress=chunk_done)
+        if bar is not None:
+            bar.close()
+        print(f"workbench: {report.frames} frames in chunks, sound {report.audio}",
+              file=sys.stderr)
+        results = [{"input": args.inputs[0], "output": args.output, "frames": report.frames,
+                    "audio": report.audio}]
+    elif video:
+        bar = ProgressBar(0, label="frames ")
+
+        def step(done, total):
+            bar.total = total or done
+            bar.update(done)
+
+        report = colorize_video(colorizer, args.inputs[0], args.output,
+                                temperature=args.temperature, saturation=args.saturation,
+                                progress=step)
+        bar.close()
+        print(f"workbench: {report.frames} frames at {report.fps:g} fps, "
+              f"{report.size[0]}x{report.size[1]}, sound {report.audio}", file=sys.stderr)
+        results = [{"input": args.inputs[0], "output": args.output, "frames": report.frames,
+                    "audio": report.audio}]
+    elif args.output:
+        image = read_image(args.inputs[0])
+        write_image(args.output, colorizer.colorize(image, args.temperature, args.saturation))
+        results = [{"input": args.inputs[0], "output": args.output}]
+    else:
+        bar: ProgressBar | None = None
+
+        def started(report) -> None:
+            nonlocal bar
+            if report.dashboard:
+                print(f"workbench: {report.where}; dashboard {report.dashboard}",
+                      file=sys.stderr)
+
+        def step(done, total, path) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = ProgressBar(total)
+            bar.update(done, Path(path).name)
+
+        report = colorize_files(
+            colorizer, args.inputs, args.out_dir, temperature=args.temperature,
+            saturation=args.saturation, model=args.model, provider=args.provider,
+            workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+            progress=step, on_start=started)
+        if bar is not None:
+            bar.close()
+        if report.skipped:
+            print(f"workbench: {len(report.skipped)} already done (--resume)", file=sys.stderr)
+        results = [{"input": t.source, "output": t.output} for t in report.done]
+        failed = report.failed
+    for _path, reason in failed:  # the reason names the file
+        print(f"workbench: error: {reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({
+            "provider": colorizer.provider if colorizer else args.provider,
+            "model": str(colorizer.model_path) if colorizer else args.model,
+            "results": results,
+            "failed": [{"input": str(p), "error": r} for p, r in failed]}))
+    return 2 if failed else 0
+
+
+def _load(args):
+    from workbench.colorize.engine import Colorizer
+
+    colorizer = Colorizer(args.model, provider=args.provider)
+    if colorizer.fell_back:
+        print(f"workbench: note: {colorizer.provider_note}", file=sys.stderr)
+    return colorizer
