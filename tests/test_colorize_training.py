@@ -77,6 +77,82 @@ def test_rebalanced_auc_weighs_rare_colours_more():
     assert acc.rebalanced_auc == pytest.approx(100 * (0.5 + 0.5 * 101 / 151))
 
 
+def test_eval_cells_tile_minus_110_to_110_in_steps_of_10():
+    ab = np.array([[-110.0, -110.0], [109.9, 109.9], [-200.0, 200.0], [0.0, 0.0],
+                   [-0.1, 9.9], [-100.0, -110.0]])
+    np.testing.assert_array_equal(metrics.eval_cell_index(ab),
+                                  [0, 483, 21, 11 * 22 + 11, 10 * 22 + 11, 22])
+
+
+def _two_colour_set(n_gray=90, n_red=10):
+    """Gray pixels predicted exactly, red pixels predicted gray (error ~72)."""
+    true = np.zeros((n_gray + n_red, 2))
+    true[n_gray:] = (60.0, 40.0)
+    return np.zeros_like(true), true
+
+
+def test_evalset_rebalancing_gives_each_colour_cell_the_same_weight():
+    pred, true = _two_colour_set()
+    acc = metrics.EvalSetAucAccumulator()
+    acc.add(pred, true)
+    # the red pixels' error is 72.1: they are within the thresholds 73..150 (78 of 151)
+    assert acc.plain_auc == pytest.approx((73 * 0.9 + 78) / 151 * 100)
+    assert acc.rebalanced_auc == pytest.approx((73 * 0.5 + 78) / 151 * 100)
+    # the same with explicit inverse-frequency weights, 1/90 and 1/10
+    weights = np.where(true[:, 0] > 0, 1 / 10, 1 / 90)
+    assert acc.rebalanced_auc == pytest.approx(metrics.ab_error_auc(pred, true, weights))
+    np.testing.assert_allclose(metrics.eval_set_weights(true), weights)
+
+
+def test_evalset_rebalancing_ignores_how_common_a_colour_is_but_plain_does_not():
+    a, b = metrics.EvalSetAucAccumulator(), metrics.EvalSetAucAccumulator()
+    a.add(*_two_colour_set(90, 10))
+    b.add(*_two_colour_set(990, 10))
+    assert a.rebalanced_auc == pytest.approx(b.rebalanced_auc)
+    assert b.plain_auc > a.plain_auc + 3
+
+
+def test_evalset_weights_come_from_the_whole_set_not_each_image():
+    rng = np.random.default_rng(0)
+    true = rng.uniform(-120, 120, (3, 40, 50, 2))
+    true[0] = rng.normal(0, 4, (40, 50, 2))  # one image of near-gray pixels
+    pred = true + rng.normal(0, 25, true.shape)
+    pooled = metrics.EvalSetAucAccumulator()
+    for t, q in zip(true, pred, strict=True):
+        pooled.add(q, t)
+    brute = metrics.ab_error_auc(pred.reshape(-1, 2), true.reshape(-1, 2),
+                                 metrics.eval_set_weights(true.reshape(-1, 2)))
+    assert pooled.rebalanced_auc == pytest.approx(brute, abs=1e-9)
+    assert pooled.plain_auc == pytest.approx(metrics.ab_error_auc(pred, true), abs=1e-9)
+    # weighting each image by its own histogram would give another figure
+    per_image = [metrics.ab_error_auc(q, t, metrics.eval_set_weights(t))
+                 for t, q in zip(true, pred, strict=True)]
+    assert abs(np.mean(per_image) - brute) > 0.1
+    merged = metrics.EvalSetAucAccumulator()
+    for t, q in zip(true, pred, strict=True):
+        one = metrics.EvalSetAucAccumulator()
+        one.add(q, t)
+        merged.merge(one)
+    assert merged.rebalanced_auc == pytest.approx(pooled.rebalanced_auc)
+    assert merged.images == 3 and merged.pixels == true[..., 0].size
+
+
+def test_evalset_and_training_prior_definitions_differ_when_the_prior_is_not_the_sets():
+    pred, true = _two_colour_set()
+    from workbench.colorize import bins
+
+    centres = bins.ab_gamut_bins()
+    # a training prior in which red is as common as gray: no rebalancing between the two
+    prior = np.full(len(centres), 1e-6)
+    prior[bins.nearest_bin(np.array([[0.0, 0.0], [60.0, 40.0]], np.float32), centres)] = 1.0
+    train_acc = metrics.AucAccumulator(centres, prior / prior.sum())
+    train_acc.add(pred, true)
+    evalset = metrics.EvalSetAucAccumulator()
+    evalset.add(pred, true)
+    assert train_acc.rebalanced_auc == pytest.approx(evalset.plain_auc)
+    assert evalset.rebalanced_auc < train_acc.rebalanced_auc - 10
+
+
 def test_evaluation_prior_is_positive_and_normalised():
     from workbench.colorize.bins import ab_gamut_bins
 
@@ -106,6 +182,71 @@ def test_views_are_square_and_gray_photos_are_recognised(tmp_path):
     assert is_grayscale(np.repeat(rgb[..., :1], 3, -1))
     assert not is_grayscale(rgb)
     assert source_of(tmp_path / "intel_street_1.jpg") == "intel"
+
+
+def test_source_groups_follow_the_manifest_then_the_file_prefix(tmp_path):
+    from workbench.colorize.training.evaluate import source_groups
+
+    (tmp_path / "MANIFEST.csv").write_text(
+        "file,split,dataset,source_repo\n"
+        "val/intel_1.jpg,val,Intel Image Classification,x\n"
+        "val/odd_name.jpg,val,ImageNet (ILSVRC2012) sample,x\n"
+        "val/coco_1.jpg,val,COCO 2017,x\n"
+        "val/bsds_1.jpg,val,BSDS500,x\n")
+    photos = [tmp_path / "val" / n for n in ("intel_1.jpg", "odd_name.jpg", "coco_1.jpg",
+                                              "bsds_1.jpg", "urban100_2.jpg", "mine_3.jpg")]
+    groups = source_groups(photos, tmp_path / "MANIFEST.csv")
+    assert [groups[p] for p in photos] == ["scenes", "objects", "people", "people", "scenes",
+                                           "other"]
+    assert source_groups(photos[:1])[photos[0]] == "scenes"  # no manifest: by prefix
+
+
+def _solid_photos(folder, colours):
+    import cv2
+
+    folder.mkdir()
+    for name, rgb in colours.items():
+        img = np.zeros((24, 32, 3), np.uint8)
+        img[:] = rgb
+        cv2.imwrite(str(folder / name), img[..., ::-1])
+
+
+def test_evaluation_reports_every_definition_per_group(tmp_path):
+    from tests.onnx_models import bins_model
+    from workbench.colorize import bins
+    from workbench.colorize.training.evaluate import evaluate_model, format_table
+
+    centres = bins.ab_gamut_bins()
+    red = int(bins.nearest_bin(np.array([[60.0, 45.0]], np.float32), centres)[0])
+    offsets = np.zeros(len(centres))
+    offsets[red] = 30.0  # always predicts this red bin
+    meta = {"workbench.output": "bins",
+            "workbench.bin_centres": json.dumps(np.asarray(centres).tolist()),
+            "workbench.training.bin_distribution": json.dumps(
+                (np.ones(len(centres)) / len(centres)).tolist())}
+    model = bins_model(tmp_path / "red.onnx", len(centres), offsets=offsets, softmax=True,
+                       metadata=meta)
+    _solid_photos(tmp_path / "val", {"imagenet_tomato.png": (200, 30, 20),
+                                     "intel_sky.png": (90, 140, 230),
+                                     "coco_grass.png": (60, 150, 50)})
+    report = evaluate_model(model, tmp_path / "val", temperatures=[1.0], short_side=24)
+    groups = report["by_group"]
+    assert set(groups) == {"all", "scenes", "objects", "people"}
+    assert [groups[g]["photos"] for g in ("all", "scenes", "objects", "people")] == [3, 1, 1, 1]
+    for g in groups.values():
+        assert set(g["T=1"]) == {"plain_auc", "rebalanced_auc", "rebalanced_auc_evalset",
+                                 "colourfulness"}
+    obj, sky = groups["objects"], groups["scenes"]
+    # red is right for the tomato, wrong for the sky
+    assert obj["T=1"]["rebalanced_auc_evalset"] > obj["grayscale"]["rebalanced_auc_evalset"] + 10
+    assert sky["T=1"]["rebalanced_auc_evalset"] < sky["grayscale"]["rebalanced_auc_evalset"]
+    assert obj["T=1"]["colourfulness"] > 20 and obj["grayscale"]["colourfulness"] == 0
+    row = {r["method"]: r for r in report["rows"]}["T=1"]
+    assert row["rebalanced_auc_evalset"] == pytest.approx(groups["all"]["T=1"][
+        "rebalanced_auc_evalset"])
+    assert row["plain_auc"] == pytest.approx(groups["all"]["T=1"]["plain_auc"])
+    text = format_table(report)
+    assert "eval set" in text and "objects (1 photos)" in text
 
 
 def test_list_photos_reports_missing_and_empty_folders(tmp_path):
@@ -182,6 +323,64 @@ def test_losses_reduce_to_cross_entropy(torch_mod):
     assert binned_loss(logits, index, weight, focal_gamma=2.0) < ce  # focal down-weights
     w = torch.full((7,), 2.0)
     assert torch.allclose(binned_loss(logits, index, weight, class_weights=w), 2 * ce, atol=1e-6)
+
+
+@pytest.mark.parametrize("tune_from", [5, 8, 11, 12, 16])
+def test_frozen_part_and_upper_blocks_reproduce_the_whole_trunk(torch_mod, tune_from):
+    torch = torch_mod
+    from workbench.colorize.training.model import (
+        Colorizer,
+        FrozenTrunk,
+        cached_feature_names,
+        run_upper_blocks,
+    )
+
+    torch.manual_seed(0)
+    net = Colorizer(7, 8, pretrained=False, tune_from=tune_from).eval()
+    light = torch.rand(2, 1, 64, 64) * 100
+    with torch.no_grad():
+        whole = net.trunk(light)
+        frozen = FrozenTrunk(net.trunk, tune_from)
+        feats = dict(zip(cached_feature_names(tune_from), frozen(light), strict=True))
+        split = run_upper_blocks(net.trunk, feats, tune_from)
+    for a, b in zip(whole, split, strict=True):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b)
+    # only the blocks from tune_from on are trained, the rest of the encoder stays frozen
+    trained = {n for n, p in net.trunk.named_parameters() if p.requires_grad}
+    assert all(int(n.split(".")[1]) >= tune_from for n in trained)
+    assert bool(trained) == (tune_from < 16)
+    assert sum(p.numel() for p in net.tuned_parameters()) == sum(
+        p.numel() for p in net.trunk.parameters() if p.requires_grad)
+
+
+def test_cached_feature_names_follow_the_split():
+    from workbench.colorize.training.model import cached_feature_names
+
+    assert cached_feature_names(16) == ("s4", "s8", "s16", "s32")
+    assert cached_feature_names(11) == ("s4", "s8", "s16")
+    assert cached_feature_names(8) == ("s4", "s8", "x")
+    with pytest.raises(ValueError):
+        cached_feature_names(4)
+    with pytest.raises(ValueError):
+        cached_feature_names(17)
+
+
+def test_crops_cover_at_least_the_requested_area():
+    # a photo whose columns are numbered: the crop's width shows how much of the photo it took
+    h, w = 60, 200
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rng = np.random.default_rng(3)
+    widths = []
+    for _ in range(40):
+        marker = np.zeros((h, w, 3), np.uint8)
+        marker[:, :, 0] = np.arange(w)[None, :]
+        view = random_view(marker, 50, rng, whole=False, flip=False, min_area=0.8)
+        cols = view[..., 0].astype(int)
+        widths.append(cols.max() - cols.min() + 1)
+    # area ≥ 80 % with an aspect jitter of at most 4:3 (and the height capped at the photo's)
+    assert min(widths) >= 0.8 * w * 0.8
+    assert random_view(rgb, 50, rng, whole=True, flip=False).shape == (50, 50, 3)
 
 
 def _make_photos(folder, n, seed):

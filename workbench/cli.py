@@ -73,6 +73,12 @@ def add_eval(sub) -> None:
     add_eval_parser(sub)
 
 
+def add_bench(sub) -> None:
+    from workbench.colorize.bench import add_bench_parser
+
+    add_bench_parser(sub)
+
+
 def add_faces(sub) -> None:
     from workbench.faces.cli import add_faces_parser
 
@@ -87,6 +93,7 @@ COMMANDS: dict[str, Callable] = {
     "train-colorizer": add_train,
     "eval-colorizer": add_eval,
     "info": add_info,
+    "bench": add_bench,
 }
 
 

@@ -58,6 +58,20 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--focal-gamma", type=float, default=2.0)
     p.add_argument("--intel-share", type=float, default=0.35,
                    help="share of samples from the 150x150 Intel scenes (default: %(default)s)")
+    p.add_argument("--views", type=int, default=4,
+                   help="views per photo (the whole photo and crops), except Intel's "
+                   "(default: %(default)s)")
+    p.add_argument("--intel-views", type=int, default=2,
+                   help="views per 150x150 Intel scene (default: %(default)s)")
+    p.add_argument("--min-crop-area", type=float, default=0.45,
+                   help="smallest crop, as a share of the photo's area (default: %(default)s)")
+    p.add_argument("--tune-from", type=int, default=16, metavar="BLOCK",
+                   help="train encoder blocks BLOCK..15 too (5..16; 16: encoder frozen; "
+                   "default: %(default)s)")
+    p.add_argument("--encoder-lr", type=float, default=1e-4,
+                   help="learning rate of the tuned encoder blocks (default: %(default)s)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bfloat16 autocast (fast on CPUs with AMX or AVX-512 BF16)")
     p.add_argument("--max-photos", type=int, default=0, help="use a subset (0: all)")
     p.add_argument("--max-val-photos", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=0,
@@ -86,6 +100,10 @@ def cmd_train_colorizer(args) -> int:
         raise WorkbenchError(f"--out must name an .onnx file, got {args.out}")
     if args.minutes <= 0 or args.size % 32 or args.size < 64:
         raise WorkbenchError("--minutes must be positive and --size a multiple of 32, at least 64")
+    if not 5 <= args.tune_from <= 16 or args.views < 1 or args.intel_views < 1:
+        raise WorkbenchError("--tune-from must be in 5..16 and --views, --intel-views at least 1")
+    if not 0.0 < args.min_crop_area <= 1.0:
+        raise WorkbenchError("--min-crop-area must be in (0, 1]")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from workbench.colorize.training.train import TrainConfig, train
 
@@ -98,7 +116,9 @@ def cmd_train_colorizer(args) -> int:
         source_share={"intel": args.intel_share}, max_photos=args.max_photos,
         max_val_photos=args.max_val_photos, seed=args.seed, threads=args.threads,
         val_every_min=args.val_every, max_steps=args.max_steps,
-        temperature=args.temperature)
+        temperature=args.temperature, tune_from=args.tune_from, encoder_lr=args.encoder_lr,
+        bf16=args.bf16, min_crop_area=args.min_crop_area, default_views=args.views,
+        views_by_source={"intel": args.intel_views})
     checkpoint = train(cfg, resume=not args.no_resume)
     if not args.no_export:
         from workbench.colorize.training.export import export_onnx

@@ -96,17 +96,19 @@ def read_rgb(path: Path) -> np.ndarray | None:
 
 
 def random_view(rgb: np.ndarray, size: int, rng: np.random.Generator, *, whole: bool,
-                flip: bool) -> np.ndarray:
+                flip: bool, min_area: float = 0.45) -> np.ndarray:
     """A ``size``×``size`` view of a photo: the whole photo, or a random crop, optionally mirrored.
 
     The whole photo is resized without keeping its aspect ratio, as the engine does with a fixed
-    input size; crops cover 45–100 % of the area with an aspect jitter of up to 4:3.
+    input size; crops cover ``min_area``–100 % of the area (45 % by default) with an aspect
+    jitter of up to 4:3. A larger ``min_area`` keeps objects nearer the scale at which the engine
+    shows them to the network (the whole photo resized to the input).
     """
     h, w = rgb.shape[:2]
     if whole:
         crop = rgb
     else:
-        area = rng.uniform(0.45, 1.0) * h * w
+        area = rng.uniform(min_area, 1.0) * h * w
         ratio = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3))) * (w / h)
         cw = int(round(min(w, np.sqrt(area * ratio))))
         ch = int(round(min(h, np.sqrt(area / ratio))))
@@ -130,13 +132,11 @@ def lab_view(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class FeatureCache:
-    """Cached training views: trunk features (float16), quarter-res ab, source of each view."""
+    """Cached training views: frozen-trunk features (float16, by name), quarter-res ab, source
+    of each view."""
 
     folder: Path
-    s4: np.ndarray
-    s8: np.ndarray
-    s16: np.ndarray
-    s32: np.ndarray
+    features: dict[str, np.ndarray]
     ab: np.ndarray
     sources: np.ndarray
     photo_index: np.ndarray
@@ -149,15 +149,18 @@ class FeatureCache:
     def open(cls, folder: Path | str) -> FeatureCache:
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text())
+        names = meta.get("features", list(FEATURES))
+        features = {k: np.load(folder / f"{k}.npy", mmap_mode="r") for k in names}
         arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r")
-                  for k in (*FEATURES, "ab", "sources", "photo_index")}
-        return cls(folder=folder, meta=meta, **arrays)
+                  for k in ("ab", "sources", "photo_index")}
+        return cls(folder=folder, meta=meta, features=features, **arrays)
 
 
 def build_cache(photos: Iterable[Path], out: Path | str, *, size: int,
                 views_by_source: dict[str, int], default_views: int,
                 trunk: Callable[[np.ndarray], tuple[np.ndarray, ...]], seed: int = 0,
-                batch: int = 64, progress: Callable[[int, int], None] | None = None) -> dict:
+                batch: int = 64, progress: Callable[[int, int], None] | None = None,
+                names: tuple[str, ...] = FEATURES, min_area: float = 0.45) -> dict:
     """Read every photo once, make its views and store their trunk features and ab.
 
     Parameters
@@ -173,13 +176,17 @@ def build_cache(photos: Iterable[Path], out: Path | str, *, size: int,
         How many views to make per photo of each source. The first view is the whole photo;
         the others are random crops, mirrored every other time.
     trunk : callable
-        L batch (N, 1, size, size) float32 → the frozen encoder's (s4, s8, s16, s32).
+        L batch (N, 1, size, size) float32 → the frozen encoder's outputs, one per name.
     seed : int
         Seed of the crop generator.
     batch : int
         Views per trunk call.
     progress : callable, optional
         Called with (photos read, photos in all).
+    names : tuple of str
+        Names of the trunk's outputs (stored as ``NAME.npy``).
+    min_area : float
+        Smallest crop, as a share of the photo's area (see :func:`random_view`).
 
     Returns
     -------
@@ -202,7 +209,8 @@ def build_cache(photos: Iterable[Path], out: Path | str, *, size: int,
             continue
         src = source_of(path)
         for v in range(views_by_source.get(src, default_views)):
-            view = random_view(rgb, size, rng, whole=(v == 0), flip=(v % 2 == 1))
+            view = random_view(rgb, size, rng, whole=(v == 0), flip=(v % 2 == 1),
+                               min_area=min_area)
             light, ab4 = lab_view(view)
             lights.append(light.astype(np.float16))
             abs_.append(ab4.astype(np.float16))
@@ -221,7 +229,7 @@ def build_cache(photos: Iterable[Path], out: Path | str, *, size: int,
     first = trunk(light[:1].astype(np.float32))
     feats = [np.lib.format.open_memmap(out / f"{name}.npy", mode="w+", dtype=np.float16,
                                        shape=(n, *f.shape[1:]))
-             for name, f in zip(FEATURES, first, strict=True)]
+             for name, f in zip(names, first, strict=True)]
     for start in range(0, n, batch):
         outs = trunk(light[start:start + batch].astype(np.float32))
         for mm, f in zip(feats, outs, strict=True):
@@ -232,7 +240,7 @@ def build_cache(photos: Iterable[Path], out: Path | str, *, size: int,
             "skipped_gray": skipped_gray, "skipped_unreadable": skipped_unreadable,
             "sources": {s: int(c) for s, c in
                         zip(*np.unique(srcs, return_counts=True), strict=True)},
-            "seed": seed}
+            "seed": seed, "features": list(names), "min_area": min_area}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     log.info("cache %s: %d views of %d photos (%d gray and %d unreadable skipped)", out, n,
              meta["photos"], skipped_gray, skipped_unreadable)

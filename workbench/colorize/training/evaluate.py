@@ -6,6 +6,13 @@ distribution is decoded by the annealed mean at each temperature, the ab is upsa
 to the photo's size and compared with the true ab. The grayscale baseline (ab = 0) and the
 ground truth's colourfulness are measured on the same pixels.
 
+Two rebalanced AuCs are reported: with the training bin distribution as the prior
+(``rebalanced_auc``, :class:`~workbench.colorize.training.metrics.AucAccumulator`) and with the
+evaluated set's own colour distribution over 10×10 ab cells (``rebalanced_auc_evalset``,
+:class:`~workbench.colorize.training.metrics.EvalSetAucAccumulator`). Figures are given overall
+and per source group (scenes, objects, people; from the dataset names in ``MANIFEST.csv``), each
+group rebalanced by its own colour distribution.
+
 References
 ----------
 R. Zhang, P. Isola and A. A. Efros, "Colorful Image Colorization", ECCV 2016 (Table 1).
@@ -22,7 +29,12 @@ import cv2
 import numpy as np
 
 from workbench.colorize import bins
-from workbench.colorize.training.metrics import AucAccumulator, colourfulness, evaluation_prior
+from workbench.colorize.training.metrics import (
+    AucAccumulator,
+    EvalSetAucAccumulator,
+    colourfulness,
+    evaluation_prior,
+)
 from workbench.errors import WorkbenchError
 from workbench.imaging import color
 
@@ -59,6 +71,48 @@ class BinModel:
         return np.moveaxis(out, 0, -1)
 
 
+#: Source datasets (the ``dataset`` column of ``MANIFEST.csv``) by the group they are reported in.
+#: Scenes: Intel's outdoor scenes, Urban100's buildings, Sun-Hays' landscapes; objects: ImageNet
+#: samples (animals, objects, food); people: COCO and BSDS, mixed everyday photos in which people
+#: are the most frequent subject.
+DATASET_GROUPS = {
+    "Intel Image Classification": "scenes", "Urban100": "scenes", "Sun-Hays 80": "scenes",
+    "ImageNet (ILSVRC2012) sample": "objects", "COCO 2017": "people", "BSDS500": "people",
+}
+#: The same by file-name prefix, for photos the manifest does not list.
+PREFIX_GROUPS = {"intel": "scenes", "urban100": "scenes", "sunhays": "scenes",
+                 "imagenet": "objects", "coco": "people", "bsds": "people"}
+GROUP_ORDER = ("scenes", "objects", "people")
+
+
+def source_groups(photos: list[Path], manifest: Path | str | None = None) -> dict[Path, str]:
+    """The report group (``scenes``, ``objects``, ``people`` or ``other``) of each photo.
+
+    Parameters
+    ----------
+    photos : list of Path
+        Photos to classify.
+    manifest : Path, optional
+        A ``MANIFEST.csv`` with ``file`` and ``dataset`` columns (``file`` relative to the
+        manifest's folder, e.g. ``val/coco_1.jpg``); photos it lists are grouped by their
+        dataset, others by their file-name prefix.
+    """
+    import csv
+
+    from workbench.colorize.training.data import source_of
+
+    by_name: dict[str, str] = {}
+    if manifest is not None and Path(manifest).is_file():
+        with open(manifest, newline="") as fh:
+            for row in csv.DictReader(fh):
+                dataset = row.get("dataset", "")
+                group = next((g for d, g in DATASET_GROUPS.items() if dataset.startswith(d)),
+                             None)
+                if group is not None and row.get("file"):
+                    by_name[Path(row["file"]).name] = group
+    return {p: by_name.get(p.name, PREFIX_GROUPS.get(source_of(p), "other")) for p in photos}
+
+
 def _centres_from_metadata(meta: dict, path) -> np.ndarray:
     try:
         centres = np.asarray(json.loads(meta["workbench.bin_centres"]), np.float32)
@@ -93,7 +147,8 @@ def colorize_from_probabilities(probs: np.ndarray, centres: np.ndarray, light: n
 def evaluate_model(model_path: Path | str, val_dir: Path | str, *,
                    temperatures=(0.38, 1.0), short_side: int = 256,
                    prior_path: Path | str | None = None, max_photos: int = 0,
-                   grid_path: Path | str | None = None, grid_rows: int = 6) -> dict:
+                   grid_path: Path | str | None = None, grid_rows: int = 6,
+                   manifest: Path | str | None = None) -> dict:
     """AuC (plain, rebalanced) and colourfulness of a model on a folder of photos.
 
     Parameters
@@ -114,12 +169,17 @@ def evaluate_model(model_path: Path | str, val_dir: Path | str, *,
     grid_path : Path, optional
         Write a gray / ours / ground-truth figure of a few photos here (one per temperature,
         ``<stem>_T<t>.png``, when several are measured).
+    manifest : Path, optional
+        ``MANIFEST.csv`` naming each photo's source dataset, for the groups; default: the one
+        in the parent folder of ``val_dir`` when there is one (else file-name prefixes).
 
     Returns
     -------
     dict
         ``rows`` (one per method: grayscale, each T, ground truth) with ``plain_auc``,
-        ``rebalanced_auc``, ``colourfulness``; the AuCs per source and for the first-pass
+        ``rebalanced_auc`` (training prior), ``rebalanced_auc_evalset`` (the evaluated set's own
+        colour distribution), ``colourfulness``; ``by_group`` with the same figures for
+        ``all`` and each source group; the training-prior AuCs per source and for the first-pass
         photos (short side >= 256, the set the project's first measurements used); photo count;
         settings.
     """
@@ -138,6 +198,12 @@ def evaluate_model(model_path: Path | str, val_dir: Path | str, *,
     if max_photos:
         photos = photos[:: max(1, len(photos) // max_photos)][:max_photos]
     names = ["grayscale"] + [f"T={t:g}" for t in temperatures]
+    if manifest is None and (Path(val_dir).parent / "MANIFEST.csv").is_file():
+        manifest = Path(val_dir).parent / "MANIFEST.csv"
+    group_of = source_groups(photos, manifest)
+    per_group: dict = defaultdict(lambda: {
+        n: {"prior": AucAccumulator(model.centres, eval_prior), "evalset": EvalSetAucAccumulator(),
+            "colourfulness": []} for n in [*names, "ground truth"]})
     accs = {n: AucAccumulator(model.centres, eval_prior) for n in names}
     by_source: dict = defaultdict(lambda: {n: AucAccumulator(model.centres, eval_prior)
                                            for n in names})
@@ -158,22 +224,42 @@ def evaluate_model(model_path: Path | str, val_dir: Path | str, *,
         groups = [by_source[src]] + ([by_source[group]] if group else [])
         zero = np.zeros_like(true_ab)
         weights = accs["grayscale"].pixel_weights(true_ab)
+        summary = [per_group["all"], per_group[group_of[path]]]
+
         for acc in [accs["grayscale"]] + [g["grayscale"] for g in groups]:
             acc.add(zero, true_ab, weights)
         colourful["grayscale"].append(0.0)
         colourful["ground truth"].append(colourfulness(rgb))
+        _record(summary, "grayscale", zero, true_ab, weights, 0.0)
+        _record(summary, "ground truth", None, true_ab, weights, colourful["ground truth"][-1])
         for t in temperatures:
             ab, out = colorize_from_probabilities(probs, model.centres, light, t, model.logits)
             for acc in [accs[f"T={t:g}"]] + [g[f"T={t:g}"] for g in groups]:
                 acc.add(ab, true_ab, weights)
             colourful[f"T={t:g}"].append(colourfulness(out))
+            _record(summary, f"T={t:g}", ab, true_ab, weights, colourful[f"T={t:g}"][-1])
             if path in grid_pick:
                 gray = color.lab_to_rgb(np.dstack([light, zero]), dtype=np.uint8)
                 grid_items[t].append((gray, out, rgb))
     rows = [{"method": n, "plain_auc": accs[n].plain_auc, "rebalanced_auc": accs[n].rebalanced_auc,
+             "rebalanced_auc_evalset": per_group["all"][n]["evalset"].rebalanced_auc,
              "colourfulness": float(np.mean(colourful[n]))} for n in names]
     rows.append({"method": "ground truth", "plain_auc": 100.0, "rebalanced_auc": 100.0,
+                 "rebalanced_auc_evalset": 100.0,
                  "colourfulness": float(np.mean(colourful["ground truth"]))})
+    by_group = {}
+    for g in ["all", *GROUP_ORDER, *sorted(set(per_group) - {"all", *GROUP_ORDER})]:
+        if g not in per_group:
+            continue
+        d = per_group[g]
+        by_group[g] = {"photos": len(d["ground truth"]["colourfulness"])}
+        for n in [*names, "ground truth"]:
+            truth = n == "ground truth"
+            by_group[g][n] = {
+                "plain_auc": 100.0 if truth else d[n]["prior"].plain_auc,
+                "rebalanced_auc": 100.0 if truth else d[n]["prior"].rebalanced_auc,
+                "rebalanced_auc_evalset": 100.0 if truth else d[n]["evalset"].rebalanced_auc,
+                "colourfulness": float(np.mean(d[n]["colourfulness"]))}
     sources = {s: {n: {"plain_auc": a.plain_auc, "rebalanced_auc": a.rebalanced_auc,
                        "photos": a.images} for n, a in d.items()}
                for s, d in sorted(by_source.items())}
@@ -184,7 +270,18 @@ def evaluate_model(model_path: Path | str, val_dir: Path | str, *,
         save_grid(path_t, items)
     return {"model": str(model_path), "photos": len(colourful["ground truth"]),
             "short_side": short_side, "input_size": list(model.size), "rows": rows,
-            "by_source": sources}
+            "by_group": by_group, "by_source": sources}
+
+
+def _record(summary: list[dict], name: str, ab: np.ndarray | None, true_ab: np.ndarray,
+            weights: np.ndarray, cf: float) -> None:
+    """Add one photo's result to the accumulators of each group in ``summary`` (no AuC for the
+    ground truth itself, ``ab`` None)."""
+    for d in summary:
+        if ab is not None:
+            d[name]["prior"].add(ab, true_ab, weights)
+            d[name]["evalset"].add(ab, true_ab)
+        d[name]["colourfulness"].append(cf)
 
 
 def save_result_grid(model_path: Path | str, photos: list[Path], path: Path | str, *,
@@ -257,9 +354,23 @@ def format_table(report: dict) -> str:
     """The figures as a Markdown table."""
     lines = [f"{report['photos']} photos at short side {report['short_side']}, model input "
              f"{report['input_size'][0]}x{report['input_size'][1]}", "",
-             "| | plain AuC | rebalanced AuC | colourfulness |", "|---|---|---|---|"]
+             "| | plain AuC | rebalanced AuC (training prior) | rebalanced AuC (eval set) "
+             "| colourfulness |", "|---|---|---|---|---|"]
     for r in report["rows"]:
-        auc = "—" if r["method"] == "ground truth" else f"{r['plain_auc']:.2f}"
-        rauc = "—" if r["method"] == "ground truth" else f"{r['rebalanced_auc']:.2f}"
-        lines.append(f"| {r['method']} | {auc} | {rauc} | {r['colourfulness']:.1f} |")
+        lines.append(_table_row(r["method"], r))
+    for group, figures in report.get("by_group", {}).items():
+        if group == "all":
+            continue
+        lines += ["", f"{group} ({figures['photos']} photos)", "",
+                  "| | plain AuC | rebalanced AuC (training prior) | rebalanced AuC (eval set) "
+                  "| colourfulness |", "|---|---|---|---|---|"]
+        lines += [_table_row(method, f) for method, f in figures.items() if method != "photos"]
     return "\n".join(lines)
+
+
+def _table_row(method: str, r: dict) -> str:
+    def fig(key: str) -> str:
+        return "—" if method == "ground truth" else f"{r[key]:.2f}"
+
+    return (f"| {method} | {fig('plain_auc')} | {fig('rebalanced_auc')} | "
+            f"{fig('rebalanced_auc_evalset')} | {r['colourfulness']:.1f} |")

@@ -8,6 +8,9 @@ References
 R. Zhang, P. Isola and A. A. Efros, "Colorful Image Colorization", ECCV 2016 — Table 1: the
 area under the cumulative distribution of per-pixel Euclidean ab error for thresholds 0..150,
 plain and class-rebalanced (each pixel weighted by the inverse probability of its colour class).
+Two rebalancing priors are offered: a training-set bin distribution (:class:`AucAccumulator`), and
+the colour distribution of the evaluation set itself over 10×10 ab cells
+(:class:`EvalSetAucAccumulator`), which needs no model or training data to define.
 D. Hasler and S. Süsstrunk, "Measuring colourfulness in natural images", Proc. SPIE 5007,
 Human Vision and Electronic Imaging VIII, 2003.
 """
@@ -187,3 +190,93 @@ class AucAccumulator:
     def rebalanced_auc(self) -> float:
         """Class-rebalanced AuC (percent) over everything added so far."""
         return auc_from_cdf(np.cumsum(self._weighted) / max(self._w, 1e-12))
+
+
+#: The ab cells of the evaluation-set rebalancing: 10×10 cells over a, b in −110..110 (22 × 22).
+EVAL_CELL_SIZE = 10.0
+EVAL_CELL_RANGE = 110.0
+EVAL_CELLS_PER_AXIS = int(2 * EVAL_CELL_RANGE / EVAL_CELL_SIZE)
+
+
+def eval_cell_index(true_ab: np.ndarray) -> np.ndarray:
+    """The 10×10 ab cell (0 … 22·22 − 1) of each pixel's true colour, shape (...).
+
+    Cells tile a, b in −110..110 (cell ``i`` of an axis covers ``[−110 + 10 i, −100 + 10 i)``);
+    values outside the range fall into the nearest edge cell.
+    """
+    ab = np.asarray(true_ab, np.float64)
+    if ab.shape[-1:] != (2,):
+        raise ValueError(f"true_ab must have shape (..., 2), got {ab.shape}")
+    idx = np.floor((ab + EVAL_CELL_RANGE) / EVAL_CELL_SIZE).astype(np.int64)
+    idx = np.clip(idx, 0, EVAL_CELLS_PER_AXIS - 1)
+    return idx[..., 0] * EVAL_CELLS_PER_AXIS + idx[..., 1]
+
+
+def eval_set_weights(true_ab: np.ndarray) -> np.ndarray:
+    """Per-pixel weights of the evaluation-set rebalancing for a set given as one array.
+
+    Each pixel weighs the inverse of the number of pixels (of ``true_ab``) in its ab cell, so
+    every occupied cell carries the same total weight.
+    """
+    cells = eval_cell_index(true_ab)
+    counts = np.bincount(cells.ravel(), minlength=EVAL_CELLS_PER_AXIS ** 2)
+    return 1.0 / counts[cells]
+
+
+@dataclass
+class EvalSetAucAccumulator:
+    """Plain AuC and the AuC rebalanced by the evaluation set's own colour distribution.
+
+    For the rebalanced AuC each pixel weighs ``1 / n(c)``, where ``c`` is the 10×10 ab cell of its
+    true colour (a, b in −110..110, 22 × 22 cells) and ``n(c)`` the number of pixels of the whole
+    evaluated set in that cell; so every colour present counts equally, rare vivid colours as
+    much as skies and grays. Because the weights depend on the whole set, the accumulator keeps
+    one error histogram per cell (errors at the integer thresholds 0..150) and weighs them when
+    asked: the rebalanced CDF at ``t`` is the mean, over occupied cells, of the share of the cell's
+    pixels with error ≤ ``t``.
+    """
+
+    _hist: np.ndarray = field(
+        default_factory=lambda: np.zeros((EVAL_CELLS_PER_AXIS ** 2, 152)))
+    images: int = 0
+
+    def add(self, pred_ab: np.ndarray, true_ab: np.ndarray) -> None:
+        """Add one image's (or batch's) predicted and true ab, shape (..., 2)."""
+        pred = np.asarray(pred_ab, np.float32)
+        true = np.asarray(true_ab, np.float32)
+        if pred.shape != true.shape or true.shape[-1:] != (2,):
+            raise ValueError(f"pred_ab and true_ab must both have shape (..., 2); got "
+                             f"{pred.shape} and {true.shape}")
+        diff = pred - true
+        err = np.sqrt((diff * diff).sum(-1)).ravel()
+        slot = np.minimum(np.ceil(err), 151).astype(np.int64)
+        cells = eval_cell_index(true).ravel()
+        self._hist += np.bincount(cells * 152 + slot,
+                                  minlength=self._hist.size).reshape(self._hist.shape)
+        self.images += 1
+
+    def merge(self, other: EvalSetAucAccumulator) -> None:
+        """Add another accumulator's pixels (e.g. to pool groups)."""
+        self._hist += other._hist
+        self.images += other.images
+
+    @property
+    def pixels(self) -> int:
+        return int(self._hist.sum())
+
+    @property
+    def plain_auc(self) -> float:
+        """Plain AuC (percent): every pixel weighs the same."""
+        total = self._hist.sum()
+        return auc_from_cdf(np.cumsum(self._hist.sum(0))[:151] / max(total, 1e-12))
+
+    @property
+    def rebalanced_auc(self) -> float:
+        """AuC (percent) with each pixel weighted by the inverse frequency of its ab cell in the
+        evaluated set."""
+        counts = self._hist.sum(1)
+        occupied = counts > 0
+        if not occupied.any():
+            return auc_from_cdf(np.zeros(151))
+        cdf = np.cumsum(self._hist[occupied], 1)[:, :151] / counts[occupied, None]
+        return auc_from_cdf(cdf.mean(0))

@@ -90,6 +90,65 @@ class ColorizerTrunk(nn.Module):
         return s4, s8, s16, x
 
 
+def cached_feature_names(tune_from: int = LAST_BLOCK + 1) -> tuple[str, ...]:
+    """Names of the frozen trunk's outputs when encoder blocks ``tune_from``…15 are trained.
+
+    ``s4`` and ``s8`` (blocks 2 and 4) always come from the frozen part; ``s16`` (block 10) too
+    when ``tune_from`` > 10; ``x`` is the output of block ``tune_from − 1``, the input of the
+    first trained block (it is ``s16`` when ``tune_from`` = 11 and ``s32`` when nothing is trained).
+    """
+    if not SKIP_STRIDE8 < tune_from <= LAST_BLOCK + 1:
+        raise ValueError(
+            f"tune_from must be in {SKIP_STRIDE8 + 1}..{LAST_BLOCK + 1}, got {tune_from}")
+    names = ["s4", "s8"]
+    if tune_from > SKIP_STRIDE16:
+        names.append("s16")
+    if tune_from == LAST_BLOCK + 1:
+        names.append("s32")
+    elif tune_from != SKIP_STRIDE16 + 1:
+        names.append("x")
+    return tuple(names)
+
+
+class FrozenTrunk(nn.Module):
+    """The frozen part of the trunk (stem and blocks before ``tune_from``), for the cache."""
+
+    def __init__(self, trunk: ColorizerTrunk, tune_from: int) -> None:
+        super().__init__()
+        self.trunk = trunk
+        self.tune_from = tune_from
+        self.names = cached_feature_names(tune_from)
+
+    def forward(self, lightness: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        t = self.trunk
+        x = t.act(t.stem_bn(t.stem(lightness_to_encoder_input(lightness))))
+        found = {}
+        for i, block in enumerate(t.blocks[: self.tune_from]):
+            x = block(x)
+            if i == SKIP_STRIDE4:
+                found["s4"] = x
+            elif i == SKIP_STRIDE8:
+                found["s8"] = x
+            elif i == SKIP_STRIDE16:
+                found["s16"] = x
+        found["x"] = found["s32"] = x
+        return tuple(found[n] for n in self.names)
+
+
+def run_upper_blocks(trunk: ColorizerTrunk, feats: dict[str, torch.Tensor],
+                     tune_from: int) -> tuple[torch.Tensor, ...]:
+    """Finish the trunk from the frozen part's outputs: (s4, s8, s16, s32) for the decoder."""
+    if tune_from == LAST_BLOCK + 1:
+        return feats["s4"], feats["s8"], feats["s16"], feats["s32"]
+    x = feats["s16"] if tune_from == SKIP_STRIDE16 + 1 else feats["x"]
+    s16 = feats.get("s16")
+    for i in range(tune_from, LAST_BLOCK + 1):
+        x = trunk.blocks[i](x)
+        if i == SKIP_STRIDE16:
+            s16 = x
+    return feats["s4"], feats["s8"], s16, x
+
+
 def _conv_bn_relu(cin: int, cout: int, dilation: int = 1) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation, bias=False),
@@ -142,7 +201,8 @@ class Colorizer(nn.Module):
     probabilities by annealed mean; Zhang et al. 2016, eq. 5).
     """
 
-    def __init__(self, num_bins: int, width: int = 32, pretrained: bool = True) -> None:
+    def __init__(self, num_bins: int, width: int = 32, pretrained: bool = True,
+                 tune_from: int = LAST_BLOCK + 1) -> None:
         super().__init__()
         if pretrained:
             encoder = load_pretrained_encoder()
@@ -154,11 +214,21 @@ class Colorizer(nn.Module):
         self.head = ColorizerHead(num_bins, width)
         self.num_bins = num_bins
         self.width = width
+        self.tune_from = tune_from
+        cached_feature_names(tune_from)  # validates tune_from
         for p in self.trunk.parameters():
             p.requires_grad_(False)
+        for block in self.trunk.blocks[tune_from:]:
+            for p in block.parameters():
+                p.requires_grad_(True)
+
+    def tuned_parameters(self) -> list[nn.Parameter]:
+        """The trained encoder parameters (blocks ``tune_from``…15; empty when all frozen)."""
+        return [p for block in self.trunk.blocks[self.tune_from:] for p in block.parameters()]
 
     def train(self, mode: bool = True) -> Colorizer:
-        """Train the decoder; the encoder stays in eval mode (ImageNet BatchNorm statistics)."""
+        """Train the decoder (and the tuned encoder blocks' weights); the encoder stays in eval
+        mode (ImageNet BatchNorm statistics)."""
         super().train(mode)
         self.trunk.eval()
         return self

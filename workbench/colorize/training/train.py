@@ -34,7 +34,15 @@ from workbench.colorize.training import data as data_mod
 from workbench.colorize.training.data import FEATURES
 from workbench.colorize.training.losses import annealed_mean_torch, binned_loss, soft_encode_torch
 from workbench.colorize.training.metrics import AucAccumulator, evaluation_prior
-from workbench.colorize.training.model import Colorizer, ColorizerTrunk, parameter_count
+from workbench.colorize.training.model import (
+    LAST_BLOCK,
+    Colorizer,
+    ColorizerTrunk,
+    FrozenTrunk,
+    cached_feature_names,
+    parameter_count,
+    run_upper_blocks,
+)
 from workbench.errors import WorkbenchError
 
 log = logging.getLogger(__name__)
@@ -77,6 +85,12 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many steps (0: only the time budget); for tests
     pretrained: bool = True  # False: random encoder weights (tests only)
     onnx_encoder: bool = True  # run the frozen encoder in ONNX Runtime to build the cache
+    # Encoder blocks tune_from..15 are trained (16: the whole encoder frozen); the frozen part's
+    # outputs are cached, so only the upper blocks and the decoder run in a training step.
+    tune_from: int = LAST_BLOCK + 1
+    encoder_lr: float = 1e-4  # learning rate of the tuned encoder blocks
+    bf16: bool = False  # bfloat16 autocast for the forward pass (AMX / AVX-512 BF16 CPUs)
+    min_crop_area: float = 0.45  # smallest training crop, as a share of the photo's area
 
     @classmethod
     def from_json(cls, path: Path) -> TrainConfig:
@@ -113,18 +127,22 @@ def bins_and_prior(cache: data_mod.FeatureCache, probs: np.ndarray, cfg: TrainCo
     return centres, np.asarray(prior, np.float64), np.asarray(weights, np.float64)
 
 
-def trunk_runner(trunk: ColorizerTrunk, work: Path, size: int):
+def trunk_runner(trunk: ColorizerTrunk, work: Path, size: int,
+                 tune_from: int = LAST_BLOCK + 1):
     """A function running the frozen trunk through ONNX Runtime (several times faster than torch
     on CPU for the depthwise convolutions)."""
     import onnxruntime as ort
 
-    path = work / f"encoder_{size}.onnx"
+    frozen = FrozenTrunk(trunk, tune_from)
+    names = list(frozen.names)
+    suffix = "" if tune_from == LAST_BLOCK + 1 else f"_upto{tune_from}"
+    path = work / f"encoder_{size}{suffix}.onnx"
     if not path.exists():
-        trunk.eval()
+        frozen.eval()
         dummy = torch.zeros(2, 1, size, size)
-        torch.onnx.export(trunk, (dummy,), str(path), opset_version=17, dynamo=False,
-                          input_names=["L"], output_names=list(FEATURES),
-                          dynamic_axes={k: {0: "n"} for k in ("L", *FEATURES)})
+        torch.onnx.export(frozen, (dummy,), str(path), opset_version=17, dynamo=False,
+                          input_names=["L"], output_names=names,
+                          dynamic_axes={k: {0: "n"} for k in ("L", *names)})
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
     opts.log_severity_level = 3
@@ -153,12 +171,15 @@ def prepare_caches(cfg: TrainConfig, net: Colorizer):
     """Build (once) and open the training and validation caches."""
     work = Path(cfg.cache_dir)
     work.mkdir(parents=True, exist_ok=True)
+    names = cached_feature_names(cfg.tune_from)
     if cfg.onnx_encoder:
-        run = trunk_runner(net.trunk, work, cfg.size)
+        run = trunk_runner(net.trunk, work, cfg.size, cfg.tune_from)
     else:
+        frozen = FrozenTrunk(net.trunk, cfg.tune_from).eval()
+
         def run(light: np.ndarray) -> tuple[np.ndarray, ...]:
             with torch.no_grad():
-                return tuple(f.numpy() for f in net.trunk(torch.from_numpy(light)))
+                return tuple(f.numpy() for f in frozen(torch.from_numpy(light)))
     progress = _Progress()
     caches = []
     for folder, views, default, limit, tag in (
@@ -167,14 +188,17 @@ def prepare_caches(cfg: TrainConfig, net: Colorizer):
         photos = data_mod.list_photos(folder)
         if limit:
             photos = photos[:: max(1, len(photos) // limit)][:limit]
-        key = json.dumps([cfg.size, [str(p.resolve()) for p in photos], default, views,
-                          cfg.seed, FEATURES], sort_keys=True)
+        key = [cfg.size, [str(p.resolve()) for p in photos], default, views, cfg.seed,
+               FEATURES if names == FEATURES else names]
+        if cfg.min_crop_area != 0.45:
+            key.append(cfg.min_crop_area)
+        key = json.dumps(key, sort_keys=True)
         path = work / f"{tag}_{cfg.size}px_{hashlib.sha1(key.encode()).hexdigest()[:12]}"
         if not (path / "meta.json").exists():
             t0 = time.monotonic()
             data_mod.build_cache(
                 photos, path, size=cfg.size, views_by_source=views, default_views=default,
-                trunk=run, seed=cfg.seed,
+                trunk=run, seed=cfg.seed, names=names, min_area=cfg.min_crop_area,
                 progress=lambda i, n, tag=tag: progress(f"caching {tag}: {i}/{n}"))
             progress(f"cached {tag} in {time.monotonic() - t0:.0f} s", force=True)
         caches.append(data_mod.FeatureCache.open(path))
@@ -193,9 +217,19 @@ def _lr_factor(step: int, elapsed: float, budget: float, warmup: int,
 
 
 def _batch(cache: data_mod.FeatureCache, idx: np.ndarray):
+    """The cached features (by name) and the true ab of views ``idx``, as float32 tensors."""
     idx = np.sort(idx)
-    return tuple(torch.from_numpy(np.asarray(a[idx], np.float32))
-                 for a in (cache.s4, cache.s8, cache.s16, cache.s32, cache.ab))
+    feats = {k: torch.from_numpy(np.asarray(a[idx], np.float32))
+             for k, a in cache.features.items()}
+    return feats, torch.from_numpy(np.asarray(cache.ab[idx], np.float32))
+
+
+def head_logits(net: Colorizer, feats: dict, cfg: TrainConfig) -> torch.Tensor:
+    """Bin logits from cached features: the tuned encoder blocks, then the decoder (float32
+    out; bfloat16 autocast inside when ``cfg.bf16``)."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+        logits = net.head(*run_upper_blocks(net.trunk, feats, cfg.tune_from))
+    return logits.float()
 
 
 def validate(net: Colorizer, cache: data_mod.FeatureCache, centres: torch.Tensor,
@@ -207,8 +241,8 @@ def validate(net: Colorizer, cache: data_mod.FeatureCache, centres: torch.Tensor
     total, count = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(cache), 64):
-            *feats, ab = _batch(cache, np.arange(start, min(start + 64, len(cache))))
-            logits = net.head(*feats)
+            feats, ab = _batch(cache, np.arange(start, min(start + 64, len(cache))))
+            logits = head_logits(net, feats, cfg)
             index, weight = soft_encode_torch(ab, centres, cfg.soft_neighbours, cfg.soft_sigma)
             total += float(binned_loss(logits, index, weight, class_w)) * len(ab)
             count += len(ab)
@@ -245,7 +279,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     ckpt_path = work / "last.pt"
 
     q = len(bins.ab_gamut_bins())
-    net = Colorizer(q, cfg.width, pretrained=cfg.pretrained)
+    net = Colorizer(q, cfg.width, pretrained=cfg.pretrained, tune_from=cfg.tune_from)
     train_cache, val_cache = prepare_caches(cfg, net)
     probs = data_mod.sampling_probabilities(train_cache.sources, cfg.source_share)
     centres_np, prior, class_w_np = bins_and_prior(train_cache, probs, cfg, Path(cfg.cache_dir))
@@ -257,14 +291,20 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     if cfg.loss not in ("rebalanced", "focal", "plain"):
         raise WorkbenchError(f"unknown loss {cfg.loss!r} (rebalanced, focal or plain)")
 
-    opt = torch.optim.AdamW(net.head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    groups = [{"params": list(net.head.parameters()), "lr": cfg.lr}]
+    if net.tuned_parameters():
+        groups.append({"params": net.tuned_parameters(), "lr": cfg.encoder_lr})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     base_lrs = [g["lr"] for g in opt.param_groups]
     step, seen, elapsed = 0, 0, 0.0
     if resume and ckpt_path.exists():
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if state["config"]["size"] != cfg.size or state["config"]["width"] != cfg.width:
+        old = state["config"]
+        if (old["size"], old["width"], old.get("tune_from", LAST_BLOCK + 1)) != (
+                cfg.size, cfg.width, cfg.tune_from):
             raise WorkbenchError(f"{ckpt_path} was trained with another size/width; "
                                  "use a new --work-dir or --no-resume")
+        # the time budget may be extended on resume: the cosine follows the new budget
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step, seen, elapsed = state["step"], state["seen"], state["elapsed"]
@@ -297,9 +337,10 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
 
     budget = cfg.minutes * 60.0
     progress = _Progress()
-    log.info("training %d-bin colorizer: %d parameters (%d trainable), %d views, loss %s",
-             q, parameter_count(net), sum(p.numel() for p in net.parameters() if p.requires_grad),
-             len(train_cache), cfg.loss)
+    log.info("training %d-bin colorizer: %d parameters (%d trainable, encoder from block %d), "
+             "%d views, loss %s, bf16 %s", q, parameter_count(net),
+             sum(p.numel() for p in net.parameters() if p.requires_grad), cfg.tune_from,
+             len(train_cache), cfg.loss, cfg.bf16)
     net.train()
     ema = None
     t_start = time.monotonic() - elapsed
@@ -312,9 +353,9 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         for g, base in zip(opt.param_groups, base_lrs, strict=True):
             g["lr"] = base * factor
         idx = rng.choice(len(train_cache), size=cfg.batch, p=probs)
-        *feats, ab = _batch(train_cache, idx)
+        feats, ab = _batch(train_cache, idx)
         index, weight = soft_encode_torch(ab, centres, cfg.soft_neighbours, cfg.soft_sigma)
-        loss = binned_loss(net.head(*feats), index, weight, use_w, gamma)
+        loss = binned_loss(head_logits(net, feats, cfg), index, weight, use_w, gamma)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -368,7 +409,8 @@ def plot_log(log_path: Path, png: Path) -> None:
 def load_checkpoint(path: Path | str) -> tuple[Colorizer, dict]:
     """A trained :class:`Colorizer` (eval mode) and its checkpoint dict."""
     state = torch.load(path, map_location="cpu", weights_only=False)
-    net = Colorizer(state["num_bins"], state["config"]["width"], pretrained=False)
+    net = Colorizer(state["num_bins"], state["config"]["width"], pretrained=False,
+                    tune_from=state["config"].get("tune_from", LAST_BLOCK + 1))
     net.load_state_dict(state["model"])
     net.eval()
     return net, state
