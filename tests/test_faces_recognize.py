@@ -173,3 +173,43 @@ def test_face_vs_non_face_auc_on_lfw_subset():
     print(f"\nLFW subset, face vs non-face by distance from face space: ROC AUC {auc:.3f} "
           f"({model.n_components_} eigenfaces from 50 faces; 50 faces vs 100 non-faces held out)")
     assert auc > 0.85
+
+
+def _calibrated_on(monkeypatch, genuine, impostor, face_distances, **kwargs):
+    """calibrate() on given held-out scores (the cross-validation itself is tested above)."""
+    from workbench.faces import recognize
+
+    rng = np.random.default_rng(0)
+    faces = rng.uniform(0, 255, (6, 20, 16))
+    model = EigenfaceModel().fit(faces, ["a", "a", "b", "b", "c", "c"])
+    monkeypatch.setattr(recognize, "cross_validated_scores", lambda *a, **k: recognize
+                        .HeldOutScores(np.asarray(genuine, float), np.asarray(impostor, float),
+                                       np.asarray(face_distances, float)))
+    return recognize.calibrate(model, faces, **kwargs)
+
+
+def test_the_identity_threshold_is_where_both_errors_are_equal_not_between_the_medians(
+        monkeypatch):
+    """Asymmetric spreads (tight genuine, wide impostor): the equal-error point lies close to
+    the genuine scores, far from the midpoint of the two medians."""
+    rng = np.random.default_rng(1)
+    genuine = rng.normal(10, 1, 4000)
+    impostor = rng.normal(30, 8, 4000)
+    cal = _calibrated_on(monkeypatch, genuine, impostor, rng.uniform(5, 10, 50))
+    t = cal.identity_threshold
+    frr = np.mean(genuine > t)
+    far = np.mean(impostor <= t)
+    assert abs(frr - far) < 0.01 and cal.rule == "eer"
+    midpoint = (np.median(genuine) + np.median(impostor)) / 2
+    assert abs(t - midpoint) > 5  # ~12.5 vs 20
+
+
+def test_the_face_threshold_keeps_a_small_margin_above_real_faces(monkeypatch):
+    """"Not a face" starts 15 % above the 99th percentile of held-out faces' distances from
+    face space: real faces pass, non-faces (measured ~1.4x that far on ORL) do not."""
+    rng = np.random.default_rng(2)
+    face_distances = rng.uniform(20, 40, 1000)
+    cal = _calibrated_on(monkeypatch, rng.normal(10, 1, 200), rng.normal(30, 3, 200),
+                         face_distances)
+    q99 = np.quantile(face_distances, 0.99)
+    assert q99 < cal.face_threshold <= 1.2 * q99

@@ -37,16 +37,6 @@ GRAY_CHANNEL_SPREAD = 3
 FEATURES = ("s4", "s8", "s16", "s32")
 
 
-@dataclass(frozen=True)
-class PhotoSet:
-    """The usable photos of a folder and what was skipped."""
-
-    paths: list[Path]
-    sources: list[str]
-    skipped_gray: int
-    skipped_unreadable: int
-
-
 def source_of(path: Path) -> str:
     """The source dataset of a photo, from its file-name prefix (``intel_x.jpg`` → ``intel``)."""
     stem = path.stem

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -109,24 +108,6 @@ def check_opsets(net, size: int, lightness: np.ndarray,
             _export_graph(net, path, size, opset, output)
             result[opset] = max_deviation(path, net, lightness, output)
     return result
-
-
-def ort_speed(path: Path | str, threads: int = 2, runs: int = 100) -> dict[str, float]:
-    """Median and 90th-percentile latency (ms) and frames/s of the model alone in ONNX Runtime."""
-    sess = ort_session(path, threads)
-    inp = sess.get_inputs()[0]
-    shape = [d if isinstance(d, int) else 1 for d in inp.shape]
-    x = np.random.default_rng(0).uniform(0, 100, shape).astype(np.float32)
-    for _ in range(10):
-        sess.run(None, {inp.name: x})
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        sess.run(None, {inp.name: x})
-        times.append((time.perf_counter() - t) * 1000)
-    med = float(np.median(times))
-    return {"median_ms": med, "p90_ms": float(np.percentile(times, 90)), "fps": 1000.0 / med,
-            "threads": threads}
 
 
 def export_onnx(checkpoint: Path | str, out: Path | str, *, temperature: float = 0.38,
