@@ -317,3 +317,19 @@ def test_moving_one_threshold_leaves_the_other_exactly_where_it_was(qtbot, panel
     assert panel.recognizer.identity_threshold == pytest.approx(round(identity, 1) + 0.1)
     assert panel.recognizer.face_threshold == face_before
     assert f"{panel.recognizer.identity_threshold:.1f}" in panel.identity_label.text()
+
+
+def test_insight_shows_the_eigenfaces_with_fisherfaces_too(qtbot, panel, tmp_path):
+    _two_people(qtbot, panel, tmp_path)
+    panel.name_edit.setText("Cy")
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(4):
+        path = tmp_path / f"cy{i}.png"
+        write_image(path, rng.integers(30, 230, (112, 92), dtype=np.uint8))
+        paths.append(path)
+    assert panel.add_photos(paths, aligned=True) is not None
+    wait_idle(qtbot, panel)
+    assert panel.recognizer.model.kind == "fisherfaces"  # three people: the default method
+    h, w = panel.recognizer.model.image_shape_
+    assert panel.eigen_view.image.shape[1] > 2 * w  # the mean face and eigenfaces beside it

@@ -529,7 +529,11 @@ class FacesPanel(Panel):
         model = r.model
         faces = [to_display(model.mean_face)]
         if hasattr(model, "eigenfaces"):
-            faces += [to_display(f) for f in model.eigenfaces()[:15]]
+            basis = model.eigenfaces()
+        else:  # Fisherfaces: their face space is the eigenfaces' (PCA) basis
+            basis = model.components_.reshape((-1, *model.image_shape_))
+        faces += [to_display(f) for f in basis[:15]]
+        if hasattr(model, "explained_variance_ratio_") and hasattr(model, "eigenfaces"):
             ratio = np.asarray(model.explained_variance_ratio_)[:60]
             x = np.arange(1, len(ratio) + 1)
             self.scree_bars.setOpts(x=x, height=ratio, width=0.8)
