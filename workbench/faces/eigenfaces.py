@@ -772,6 +772,9 @@ class FisherfaceModel(_FaceSpaceModel):
         inner = lambda f, m: None if progress is None else progress(0.6 * f, m)  # noqa: E731
         dims = min(self.pca_components or min(max(c - 1, (n - c) // 2), PCA_CAP), n - c)
         axes, variances, scores, _ = principal_components(centred, progress=inner)
+        total = float(np.sum(variances))
+        # the eigenfaces' share of the variance, for the Insight tab's scree plot
+        self.face_space_variance_ratio_ = variances / total if total > 0 else variances.copy()
         face_space = _count_for_variance(variances, self.face_space_variance)
         pca_axes = axes[:dims]
         reduced = scores[:, :dims]  # = centred @ pca_axes.T

@@ -533,11 +533,16 @@ class FacesPanel(Panel):
         else:  # Fisherfaces: their face space is the eigenfaces' (PCA) basis
             basis = model.components_.reshape((-1, *model.image_shape_))
         faces += [to_display(f) for f in basis[:15]]
-        if hasattr(model, "explained_variance_ratio_") and hasattr(model, "eigenfaces"):
-            ratio = np.asarray(model.explained_variance_ratio_)[:60]
+        ratio = (model.explained_variance_ratio_ if hasattr(model, "eigenfaces") else
+                 getattr(model, "face_space_variance_ratio_", None))
+        if ratio is not None and len(ratio):
+            ratio = np.asarray(ratio)[:60]
             x = np.arange(1, len(ratio) + 1)
             self.scree_bars.setOpts(x=x, height=ratio, width=0.8)
             self.scree_curve.setData(x, np.cumsum(ratio))
+        else:  # no variances kept by this model: no scree plot rather than an old one
+            self.scree_bars.setOpts(x=[0], height=[0], width=0.8)
+            self.scree_curve.setData([], [])
         self.eigen_view.set_image(tile(faces, 4))
         cal = r.calibration
         self._show_thresholds()  # a threshold the calibration could not set stays put
