@@ -354,7 +354,7 @@ def test_frozen_part_and_upper_blocks_reproduce_the_whole_trunk(torch_mod, tune_
         p.numel() for p in net.trunk.parameters() if p.requires_grad)
 
 
-def test_cached_feature_names_follow_the_split():
+def test_cached_feature_names_follow_the_split(torch_mod):
     from workbench.colorize.training.model import cached_feature_names
 
     assert cached_feature_names(16) == ("s4", "s8", "s16", "s32")
