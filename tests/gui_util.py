@@ -114,3 +114,16 @@ def answer_file_dialog(text: str, file_type: str | None = None, folder=None) -> 
 
     QtCore.QTimer.singleShot(0, attempt)
     return seen
+
+
+def open_window(qtbot, panel: str, size=(1200, 800)):
+    """A main window on ``panel``, shown and exposed (the GUI tests' common start)."""
+    from workbench.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.select_panel(panel)
+    win.show()
+    qtbot.waitExposed(win)
+    return win

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from gui_util import click, drag, hover, settle_layout
+from gui_util import click, drag, hover, open_window, settle_layout
 from PySide6 import QtCore
 
 from workbench.imaging.io import read_image
@@ -16,13 +16,7 @@ from workbench.ui.main_window import MainWindow
 
 @pytest.fixture
 def window(qtbot, app_settings):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.select_panel("rectify")
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return open_window(qtbot, "rectify")
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from gui_util import LEFT, NONE, _send, click, drag, image_pos
+from gui_util import LEFT, NONE, _send, click, drag, image_pos, open_window
 from PySide6 import QtCore, QtTest, QtWidgets
 
 from workbench.imaging.io import read_image, write_image
-from workbench.ui.main_window import MainWindow
 
 PAGE = np.array([[150.4, 90.2], [560.7, 120.5], [530.3, 520.8], [120.6, 490.1]])
 CARD = np.array([[640.0, 300.0], [760.0, 310.0], [755.0, 420.0], [635.0, 410.0]])
@@ -32,13 +31,7 @@ def two_rectangles() -> np.ndarray:
 
 @pytest.fixture
 def window(qtbot, app_settings):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.select_panel("rectify")
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return open_window(qtbot, "rectify")
 
 
 @pytest.fixture

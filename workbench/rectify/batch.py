@@ -102,14 +102,11 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
 
 
 def output_paths(inputs: Sequence[Path], out_dir: Path) -> list[Path]:
-    """``<stem>.png`` per input; inputs sharing a stem get ``<stem>_2.png``, … (as colorize)."""
-    seen: dict[str, int] = {}
-    paths = []
-    for p in inputs:
-        n = seen.get(p.stem, 0) + 1
-        seen[p.stem] = n
-        paths.append(out_dir / (f"{p.stem}.png" if n == 1 else f"{p.stem}_{n}.png"))
-    return paths
+    """``<stem>.png`` per input; inputs sharing a stem get ``<stem>_2.png``, … (as colorize:
+    the shared :func:`workbench.batch.tasks_for`)."""
+    from workbench.batch import tasks_for
+
+    return [Path(t.output) for t in tasks_for(inputs, out_dir)]
 
 
 # --- one file per task (the jobs pickle: they travel to worker processes) --------------------
@@ -201,7 +198,7 @@ def rectify_files(
 ) -> BatchReport:
     """Run ``job`` (:class:`MatrixJob` or :class:`AutoJob`) for every input (see the module
     docstring); the report's lists are in input order."""
-    from workbench.batch import Task, run_batch
+    from workbench.batch import run_batch, tasks_for
 
     start = time.perf_counter()
     inputs = expand_inputs(inputs)
@@ -210,8 +207,7 @@ def rectify_files(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WorkbenchError(f"Cannot create output folder '{out_dir}': {exc.strerror}") from exc
-    tasks = [Task(str(src), str(dst))
-             for src, dst in zip(inputs, output_paths(inputs, out_dir), strict=True)]
+    tasks = tasks_for(inputs, out_dir)
     step = None
     if progress is not None:
         def step(done, total, task):
