@@ -141,3 +141,14 @@ def test_a_video_colorized_in_chunks_matches_the_one_piece_run(model, tmp_path, 
     # the same frames, up to the H.264 encodings of the two runs
     assert max(np.abs(p - q).mean() for p, q in zip(fa, fb, strict=True)) < 3
     assert not list(tmp_path.glob(".*chunks"))  # the chunk folder is removed once joined
+
+
+@pytest.mark.parametrize("where", [[], ["--workers", "2"]], ids=["one piece", "chunks"])
+def test_a_corrupt_video_is_one_line_and_exit_2(model, tmp_path, capsys, where):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    assert main(["colorize", str(bad), "-o", str(tmp_path / "out.mp4"), "--model", model,
+                 *where]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot read video" in err and "internal error" not in err
+    assert not (tmp_path / "out.mp4").exists()

@@ -197,9 +197,15 @@ def video_chunks(source: str | Path, count: int) -> list[tuple[int, int | None]]
     """Up to ``count`` chunks ``(start_pts, end_pts)`` of about equal length, each starting at
     a keyframe (``end_pts`` None: to the end), in the video stream's time base."""
     av = _need_av()
-    with av.open(str(source)) as src:
-        stream = src.streams.video[0]
-        keys = sorted(p.pts for p in src.demux(stream) if p.is_keyframe and p.pts is not None)
+    try:
+        with av.open(str(source)) as src:
+            if not src.streams.video:
+                raise InputError(f"'{source}' has no video stream")
+            stream = src.streams.video[0]
+            keys = sorted(p.pts for p in src.demux(stream)
+                          if p.is_keyframe and p.pts is not None)
+    except av.FFmpegError as exc:
+        raise InputError(f"Cannot read video '{source}': {exc}") from None
     if not keys:
         raise InputError(f"'{source}' has no keyframes to cut at")
     count = max(1, min(count, len(keys)))
