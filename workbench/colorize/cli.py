@@ -17,6 +17,9 @@ def add_parser(sub) -> None:
     out.add_argument("-o", "--output", metavar="OUT", help="output file (one input)")
     out.add_argument("--out-dir", metavar="DIR", help="output folder (any number of inputs)")
     p.add_argument("--model", metavar="ONNX", help="an ONNX colorizer (default: the shipped one)")
+    p.add_argument("--compare", metavar="ONNX_B",
+                   help="A/B: also colorize with this model and write <stem>_A.png, "
+                   "<stem>_B.png and a labelled side-by-side <stem>_A_vs_B.png (with --out-dir)")
     p.add_argument("--temperature", type=float, default=None, metavar="T",
                    help="annealed-mean temperature for bin models (default: the model's)")
     p.add_argument("--saturation", type=float, default=1.0, metavar="S")
@@ -50,6 +53,8 @@ def cmd_colorize(args) -> int:
     if args.workers < 0:
         raise UsageError(f"--workers must be 0 or more, got {args.workers}")
     video = bool(args.output) and is_video(args.inputs[0])
+    if args.compare:
+        return _compare(args)
     if args.output and not video and (args.workers or args.scheduler or args.resume):
         raise UsageError("--workers, --scheduler and --resume go with --out-dir or a video")
     distributed = bool(args.workers or args.scheduler)
@@ -129,6 +134,47 @@ def cmd_colorize(args) -> int:
             "results": results,
             "failed": [{"input": str(p), "error": r} for p, r in failed]}))
     return 2 if failed else 0
+
+
+def _compare(args) -> int:
+    """``--compare B.onnx``: A (``--model``, default the shipped one) and B on the same photos."""
+    from pathlib import Path
+
+    from workbench.batch import ProgressBar
+    from workbench.colorize.compare import compare_files
+    from workbench.colorize.engine import Colorizer
+    from workbench.colorize.video import is_video
+
+    if not args.out_dir:
+        raise UsageError("--compare writes three files per input: give --out-dir, not -o")
+    if args.workers or args.scheduler or args.resume:
+        raise UsageError("--compare runs here, one photo after another: not with --workers, "
+                         "--scheduler or --resume")
+    videos = [p for p in args.inputs if Path(p).is_file() and is_video(p)]
+    if videos:
+        raise UsageError(f"--compare takes photos, not videos ({Path(videos[0]).name}); "
+                         "compare models on a video live in the Colorize panel")
+    colorizer_a = _load(args)
+    colorizer_b = Colorizer(args.compare, provider=args.provider)
+    bar = ProgressBar(0)
+
+    def step(done, total, path) -> None:
+        bar.total = total
+        bar.update(done, Path(path).name)
+
+    report = compare_files(colorizer_a, colorizer_b, args.inputs, args.out_dir,
+                           temperature=args.temperature, saturation=args.saturation,
+                           progress=step)
+    bar.close()
+    for _path, reason in report.failed:
+        print(f"workbench: error: {reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({
+            "a": {"model": str(colorizer_a.model_path), "provider": colorizer_a.provider},
+            "b": {"model": str(colorizer_b.model_path), "provider": colorizer_b.provider},
+            "results": report.written,
+            "failed": [{"input": str(p), "error": r} for p, r in report.failed]}))
+    return 2 if report.failed else 0
 
 
 def _load(args):
