@@ -77,8 +77,8 @@ def answer_file_dialog(text: str, file_type: str | None = None, folder=None) -> 
     ``file_type`` (a name filter's text) in its type box with the arrow keys, type ``text``
     into its name field, press Enter. Call before the click that opens the (modal) dialog;
     returns what the dialog showed, filled in once it has been answered: ``directory`` it
-    opened in, ``name`` it suggested. (Type names that match no file there: the completer's
-    popup would take the Enter key.)"""
+    opened in, ``name`` it suggested. (The completer's popup, shown for a name that matches a
+    file, is closed with Esc before Enter, as a user would.)"""
     seen: dict = {}
 
     def attempt() -> None:
@@ -109,6 +109,9 @@ def answer_file_dialog(text: str, file_type: str | None = None, folder=None) -> 
         edit.setFocus()
         edit.selectAll()
         QtTest.QTest.keyClicks(edit, text)
+        completer = edit.completer()  # a name that matches a file pops up the completer,
+        if completer is not None and completer.popup().isVisible():  # which would take Enter
+            QtTest.QTest.keyClick(completer.popup(), QtCore.Qt.Key.Key_Escape)
         QtTest.QTest.keyClick(edit, QtCore.Qt.Key.Key_Return)
         seen["answered"] = True
 

@@ -90,3 +90,60 @@ def test_nothing_to_run_without_a_model_or_an_image(colorizer):
     assert session.truth is None  # a gray photo has no colours to compare with
     session.set_model(colorizer)
     assert session.prediction_request().image.shape == (8, 8)
+
+
+# ------------------------------------------------------------------------ A/B (issue 16)
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory):
+    from onnx_models import ab_model
+
+    return Colorizer(ab_model(tmp_path_factory.mktemp("b") / "cold.onnx", height=None,
+                              width=None, a=(0.0, -30.0), b=(0.0, 0.0)), provider="cpu")
+
+
+def _with_b(colorizer, cold, photo) -> ColorizeSession:
+    session = ColorizeSession()
+    session.set_model(colorizer)
+    session.set_image(photo, None)
+    r = session.prediction_request()
+    session.accept_prediction(r.image_id, colorizer.predict(r.image))
+    session.set_compare(cold)
+    rb = session.compare_request()
+    assert rb.colorizer is cold and rb.image_id == r.image_id
+    assert session.accept_compare(rb.image_id, cold, cold.predict(rb.image))
+    return session
+
+
+def test_compare_wipes_a_against_b_and_gives_b_its_own_pane(colorizer, cold):
+    session = _with_b(colorizer, cold, _photo(7))
+    assert session.shows_b and not session.shows_inputs and session.shows_truth
+    np.testing.assert_array_equal(session.displayed_b(), session.output_b)
+    session.view, session.wipe_position = VIEWS[1], 0.25
+    shown = session.displayed()
+    np.testing.assert_array_equal(shown[:, :16], session.output[:, :16])  # A left
+    np.testing.assert_array_equal(shown[:, 16:], session.output_b[:, 16:])  # B right
+    assert session.wipes and not session.shows_b
+    session.set_compare(None)
+    assert session.displayed_b() is None
+    np.testing.assert_array_equal(session.displayed()[:, :16], session.gray[:, :16])
+
+
+def test_knobs_recolour_both_models(colorizer, cold):
+    session = _with_b(colorizer, cold, _photo(8))
+    session.set_knobs(0.38, 0.0)  # saturation 0: both gray
+    for out in (session.output, session.output_b):
+        assert np.abs(out[..., 0].astype(int) - out[..., 2]).max() <= 2
+
+
+def test_a_b_prediction_from_a_replaced_b_or_an_old_photo_is_refused(colorizer, cold):
+    session = _with_b(colorizer, cold, _photo(9))
+    shown = session.output_b.copy()
+    old = session.compare_request()
+    session.set_compare(colorizer)  # B is another model now
+    assert not session.accept_compare(old.image_id, cold, cold.predict(old.image))
+    assert session.output_b is None
+    session.set_compare(cold)
+    session.set_image(_photo(10), None)  # a new photo of the same size
+    assert not session.accept_compare(old.image_id, cold, cold.predict(old.image))
+    assert session.output_b is None and not np.array_equal(shown, np.zeros_like(shown))
+    assert not session.show_frame_b(colorizer, None, shown)  # a live frame of a replaced B

@@ -89,7 +89,12 @@ class PredictionRequest:
 
 
 class ColorizeSession:
-    """The Colorize panel's state: model, image, result, knobs and view."""
+    """The Colorize panel's state: model, image, result, knobs and view.
+
+    For an A/B demo a second model, B (:meth:`set_compare`), runs on the same image or frames;
+    its result is kept beside A's and decoded at the same knobs. In the split view A is left of
+    the divider and B right; side by side, B gets a pane of its own.
+    """
 
     def __init__(self) -> None:
         self.colorizer = None  # workbench.colorize.engine.Colorizer once a model has loaded
@@ -105,6 +110,9 @@ class ColorizeSession:
         self.view = VIEWS[0]
         self.show_uncertainty = False
         self.wipe_position = 0.5
+        self.compare = None  # model B of an A/B comparison, or None
+        self.result_b = None  # B's ColorizeResult of the image or frame shown
+        self.output_b: np.ndarray | None = None  # B's colorized RGB image
 
     # ---------------------------------------------------------------- model
     def set_model(self, colorizer) -> None:
@@ -126,6 +134,8 @@ class ColorizeSession:
         self.truth = to_uint8_display(image)[..., :3] if is_colour(image) else None
         self.result = None
         self.output = None
+        self.result_b = None
+        self.output_b = None
         self.image_id += 1
 
     def prediction_request(self) -> PredictionRequest | None:
@@ -140,6 +150,41 @@ class ColorizeSession:
             return False
         self.result = result
         self.recolor()
+        return True
+
+    # --------------------------------------------------------- compare (A/B)
+    def set_compare(self, colorizer) -> None:
+        """Use ``colorizer`` as model B beside A (None ends the comparison); B's old result is
+        dropped."""
+        self.compare = colorizer
+        self.result_b = None
+        self.output_b = None
+
+    @property
+    def comparing(self) -> bool:
+        return self.compare is not None
+
+    def compare_request(self) -> PredictionRequest | None:
+        """What to run on model B for the still image, or None (no B, no image)."""
+        if self.compare is None or self.image is None:
+            return None
+        return PredictionRequest(self.image_id, self.compare, self.image)
+
+    def accept_compare(self, image_id: int, colorizer, result) -> bool:
+        """Take B's prediction if it is for the image shown now and B is still that model."""
+        if image_id != self.image_id or self.image is None or colorizer is not self.compare:
+            return False
+        self.result_b = result
+        self.recolor()
+        return True
+
+    def show_frame_b(self, colorizer, result, colour: np.ndarray) -> bool:
+        """B's colorization of a live frame (B runs on the same frames as A, at its own pace);
+        False when it comes from a B that has been replaced since."""
+        if colorizer is not self.compare:
+            return False
+        self.result_b = result
+        self.output_b = colour
         return True
 
     def begin_stream(self) -> None:
@@ -168,20 +213,49 @@ class ColorizeSession:
         """Re-decode the cached prediction at the current knobs: the network does not run."""
         if self.result is not None:
             self.output = self.result.recolor(self.temperature, self.saturation)
+        if self.result_b is not None:
+            self.output_b = self.result_b.recolor(self.temperature, self.saturation)
 
     # ----------------------------------------------------------------- view
+    def _shown(self, output: np.ndarray | None, result) -> np.ndarray | None:
+        if self.show_uncertainty and result is not None and result.contract.output != "ab":
+            return uncertainty_image(result.uncertainty())
+        return output
+
     def displayed(self) -> np.ndarray | None:
         """The image for the result view: the colorization, or its uncertainty map, wiped
-        against the gray input in the split view."""
-        shown = self.output
-        if self.show_uncertainty and self.result is not None and \
-                self.result.contract.output != "ab":
-            shown = uncertainty_image(self.result.uncertainty())
-        if self.view == "Split (wipe)" and shown is not None and self.gray is not None:
-            shown = wipe(self.gray, shown, self.wipe_position)
-        return shown
+        against the gray input in the split view; when comparing, A wiped against B."""
+        shown = self._shown(self.output, self.result)
+        if self.view != "Split (wipe)" or shown is None:
+            return shown
+        if self.comparing:
+            other = self.displayed_b()
+            return wipe(shown, other, self.wipe_position) if (
+                other is not None and other.shape == shown.shape) else shown
+        return wipe(self.gray, shown, self.wipe_position) if self.gray is not None else shown
+
+    def displayed_b(self) -> np.ndarray | None:
+        """Model B's colorization (or uncertainty map); None when not comparing."""
+        return self._shown(self.output_b, self.result_b) if self.comparing else None
+
+    @property
+    def wipes(self) -> bool:
+        """Whether the result view shows a divider (split view with something to split)."""
+        return self.view == "Split (wipe)" and self.output is not None and (
+            self.output_b is not None if self.comparing else self.gray is not None)
 
     @property
     def shows_inputs(self) -> bool:
-        """Whether the gray input (and the ground truth, when there is one) are shown beside."""
-        return self.view == "Side by side"
+        """Whether the gray input is shown beside the result (side by side, not comparing:
+        A and B take the room then)."""
+        return self.view == "Side by side" and not self.comparing
+
+    @property
+    def shows_truth(self) -> bool:
+        """Whether the real colours of a colour photo are shown beside (side by side)."""
+        return self.view == "Side by side" and self.truth is not None
+
+    @property
+    def shows_b(self) -> bool:
+        """Whether model B has a pane of its own (side by side while comparing)."""
+        return self.view == "Side by side" and self.comparing

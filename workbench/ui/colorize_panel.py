@@ -4,6 +4,11 @@ For demos: open a photo (colour photos are shown reduced to gray first, so the r
 compared as "ground truth"), a folder (batch, cancellable), a camera or a video file; turn the
 temperature knob live; switch models and providers; go full screen (F11, Esc to leave).
 
+A/B: "Compare with" runs a second model, B, on the same photo or on the same live frames (each
+model on its own thread, dropping frames on its own, never queueing); side by side B has its own
+pane, in the split view A is left of the divider and B right. Every result is labelled with its
+model, provider and its own speed, full screen too.
+
 The network runs off the GUI thread. On a still image a temperature or saturation change only
 re-decodes the cached bin probabilities; the network does not run again.
 """
@@ -28,6 +33,7 @@ from workbench.ui.rectify_panel import IMAGE_SAVE_FILTERS, image_filter
 from workbench.ui.worker import Job, LatestRequest, run_in_background
 
 SHIPPED = "Shipped model"
+NO_COMPARE = "Nothing (A only)"
 MAX_RECENT_MODELS = 6
 HINT = ("Open a photo, a folder, a video or start the camera · colour photos are shown as gray "
         "input next to their real colours · T: annealed-mean temperature (low = vivid, "
@@ -82,6 +88,39 @@ class UncertaintyBar(QtWidgets.QWidget):
         return [f"{b:.0f}" if b == int(b) else f"{b:.1f}" for b in self.ticks()]
 
 
+class Presentation(QtWidgets.QWidget):
+    """The full-screen presentation: the result and, when two models are compared, a header
+    with their labels (model, provider, speed), so the audience knows which is which."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Workbench — Colorize")
+        self.header = QtWidgets.QLabel()
+        self.header.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.header.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.header.setStyleSheet("background: #24262b; color: white; padding: 6px;")
+        font = self.header.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        self.header.setFont(font)
+        self.header.hide()
+        self.view = ImageView()
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.header)
+        lay.addWidget(self.view, 1)
+
+    def show_content(self, image: np.ndarray | None, header: str) -> None:
+        self.header.setText(header)
+        self.header.setVisible(bool(header))
+        self.view.set_image(image, fit=self.view.image is None)
+
+
+def _shipped() -> Path:
+    from workbench.colorize.engine import shipped_model_path
+
+    return shipped_model_path()
+
+
 class ColorizePanel(Panel):
     title = "Colorize"
     key = "colorize"
@@ -104,6 +143,9 @@ class ColorizePanel(Panel):
         self.recorder = None
         self.model_request = LatestRequest(self)  # the latest model chosen wins
         self.predict_request = LatestRequest(self)  # the latest image's prediction wins
+        self.compare_request = LatestRequest(self)  # model B: the latest choice wins
+        self.compare_predict_request = LatestRequest(self)  # B's prediction of the image shown
+        self._speed = ["", ""]  # A's and B's speed, for their labels ("24.1 fps · 38 ms")
         self._pending_video: str | None = None  # opened before the model was ready
         self._knobs = (0.38, 1.0)  # (T, saturation) as plain floats, set by _on_knobs
         self._first_frame_pending = False  # a stream started and has shown nothing yet
@@ -135,6 +177,13 @@ class ColorizePanel(Panel):
         self.provider_combo.addItem("auto", "auto")
         self.provider_combo.setToolTip("Where the model runs; only providers that work here "
                                        "are listed")
+        self.compare_combo = QtWidgets.QComboBox()
+        self.compare_combo.setMinimumContentsLength(12)
+        self.compare_combo.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.compare_combo.setToolTip(
+            "A/B: run a second model (B) on the same photo or stream, shown beside the first "
+            "(A) side by side, or with A left and B right of the divider in the split view")
         # wide sliders (a step of 0.01 is 2 px or more) with a spin box each for exact values;
         # the arrow keys and the wheel step by 0.01, Page Up/Down by 0.05
         self.temperature = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=1,
@@ -175,6 +224,7 @@ class ColorizePanel(Panel):
             row1.addWidget(w)
         row1.addSpacing(10)
         row1.addWidget(group("Model", self.model_combo, self.provider_combo))
+        row1.addWidget(group("Compare with", self.compare_combo))
         row1.addStretch(1)
         for w in (self.progress, self.cancel_button, self.fullscreen_button, self.save_button,
                   self.record_button):
@@ -214,6 +264,7 @@ class ColorizePanel(Panel):
 
         self.input_view = ImageView(placeholder="The gray input the model sees appears here.")
         self.output_view = ImageView(placeholder=self.empty_text())
+        self.compare_view = ImageView(placeholder="Model B's result appears here.")
         self.truth_view = ImageView(placeholder="The real colours appear here when you open a "
                                                 "colour photo.")
         self.colour_bar = UncertaintyBar()
@@ -222,6 +273,7 @@ class ColorizePanel(Panel):
         self.titles: list[QtWidgets.QLabel] = []
         for title, view in (("Input (what the model sees)", self.input_view),
                             ("Colorized", self.output_view),
+                            ("B", self.compare_view),
                             ("Ground truth", self.truth_view)):
             box = QtWidgets.QWidget()
             lay = QtWidgets.QVBoxLayout(box)
@@ -236,10 +288,15 @@ class ColorizePanel(Panel):
             else:
                 lay.addWidget(view, 1)
             self.views.addWidget(box)
-        self.output_title = self.titles[1]
+        self.output_title, self.compare_title = self.titles[1], self.titles[2]
+        for label in self.titles:
+            label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         # the panes compare the same picture: zoom and pan one, the others follow
-        self._follow = link_views([self.input_view, self.output_view, self.truth_view])
-        self._truth_box = self.views.widget(2)
+        self._follow = link_views([self.input_view, self.output_view, self.compare_view,
+                                   self.truth_view])
+        self._truth_box = self.views.widget(3)
+        self._compare_box = self.views.widget(2)
+        self._compare_box.hide()
         self._input_box = self.views.widget(0)
         self.divider = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#30e0ff", width=3),
                                        hoverPen=pg.mkPen("w", width=4))
@@ -264,6 +321,7 @@ class ColorizePanel(Panel):
         self.cancel_button.clicked.connect(self._cancel_batch)
         self.model_combo.activated.connect(self._on_model_chosen)
         self.provider_combo.activated.connect(lambda _i: self.load_model(self.current_model()))
+        self.compare_combo.activated.connect(self._on_compare_chosen)
         self.temperature.valueChanged.connect(self._on_knobs)
         self.saturation.valueChanged.connect(self._on_knobs)
         self.t_spin.valueChanged.connect(
@@ -305,6 +363,16 @@ class ColorizePanel(Panel):
             self.model_combo.setItemData(self.model_combo.count() - 1, path,
                                          QtCore.Qt.ItemDataRole.ToolTipRole)
         self.model_combo.addItem("Open model…", "open")
+        b = self.compare_combo.currentData() if self.compare_combo.count() else "off"
+        self.compare_combo.clear()
+        self.compare_combo.addItem(NO_COMPARE, "off")
+        self.compare_combo.addItem(SHIPPED, "shipped")
+        for path in self.recent_models():
+            self.compare_combo.addItem(Path(path).name, path)
+            self.compare_combo.setItemData(self.compare_combo.count() - 1, path,
+                                           QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.compare_combo.addItem("Open model…", "open")
+        self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(b)))
 
     def current_model(self) -> str | None:
         data = self.model_combo.currentData()
@@ -321,11 +389,13 @@ class ColorizePanel(Panel):
             return
         self.load_model(self.current_model())
 
-    def _remember_model(self, path: str) -> None:
+    def _remember_model(self, path: str, select: bool = True) -> None:
         recent = [p for p in self.recent_models() if p != path]
         self.settings().setValue("colorize/recent_models", [path, *recent][:MAX_RECENT_MODELS])
+        current = self.current_model()
         self._fill_models()
-        self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(path)))
+        self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(
+            path if select else current)))
 
     def _fill_providers(self, available: list[str]) -> None:
         current = self.provider_combo.currentData()
@@ -392,6 +462,100 @@ class ColorizePanel(Panel):
         self.model_request.submit(work, on_done=done, on_error=failed, on_end=self._show)
         return self.model_request.job
 
+    # ------------------------------------------------------------ A/B
+    def _on_compare_chosen(self, index: int) -> None:
+        data = self.compare_combo.itemData(index)
+        if data == "open":
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open ONNX colorizer (B)", "",
+                                                            "ONNX models (*.onnx)")
+            if not path:
+                self._select_compare()
+                return
+            self.load_compare(path)
+            return
+        self.load_compare(None if data == "off" else "shipped" if data == "shipped" else data)
+
+    def _select_compare(self) -> None:
+        """The B list shows the model B really is (after a cancelled or failed choice)."""
+        b = self.session.compare
+        data = "off" if b is None else ("shipped" if b.model_path == _shipped() else
+                                        str(b.model_path))
+        self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(data)))
+
+    def load_compare(self, path: str | None) -> Job | None:
+        """Run model B beside A: ``"shipped"``, an ONNX file, or None to stop comparing.
+        Loads in the background; a live stream goes on and B joins it on the next frames."""
+        if path is None:
+            self.compare_request.cancel()
+            self.compare_predict_request.cancel()
+            self.session.set_compare(None)
+            self._speed[1] = ""
+            self._select_compare()
+            self.info("Comparing no more: model A only.")
+            self._show()
+            return None
+        provider = self.provider_combo.currentData() or "auto"
+
+        def work(job: Job):
+            from workbench.colorize.engine import Colorizer
+
+            return Colorizer(None if path == "shipped" else path, provider=provider)
+
+        def done(colorizer) -> None:
+            self.session.set_compare(colorizer)
+            self._speed[1] = ""
+            if path != "shipped":
+                self._remember_model(str(path), select=False)
+            self._select_compare()
+            self.info(f"Comparing with {Path(colorizer.model_path).name} on "
+                      f"{colorizer.provider.upper()} (B).")
+            self._predict_compare()
+            self._show(fit=self.compare_view.image is None)
+
+        def failed(exc) -> None:
+            self.report_error(exc)
+            self._select_compare()
+
+        self.info("Loading model B…")
+        self.compare_request.submit(work, on_done=done, on_error=failed)
+        return self.compare_request.job
+
+    def _predict_compare(self) -> None:
+        request = self.session.compare_request()
+        if request is None:
+            self.compare_predict_request.cancel()
+            return
+        self.compare_predict_request.submit(
+            lambda job: request.colorizer.predict(request.image),
+            on_done=lambda result: self._on_compare_predicted(request, result),
+            on_error=self.report_error)
+
+    def _on_compare_predicted(self, request, result) -> None:
+        if self.session.accept_compare(request.image_id, request.colorizer, result):
+            self._speed[1] = f"{result.timings.total * 1000:.0f} ms"
+            self._show()
+
+    def model_text(self, channel: int) -> str:
+        """What A's (0) or B's (1) label says: model file, provider and its own speed."""
+        c = self.colorizer if channel == 0 else self.session.compare
+        if c is None:
+            return ""
+        speed = f" · {self._speed[channel]}" if self._speed[channel] else ""
+        return f"{Path(c.model_path).name} · {c.provider.upper()}{speed}"
+
+    def _titles(self, uncertain: bool) -> tuple[str, str]:
+        """The result pane's title and B's (also the presentation's header)."""
+        s = self.session
+        if not s.comparing:
+            return ("<b>Uncertainty</b> — entropy of the predicted colours, in bits" if uncertain
+                    else "<b>Colorized</b>"), ""
+        what = " · uncertainty (bits)" if uncertain else ""
+        a = f"<b>A</b> · {self.model_text(0)}{what}"
+        b = f"<b>B</b> · {self.model_text(1) or 'loading…'}{what}"
+        if s.view == "Split (wipe)":
+            return f"{a} &nbsp;◀ divider ▶&nbsp; {b}", b
+        return a, b
+
     # ------------------------------------------------------------ opening
     def show_default(self) -> None:
         if self.colorizer is None and not self.model_request.busy:
@@ -426,6 +590,7 @@ class ColorizePanel(Panel):
         self.session.set_image(image, path)
         self._show(fit=True)
         self._predict_still()
+        self._predict_compare()
 
     def _predict_still(self) -> None:
         request = self.session.prediction_request()
@@ -440,6 +605,7 @@ class ColorizePanel(Panel):
     def _on_predicted(self, image_id: int, result) -> None:
         if not self.session.accept_prediction(image_id, result):
             return  # a newer image replaced it
+        self._speed[0] = f"{result.timings.total * 1000:.0f} ms"
         self._show()
         t = result.timings.as_ms()
         self.status.setText(" · ".join(f"{k} {v:.1f} ms" for k, v in t.items()) +
@@ -469,11 +635,12 @@ class ColorizePanel(Panel):
         width = self.session.output.shape[1] if self.session.output is not None else 1
         self.session.wipe_position = float(np.clip(self.divider.value() / max(width, 1), 0, 1))
         self._show()
+        self._present()
 
     # -------------------------------------------------------------- views
     def _show(self, fit: bool = False) -> None:
         s = self.session
-        wiping = s.view == "Split (wipe)" and s.output is not None and s.gray is not None
+        wiping = s.wipes
         if wiping and not self.divider.isVisible():
             s.wipe_position = 0.5
             self.divider.blockSignals(True)
@@ -485,14 +652,20 @@ class ColorizePanel(Panel):
         shown = s.displayed()
         uncertain = (s.show_uncertainty and s.result is not None
                      and s.result.contract.output != "ab")
-        self.output_title.setText(
-            "<b>Uncertainty</b> — entropy of the predicted colours, in bits" if uncertain
-            else "<b>Colorized</b>")
+        title, b_title = self._titles(uncertain)
+        self.output_title.setText(title)
+        self.compare_title.setText(b_title)
         if uncertain:
             self.colour_bar.set_bins(s.result.contract.num_bins)
         self.colour_bar.setVisible(uncertain)
         self._input_box.setVisible(s.shows_inputs)
-        self._truth_box.setVisible(s.shows_inputs and s.truth is not None)
+        self._truth_box.setVisible(s.shows_truth)
+        self._compare_box.setVisible(s.shows_b)
+        if s.comparing:
+            self.compare_view.set_placeholder("Colorizing with B…" if self.gray is not None
+                                              else "Model B's result appears here.")
+            self.compare_view.set_image(s.displayed_b(),
+                                        fit=fit or self.compare_view.image is None)
         self.input_view.set_image(self.gray, fit=fit)
         self.truth_view.set_image(self.truth, fit=fit)
         if self.gray is None:
@@ -505,23 +678,45 @@ class ColorizePanel(Panel):
             placeholder = "No model loaded: choose Open model… in the Model list."
         self.output_view.set_placeholder(placeholder)
         self.output_view.set_image(shown, fit=fit or self.output_view.image is None)
+        self._present()
+
+    def presentation(self) -> tuple[np.ndarray | None, str]:
+        """What full screen shows: the result (A and B side by side when comparing, or the
+        wipe) and its header (the models' labels; empty for one model)."""
+        s = self.session
+        shown = s.displayed()
+        if not s.comparing:
+            return shown, ""
+        title, _b = self._titles(False)
+        b = s.displayed_b()
+        if s.view == "Split (wipe)" or shown is None or b is None or b.shape != shown.shape:
+            return shown, title
+        from workbench.colorize.compare import GAP
+
+        gap = np.full((shown.shape[0], GAP, 3), 16, np.uint8)
+        return np.hstack([shown, gap, b]), f"{title} &nbsp;│&nbsp; {_b}"
+
+    def _present(self) -> None:
+        if self._fullscreen is not None:
+            image, header = self.presentation()
+            self._fullscreen.show_content(image, header)
 
     def toggle_fullscreen(self) -> None:
-        """Presentation mode: the result alone, full screen; Esc or F11 returns."""
+        """Presentation mode: the result alone, full screen, with the models' labels when
+        comparing; Esc or F11 returns."""
         if self._fullscreen is not None:
             self._fullscreen.close()
             return
-        view = ImageView()
-        view.setWindowTitle("Workbench — Colorize")
-        view.set_image(self.output_view.image if self.output_view.image is not None else None)
+        view = Presentation()
         for key in ("Escape", "F11"):
             sc = QtGui.QShortcut(QtGui.QKeySequence(key), view)
             sc.activated.connect(view.close)
         view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         view.destroyed.connect(lambda: setattr(self, "_fullscreen", None))
         self._fullscreen = view
+        self._present()
         view.showFullScreen()
-        view.fit()
+        view.view.fit()
 
     # ------------------------------------------------------------- streams
     def play_video(self, path: str | Path) -> bool:
@@ -554,8 +749,16 @@ class ColorizePanel(Panel):
             result = colorizer.predict(frame)
             return result, result.recolor(panel._knobs[0], panel._knobs[1])
 
+        def process_b(frame):  # model B on the same frames, on a thread of its own
+            b = panel.session.compare  # chosen, changed or dropped while the stream runs
+            if b is None:  # nothing to compare: the frame is let go at once
+                return None
+            result = b.predict(frame)
+            return b, result, result.recolor(panel._knobs[0], panel._knobs[1])
+
+        self._speed = ["", ""]
         runner = start_live(self, source, process, self._on_live_result,
-                            self._on_stream_finished, loop=loop)
+                            self._on_stream_finished, loop=loop, also=[process_b])
         if runner is None:
             return False
         self.runner = runner
@@ -678,6 +881,12 @@ class ColorizePanel(Panel):
             self._sync()
 
     def _on_live_result(self, item: LiveResult) -> None:
+        if item.channel == 1:
+            if item.output is not None and self.session.show_frame_b(*item.output):
+                st = item.stats
+                self._speed[1] = f"{st.fps:.1f} fps · {st.process_ms:.0f} ms"
+                self._show()
+            return
         self._first_frame_pending = False
         self._show_position(item.position)
         result, colour = item.output
@@ -692,13 +901,16 @@ class ColorizePanel(Panel):
         st = item.stats
         if self.runner is not None and self.runner.paused:
             return  # a frame shown after a seek while paused: no fps to speak of
+        self._speed[0] = f"{st.fps:.1f} fps · {st.process_ms:.0f} ms"
+        b = ""
+        if self.session.comparing and self.runner is not None:
+            sb = self.runner.channel_stats[1]
+            b = f" · B: {sb.fps:.1f} fps, dropped {sb.dropped} of {sb.captured}"
         self.status.setText(
             f"{st.fps:.1f} fps · inference+decode {st.process_ms:.1f} ms · latency "
             f"{st.latency_ms:.0f} ms · dropped {st.dropped} of {st.captured} · "
-            f"{self.colorizer.provider.upper()}")
+            f"{self.colorizer.provider.upper()}{b}")
         self.fps_curve.setData(np.asarray(st.recent_ms))
-        if self._fullscreen is not None:
-            self._fullscreen.set_image(self.output_view.image, fit=False)
 
     def _on_record(self, on: bool) -> None:
         if not on:
@@ -840,13 +1052,16 @@ class ColorizePanel(Panel):
             w.setEnabled(not batch)
 
     def settled(self) -> bool:
-        loading = self.model_request.busy or self.predict_request.busy
+        loading = (self.model_request.busy or self.predict_request.busy
+                   or self.compare_request.busy or self.compare_predict_request.busy)
         waiting = self._pending_video is not None or self._first_frame_pending
         return not (loading or waiting)
 
     def shutdown(self) -> None:
         self._pending_video = None
         self.predict_request.cancel()
+        self.compare_request.cancel()
+        self.compare_predict_request.cancel()
         self.stop_stream()
 
     def closeEvent(self, event):  # noqa: N802

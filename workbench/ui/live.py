@@ -4,6 +4,10 @@ When processing (a model, face recognition) is slower than the camera, frames ar
 instead of queued: the processing thread always takes the newest captured frame, so what is shown
 is never more than one frame behind. Results reach the GUI thread through a one-slot mailbox, so a
 slow GUI does not build a queue either. Used by the Colorize and Faces panels.
+
+Several processes can run on the same frames (the Colorize panel's A/B comparison): each has its
+own thread, takes the newest frame when it is free, drops frames on its own and keeps its own
+statistics, so a slow model never holds back a fast one.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,10 +44,15 @@ class LiveResult:
     index: int
     stats: LiveStats
     position: int | None = None  # the frame's index in a video file (None for a camera)
+    channel: int = 0  # which process made it: 0, or 1.. for the ``also`` processes
 
 
 class LiveRunner(QtCore.QObject):
     """Runs ``process(frame)`` on the newest frame of ``open_source()`` until stopped.
+
+    Each of ``also`` (more processes) runs on the same frames on a thread of its own, with its
+    own statistics (``channel_stats[i]``; channel 0 is ``process``, ``stats`` its statistics);
+    a result says which channel made it.
 
     Signals (GUI thread): ``result(LiveResult)``, ``failed(exception)``, ``finished()`` (the
     source ended, failed or was stopped). A video file can be paused, sought and looped
@@ -54,20 +63,23 @@ class LiveRunner(QtCore.QObject):
     result = QtCore.Signal(object)
     failed = QtCore.Signal(object)
     finished = QtCore.Signal()
-    _posted = QtCore.Signal()
+    _posted = QtCore.Signal(int)
     _ended = QtCore.Signal(object)
 
     def __init__(self, open_source: Callable[[], FrameSource],
-                 process: Callable[[np.ndarray], Any], *, pace_files: bool = True) -> None:
+                 process: Callable[[np.ndarray], Any], *, pace_files: bool = True,
+                 also: Sequence[Callable[[np.ndarray], Any]] = ()) -> None:
         super().__init__()
         self._open_source = open_source
-        self._process = process
+        self._processes = [process, *also]
         self._pace = pace_files
-        self.stats = LiveStats()
+        self.channel_stats = [LiveStats() for _ in self._processes]
+        self.stats = self.channel_stats[0]
         self._cond = threading.Condition()
         self._frame: tuple[np.ndarray, float, int] | None = None
-        self._mailbox: LiveResult | None = None
-        self._mail_waiting = False
+        self._mailbox: list[LiveResult | None] = [None] * len(self._processes)
+        self._mail_waiting = [False] * len(self._processes)
+        self._workers_left = 0
         self._stop = threading.Event()
         self._capture_done = False
         self._capture_error: BaseException | None = None
@@ -90,10 +102,13 @@ class LiveRunner(QtCore.QObject):
         self.running = True
         self._capture_done = False
         self._capture_error = None
+        self._workers_left = len(self._processes)
         self._threads = [
             threading.Thread(target=self._capture, args=(source,), daemon=True,
                              name="live-capture"),
-            threading.Thread(target=self._work, daemon=True, name="live-process"),
+            *(threading.Thread(target=self._work, args=(channel,), daemon=True,
+                               name=f"live-process-{channel}")
+              for channel in range(len(self._processes))),
         ]
         for t in self._threads:
             t.start()
@@ -156,7 +171,8 @@ class LiveRunner(QtCore.QObject):
                 if frame is None:
                     break
                 with self._cond:
-                    self.stats.captured += 1
+                    for st in self.channel_stats:
+                        st.captured += 1
                     self._frame = (frame, time.perf_counter(), self.stats.captured,
                                    getattr(source, "position", None))
                     self._cond.notify_all()
@@ -182,7 +198,8 @@ class LiveRunner(QtCore.QObject):
                 self._cond.notify_all()
             source.close()
 
-    def _work(self) -> None:
+    def _work(self, channel: int) -> None:
+        process, st = self._processes[channel], self.channel_stats[channel]
         last = 0
         smoothed = None
         previous_done = None
@@ -197,17 +214,16 @@ class LiveRunner(QtCore.QObject):
                 if self._stop.is_set() or self._frame is None or self._frame[2] == last:
                     break
                 frame, captured_at, index, position = self._frame
-                self.stats.dropped += max(0, index - last - 1)
+                st.dropped += max(0, index - last - 1)
                 last = index
             start = time.perf_counter()
             try:
-                output = self._process(frame)
+                output = process(frame)
             except Exception as exc:
                 self._stop.set()
                 self._ended.emit(exc)
                 return
             done = time.perf_counter()
-            st = self.stats
             st.processed += 1
             st.process_ms = (done - start) * 1000
             st.latency_ms = (done - captured_at) * 1000
@@ -218,21 +234,24 @@ class LiveRunner(QtCore.QObject):
                 st.fps = smoothed
             previous_done = done
             with self._cond:
-                self._mailbox = LiveResult(frame, output, index, st, position)
-                if self._mail_waiting:
+                self._mailbox[channel] = LiveResult(frame, output, index, st, position, channel)
+                if self._mail_waiting[channel]:
                     continue
-                self._mail_waiting = True
-            self._posted.emit()
+                self._mail_waiting[channel] = True
+            self._posted.emit(channel)
         with self._cond:
             error = self._capture_error
-        self._ended.emit(error)
+            self._workers_left -= 1
+            last_one = self._workers_left == 0
+        if last_one or error is not None:  # the end is reported once every channel is done
+            self._ended.emit(error)
 
     # ------------------------------------------------------- GUI thread
-    @QtCore.Slot()
-    def _deliver(self) -> None:
+    @QtCore.Slot(int)
+    def _deliver(self, channel: int) -> None:
         with self._cond:
-            item, self._mailbox = self._mailbox, None
-            self._mail_waiting = False
+            item, self._mailbox[channel] = self._mailbox[channel], None
+            self._mail_waiting[channel] = False
         if item is not None:
             self.result.emit(item)
 
@@ -240,7 +259,8 @@ class LiveRunner(QtCore.QObject):
     def _on_ended(self, error) -> None:
         if not self.running:
             return
-        self._deliver()
+        for channel in range(len(self._processes)):
+            self._deliver(channel)
         self.running = False
         self._stop.set()
         if error is not None:
@@ -250,12 +270,14 @@ class LiveRunner(QtCore.QObject):
 
 def start_live(panel, source: int | str, process: Callable[[np.ndarray], Any],
                on_result: Callable[[LiveResult], None],
-               on_finished: Callable[[], None], *, loop: bool = True) -> LiveRunner | None:
-    """Run ``process`` live on a camera index or a video file for a panel; errors (no camera,
-    unreadable video, unplugged mid-stream) go to the panel's status bar. None if it failed."""
+               on_finished: Callable[[], None], *, loop: bool = True,
+               also: Sequence[Callable[[np.ndarray], Any]] = ()) -> LiveRunner | None:
+    """Run ``process`` (and each of ``also``, on the same frames) live on a camera index or a
+    video file for a panel; errors (no camera, unreadable video, unplugged mid-stream) go to the
+    panel's status bar. None if it failed."""
     from workbench.imaging.video import open_source
 
-    runner = LiveRunner(lambda: open_source(source, loop=loop), process)
+    runner = LiveRunner(lambda: open_source(source, loop=loop), process, also=also)
     runner.result.connect(on_result)
     runner.failed.connect(panel.report_error)
     runner.finished.connect(on_finished)
