@@ -225,3 +225,41 @@ def parameter_count(path: Path) -> int:
     """Sum of initialiser sizes, computed with the onnx package (the oracle for inspection)."""
     model = onnx.load(str(path))
     return int(sum(np.prod(t.dims, dtype=np.int64) for t in model.graph.initializer))
+
+
+def hint_model(
+    path: Path,
+    *,
+    height: int | None = 64,
+    width: int | None = 64,
+    a: tuple[float, float] = (0.5, -15.0),
+    b: tuple[float, float] = (-0.4, 12.0),
+    metadata: Mapping[str, str] | None = None,
+    names: tuple[str, str, str] = ("L", "hint_ab", "hint_mask"),
+    declare: bool = True,
+) -> Path:
+    """A hint-taking ab model: inputs L (N, 1, H, W), hint_ab (N, 2, H, W), hint_mask
+    (N, 1, H, W); ``ab = conv(L) * (1 - mask) + hint_ab * mask`` (the hint's colour exactly where
+    a hint is, the :func:`ab_model` colour elsewhere). ``declare`` writes the contract metadata
+    (``workbench.hints``) unless ``metadata`` is given."""
+    h, w = _size_dims(height, width)
+    light, hab, hmask = names
+    weight = np.array([a[0], b[0]], np.float32).reshape(2, 1, 1, 1)
+    bias = np.array([a[1], b[1]], np.float32)
+    nodes = [
+        helper.make_node("Conv", [light, "W", "B"], ["base"]),
+        helper.make_node("Sub", ["one", hmask], ["keep"]),
+        helper.make_node("Mul", ["base", "keep"], ["kept"]),
+        helper.make_node("Mul", [hab, hmask], ["hinted"]),
+        helper.make_node("Add", ["kept", "hinted"], ["ab"]),
+    ]
+    if metadata is None and declare:
+        from workbench.colorize.contract import contract_metadata
+
+        metadata = contract_metadata("ab", hints=True)
+    return _save(
+        path, nodes,
+        [_tensor(light, [1, 1, h, w]), _tensor(hab, [1, 2, h, w]), _tensor(hmask, [1, 1, h, w])],
+        [_tensor("ab", [1, 2, h, w])],
+        [_init("W", weight), _init("B", bias), _init("one", np.ones(1))], metadata,
+    )

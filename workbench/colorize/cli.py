@@ -25,6 +25,13 @@ def add_parser(sub) -> None:
     p.add_argument("--saturation", type=float, default=1.0, metavar="S")
     p.add_argument("--provider", choices=("auto", "cpu", "cuda", "tensorrt"), default="auto")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    hints = p.add_argument_group("colour hints (one image, with -o)")
+    hints.add_argument("--hint", action="append", metavar="X,Y,#RRGGBB",
+                       help="pixel (X, Y) of the input has this sRGB colour; repeat for more. "
+                       "Without --model the shipped hint model runs")
+    hints.add_argument("--hints", metavar="FILE.json",
+                       help='hints as JSON: [{"x": .., "y": .., "rgb": [r, g, b]}, ...]; '
+                       "[] runs the hint model without hints")
     batch = p.add_argument_group("many files (with --out-dir; folders are expanded)")
     batch.add_argument("--workers", type=int, default=0, metavar="N",
                        help="colorize on N local processes (each loads the model once)")
@@ -55,6 +62,7 @@ def cmd_colorize(args) -> int:
     video = bool(args.output) and is_video(args.inputs[0])
     if args.compare:
         return _compare(args)
+    hints = _hints(args, video)
     if args.output and not video and (args.workers or args.scheduler or args.resume):
         raise UsageError("--workers, --scheduler and --resume go with --out-dir or a video")
     distributed = bool(args.workers or args.scheduler)
@@ -97,8 +105,11 @@ def cmd_colorize(args) -> int:
                     "audio": report.audio}]
     elif args.output:
         image = read_image(args.inputs[0])
-        write_image(args.output, colorizer.colorize(image, args.temperature, args.saturation))
+        write_image(args.output, colorizer.colorize(image, args.temperature, args.saturation,
+                                                    hints))
         results = [{"input": args.inputs[0], "output": args.output}]
+        if hints is not None:
+            results[0]["hints"] = len(hints)
     else:
         bar: ProgressBar | None = None
 
@@ -147,6 +158,8 @@ def _compare(args) -> int:
 
     if not args.out_dir:
         raise UsageError("--compare writes three files per input: give --out-dir, not -o")
+    if args.hint is not None or args.hints is not None:
+        raise UsageError("--compare does not take hints: compare hints in the Colorize panel")
     if args.workers or args.scheduler or args.resume:
         raise UsageError("--compare runs here, one photo after another: not with --workers, "
                          "--scheduler or --resume")
@@ -177,10 +190,40 @@ def _compare(args) -> int:
     return 2 if report.failed else 0
 
 
+def _hints(args, video: bool):
+    """The hints of --hint (in order), then of --hints, or None when neither was given."""
+    if args.hint is None and args.hints is None:
+        return None
+    from workbench.colorize.hints import load_hints, parse_hint
+
+    if not args.output or video:
+        raise UsageError("--hint/--hints go with one image and -o/--output")
+    hints = [parse_hint(text) for text in args.hint or []]
+    if args.hints is not None:
+        hints += load_hints(args.hints)
+    if args.model is None:  # the shipped hint model
+        from workbench.colorize.engine import shipped_hint_model_path
+
+        path = shipped_hint_model_path()
+        if not path.is_file():
+            from workbench.colorize.contract import ModelLoadError
+
+            raise ModelLoadError(f"the hint model that ships with Workbench is not installed "
+                                 f"(expected {path}); pass --model with a hint-taking model")
+        args.model = str(path)
+    return hints
+
+
 def _load(args):
     from workbench.colorize.engine import Colorizer
 
     colorizer = Colorizer(args.model, provider=args.provider)
     if colorizer.fell_back:
         print(f"workbench: note: {colorizer.provider_note}", file=sys.stderr)
+    if (args.hint is not None or args.hints is not None) and not colorizer.takes_hints:
+        from workbench.colorize.hints import HintError
+
+        raise HintError(f"this model takes no colour hints: {colorizer.model_path.name} has no "
+                        "hint_ab/hint_mask inputs (leave out --model to use the shipped hint "
+                        "model)")
     return colorizer

@@ -30,10 +30,18 @@ Metadata keys (all values are strings; every key is optional)
     in the order of the output channels.
 ``workbench.temperature``
     The annealed-mean temperature this model looks best at (default 0.38, Zhang et al.).
+``workbench.hints``
+    ``"ab-mask"``: the model takes user colour hints (Zhang, Zhu, Isola et al. 2017) besides
+    L, as two more inputs at L's size: ``hint_ab`` (N, 2, H, W), the hints' a*, b* in Lab
+    units (0 where no hint), and ``hint_mask`` (N, 1, H, W), 1 where a hint is, 0 elsewhere
+    (see :mod:`workbench.colorize.hints`). Without the key, a model whose three inputs are
+    named ``L``-like, ``hint_ab`` and ``hint_mask`` is taken as a hint model too; a model with
+    one input takes no hints.
 
 Inference without metadata (heuristics)
 ---------------------------------------
-* Input ``(N, 1, H, W)`` with N 1 or dynamic, H and W fixed numbers or dynamic.
+* Input ``(N, 1, H, W)`` with N 1 or dynamic, H and W fixed numbers or dynamic (plus
+  ``hint_ab`` and ``hint_mask`` for a hint model, see ``workbench.hints``).
 * The input is raw L in 0..100, and an ``ab`` output is in Lab units. This is how Zhang et
   al.'s ECCV16 and SIGGRAPH17 colorizers behave when exported from their PyTorch code (their
   ``normalize_l``/``unnormalize_ab`` steps are inside the network), so the widely used
@@ -71,6 +79,9 @@ from workbench.errors import InputError
 __all__ = [
     "DEFAULT_SHORT_SIDE",
     "DEFAULT_SIZE_MULTIPLE",
+    "HINTS_AB_MASK",
+    "HINT_AB_INPUT",
+    "HINT_MASK_INPUT",
     "METADATA_KEYS",
     "ColorizeError",
     "ModelContract",
@@ -98,7 +109,13 @@ METADATA_KEYS = (
     "workbench.ab_scale",
     "workbench.bin_centres",
     "workbench.temperature",
+    "workbench.hints",
 )
+
+#: Value of ``workbench.hints`` for a model with ``hint_ab`` and ``hint_mask`` inputs.
+HINTS_AB_MASK = "ab-mask"
+HINT_AB_INPUT = "hint_ab"
+HINT_MASK_INPUT = "hint_mask"
 
 OutputKind = Literal["ab", "bins", "logits"]
 Dim = int | str | None
@@ -167,6 +184,8 @@ class ModelContract:
     scores_undecided : bool
         True when a bin output's kind (probabilities or logits) was inferred from its shape
         alone; the engine settles it on the first run.
+    hint_ab_name, hint_mask_name : str or None
+        The graph inputs of a hint model (``hint_ab``, ``hint_mask``); None for an L-only one.
     from_metadata : tuple of str
         The ``workbench.*`` keys that were read.
     notes : tuple of str
@@ -189,6 +208,8 @@ class ModelContract:
     bin_centres: NDArray[np.float32] | None = field(default=None, repr=False)
     temperature: float = DEFAULT_TEMPERATURE
     scores_undecided: bool = False
+    hint_ab_name: str | None = None
+    hint_mask_name: str | None = None
     from_metadata: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -196,6 +217,11 @@ class ModelContract:
     def dynamic(self) -> bool:
         """True when the graph leaves the input height or width open."""
         return self.input_height is None or self.input_width is None
+
+    @property
+    def takes_hints(self) -> bool:
+        """True for a model with user colour hint inputs (``hint_ab``, ``hint_mask``)."""
+        return self.hint_ab_name is not None and self.hint_mask_name is not None
 
     @property
     def num_bins(self) -> int | None:
@@ -248,6 +274,11 @@ class ModelContract:
                 f"output '{self.output_name}': {kind} over {self.output_channels} ab bins, "
                 f"annealed mean at T = {self.temperature:g}"
             )
+        if self.takes_hints:
+            lines.append(f"colour hints: inputs '{self.hint_ab_name}' (a*, b*) and "
+                         f"'{self.hint_mask_name}' (mask) at the input's size")
+        else:
+            lines.append("colour hints: not taken (L-only model)")
         if self.from_metadata:
             lines.append("from metadata: " + ", ".join(self.from_metadata))
         lines.extend(self.notes)
@@ -270,6 +301,7 @@ def contract_metadata(
     size_multiple: int | None = None,
     temperature: float | None = None,
     output_name: str | None = None,
+    hints: bool = False,
 ) -> dict[str, str]:
     """The ``workbench.*`` metadata that declares a colorizer's contract.
 
@@ -278,7 +310,8 @@ def contract_metadata(
         for key, value in contract_metadata("logits", bin_centres=centres).items():
             model.metadata_props.add(key=key, value=value)
 
-    Parameters are as in the module docstring. Returns a dict of strings.
+    Parameters are as in the module docstring (``hints=True`` writes ``workbench.hints =
+    "ab-mask"``). Returns a dict of strings.
     """
     if output not in ("ab", "bins", "logits"):
         raise ColorizeError(f"output must be 'ab', 'bins' or 'logits', got {output!r}")
@@ -308,6 +341,8 @@ def contract_metadata(
         meta["workbench.temperature"] = repr(float(temperature))
     if output_name is not None:
         meta["workbench.output_name"] = output_name
+    if hints:
+        meta["workbench.hints"] = HINTS_AB_MASK
     return meta
 
 
@@ -461,6 +496,7 @@ def resolve_contract(
     used: list[str] = []
     notes: list[str] = []
 
+    inputs, hint_names = _split_hint_inputs(inputs, meta, used, notes)
     if len(inputs) != 1:
         found = ", ".join(s.describe() for s in inputs) or "none"
         raise ModelContractError(
@@ -597,6 +633,48 @@ def resolve_contract(
         bin_centres=centres if kind != "ab" else None,
         temperature=temperature,
         scores_undecided=undecided,
+        hint_ab_name=hint_names[0],
+        hint_mask_name=hint_names[1],
         from_metadata=tuple(used),
         notes=tuple(notes),
     )
+
+
+def _split_hint_inputs(
+    inputs: Sequence[TensorSpec], meta: Mapping[str, str], used: list[str], notes: list[str]
+) -> tuple[list[TensorSpec], tuple[str | None, str | None]]:
+    """Separate a hint model's ``hint_ab``/``hint_mask`` inputs from its L input."""
+    inputs = list(inputs)
+    by_name = {s.name: s for s in inputs}
+    declared = None
+    if "workbench.hints" in meta:
+        used.append("workbench.hints")
+        declared = meta["workbench.hints"].strip().lower()
+        if declared not in (HINTS_AB_MASK, "none", ""):
+            raise ModelContractError(
+                f"metadata workbench.hints must be '{HINTS_AB_MASK}' (or 'none'), found "
+                f"{meta['workbench.hints']!r}"
+            )
+    has_names = HINT_AB_INPUT in by_name and HINT_MASK_INPUT in by_name
+    if declared == HINTS_AB_MASK and not has_names:
+        found = ", ".join(s.describe() for s in inputs) or "none"
+        raise ModelContractError(
+            f"metadata workbench.hints says the model takes colour hints, but it lacks the "
+            f"inputs '{HINT_AB_INPUT}' and '{HINT_MASK_INPUT}'; found: {found}."
+        )
+    if not has_names or declared in ("none", "") or len(inputs) != 3:
+        return inputs, (None, None)
+    for name, channels in ((HINT_AB_INPUT, 2), (HINT_MASK_INPUT, 1)):
+        spec = by_name[name]
+        if (spec.shape is None or len(spec.shape) != 4
+                or (isinstance(spec.shape[1], int) and spec.shape[1] != channels)
+                or spec.dtype not in _FLOAT_INPUTS):
+            raise ModelContractError(
+                f"Expected hint input '{name}' of shape (N, {channels}, H, W) (floats); found "
+                f"{spec.describe()}."
+            )
+    if declared is None:
+        notes.append(f"colour hints: taken from the input names '{HINT_AB_INPUT}' and "
+                     f"'{HINT_MASK_INPUT}' (no workbench.hints metadata)")
+    rest = [s for s in inputs if s.name not in (HINT_AB_INPUT, HINT_MASK_INPUT)]
+    return rest, (HINT_AB_INPUT, HINT_MASK_INPUT)

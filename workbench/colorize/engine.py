@@ -18,6 +18,19 @@ Using it
 ``recolor`` decodes the cached output again (no network run); ``uncertainty`` is the
 per-pixel entropy (0..1) of a bins model's distribution; ``timings`` the per-stage latency.
 
+Colour hints
+------------
+A hint model (:attr:`Colorizer.takes_hints`; inputs ``L``, ``hint_ab``, ``hint_mask``, see
+:mod:`workbench.colorize.contract`) takes user colour hints (Zhang, Zhu, Isola et al. 2017):
+
+>>> from workbench.colorize.hints import Hint                       # doctest: +SKIP
+>>> result = colorizer.predict(image, hints=[Hint(120, 45, (208, 48, 32))])  # doctest: +SKIP
+>>> result.suggestions(120, 45)          # the model's own colours there   # doctest: +SKIP
+
+``hints=None`` or ``[]`` runs a hint model without hints; hints given to an L-only model raise
+:class:`~workbench.colorize.hints.HintError`. Temperature and saturation still re-decode the
+kept result without a network run.
+
 Colour inputs are reduced to their L (the network only sees L; the panel's "ground truth"
 view is the input itself). RGBA inputs give RGB results; the alpha channel is kept aside in
 :attr:`ColorizeResult.alpha`. Out-of-gamut colours are desaturated at constant L by default
@@ -79,6 +92,7 @@ from workbench.colorize.contract import (
     TensorSpec,
     resolve_contract,
 )
+from workbench.colorize.hints import Hint, HintError, rasterize, validate_hints
 from workbench.imaging.color import (
     ColorInputError,
     lightness,
@@ -91,6 +105,7 @@ __all__ = [
     "ColorizeResult",
     "Colorizer",
     "StageTimings",
+    "shipped_hint_model_path",
     "shipped_model_path",
 ]
 
@@ -113,6 +128,12 @@ _ORT_DTYPES = {
 def shipped_model_path() -> Path:
     """Where the model that ships with Workbench lives (``resources/models/colorizer.onnx``)."""
     return resources_dir() / "models" / "colorizer.onnx"
+
+
+def shipped_hint_model_path() -> Path:
+    """Where the hint-taking model that ships with Workbench lives
+    (``resources/models/colorizer_hints.onnx``)."""
+    return resources_dir() / "models" / "colorizer_hints.onnx"
 
 
 @dataclass
@@ -165,6 +186,8 @@ class ColorizeResult:
     contract : ModelContract
     timings : StageTimings
         Of the network run plus the latest decode/recombine.
+    hints : tuple of Hint
+        The colour hints this run was given (empty for none or an L-only model).
     """
 
     def __init__(
@@ -175,8 +198,10 @@ class ColorizeResult:
         contract: ModelContract,
         timings: StageTimings,
         gamut: Gamut = "keep-lightness",
+        hints: tuple[Hint, ...] = (),
     ) -> None:
         self.lightness = lightness_plane
+        self.hints = tuple(hints)
         self.alpha = alpha
         self.output = output
         self.contract = contract
@@ -283,6 +308,54 @@ class ColorizeResult:
         self.timings.recombine = time.perf_counter() - decoded
         return rgb
 
+    def suggestions(self, x: float, y: float, k: int = 5) -> list[tuple[int, int, int]]:
+        """Colours the model itself finds likely at input pixel (``x``, ``y``), strongest first.
+
+        The modes of the predicted bin distribution at that pixel's output cell (bins whose
+        probability is at least that of each neighbouring bin on the ab grid), as ideepcolor's
+        palette offers them (Zhang et al. 2017), each shown as the sRGB colour of that ab at the
+        pixel's own L (desaturated at constant L when out of gamut). When the distribution has
+        fewer than ``k`` modes, the most probable remaining bins follow; identical colours are
+        listed once. An ab-output model has a single suggestion, its prediction.
+
+        Raises
+        ------
+        HintError
+            (``x``, ``y``) outside the image, or ``k`` < 1.
+        """
+        height, width = self.size
+        if not (np.isfinite(x) and np.isfinite(y) and 0 <= x < width and 0 <= y < height):
+            raise HintError(f"({x:g}, {y:g}) is outside the {width}x{height} image")
+        if int(k) < 1:
+            raise HintError(f"k must be at least 1, got {k}")
+        h, w = self.output.shape[1:]
+        cx = min(w - 1, int((x + 0.5) * w / width))
+        cy = min(h - 1, int((y + 0.5) * h / height))
+        light = float(self.lightness[min(height - 1, int(y)), min(width - 1, int(x))])
+        if self.contract.output == "ab":
+            ab = self.ab()[cy, cx]
+            candidates = [ab]
+        else:
+            scores, _ = self._scores()
+            column = scores[:, cy * w + cx].astype(np.float64)
+            p = np.exp(column - column.max())
+            neighbours = _bin_neighbours(self.contract.bin_centres)
+            is_mode = np.array([p[q] >= p[nb].max(initial=0.0) for q, nb in
+                                enumerate(neighbours)])
+            order = np.argsort(-p, kind="stable")
+            ranked = [q for q in order if is_mode[q]] + [q for q in order if not is_mode[q]]
+            candidates = [self.contract.bin_centres[q] for q in ranked]
+        out: list[tuple[int, int, int]] = []
+        for ab in candidates:
+            lab = np.array([[[light, float(ab[0]), float(ab[1])]]], np.float32)
+            rgb = lightness_ab_to_rgb(lab[..., 0], lab[..., 1:], gamut="keep-lightness")
+            colour = tuple(int(c) for c in rgb[0, 0, :3])
+            if colour not in out:
+                out.append(colour)  # type: ignore[arg-type]
+            if len(out) == int(k):
+                break
+        return out
+
     def uncertainty(self) -> NDArray[np.float32]:
         """Per-pixel entropy of the predicted bin distribution, 0 (one bin) .. 1 (uniform).
 
@@ -319,6 +392,24 @@ class ColorizeResult:
         )
         self._uncertainty.setflags(write=False)
         return self._uncertainty
+
+
+_NEIGHBOURS: dict[int, list[NDArray[np.intp]]] = {}
+
+
+def _bin_neighbours(centres: NDArray[np.float32]) -> list[NDArray[np.intp]]:
+    """For each bin, the bins next to it on the ab grid (within 1.5 grid steps: the 8-neighbours
+    of a regular grid), cached per centres array."""
+    key = id(centres)
+    found = _NEIGHBOURS.get(key)
+    if found is None or len(found) != len(centres):
+        c = np.asarray(centres, np.float64)
+        d = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(-1))
+        step = float(np.min(d[d > 0])) if len(c) > 1 else 1.0
+        near = (d > 0) & (d <= 1.5 * step)
+        found = [np.flatnonzero(row) for row in near]
+        _NEIGHBOURS[key] = found
+    return found
 
 
 def _exp_affine(values: NDArray[np.float32], scale: float, offset: float) -> NDArray[np.float32]:
@@ -442,7 +533,13 @@ class Colorizer:
 
     # Running -------------------------------------------------------------------------------
 
-    def predict(self, image: NDArray) -> ColorizeResult:
+    @property
+    def takes_hints(self) -> bool:
+        """True when the model takes user colour hints (``hint_ab`` and ``hint_mask`` inputs)."""
+        return self.contract.takes_hints
+
+    def predict(self, image: NDArray, hints: list[Hint] | tuple[Hint, ...] | None = None
+                ) -> ColorizeResult:
         """Run the network once on ``image``; decode with :meth:`ColorizeResult.recolor`.
 
         Parameters
@@ -451,21 +548,37 @@ class Colorizer:
             ``(H, W)`` grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA (alpha is kept aside in
             the result, not colorized); ``uint8``, ``uint16`` or float in 0..1. Colour input
             is reduced to its L first, so the network sees what it would see in a grey photo.
+        hints : list of Hint, optional
+            User colour hints in pixel coordinates of ``image`` (hint models only; None or
+            ``[]``: no hints).
 
         Returns
         -------
         ColorizeResult
+
+        Raises
+        ------
+        HintError
+            Hints given to a model that takes none, or a hint outside the image or with a bad
+            colour.
         """
+        hints = tuple(hints or ())
+        if hints and not self.takes_hints:
+            raise HintError("this model takes no colour hints")
         with self._lock:
             timings = StageTimings()
             start = time.perf_counter()
             plane, alpha = _lightness_and_alpha(image)
+            if hints:
+                validate_hints(hints, plane.shape[1], plane.shape[0])
             batch = self._network_input(plane)
+            extra = self._hint_inputs(hints, plane.shape, batch.shape[2:])
             prepared = time.perf_counter()
-            output = self._infer(batch)
+            output = self._infer(batch, extra)
             timings.preprocess = prepared - start
             timings.inference = time.perf_counter() - prepared
-            result = ColorizeResult(plane, alpha, output, self.contract, timings, self.gamut)
+            result = ColorizeResult(plane, alpha, output, self.contract, timings, self.gamut,
+                                    hints)
             self.last_result = result
             self.last_timings = timings
             return result
@@ -475,16 +588,17 @@ class Colorizer:
         image: NDArray,
         temperature: float | None = None,
         saturation: float = 1.0,
+        hints: list[Hint] | tuple[Hint, ...] | None = None,
     ) -> NDArray[np.uint8]:
         """Colorize an image: RGB ``uint8`` of the input's size.
 
         ``temperature`` (default: the model's, 0.38 unless its metadata says otherwise) and
         ``saturation`` are as in :meth:`ColorizeResult.recolor`; ``image`` as in
-        :meth:`predict`. To try several temperatures on one image, call :meth:`predict`
-        once and ``recolor`` the result.
+        :meth:`predict`, and so are ``hints``. To try several temperatures on one image, call
+        :meth:`predict` once and ``recolor`` the result.
         """
         _check_knobs(temperature, saturation)
-        result = self.predict(image)
+        result = self.predict(image, hints)
         return result.recolor(temperature, saturation)
 
     def uncertainty(self, image: NDArray) -> NDArray[np.float32]:
@@ -518,14 +632,25 @@ class Colorizer:
             small = cv2.addWeighted(small, c.input_scale, small, 0.0, c.input_offset)
         return small.reshape(1, 1, run_h, run_w).astype(self._input_dtype, copy=False)
 
-    def _infer(self, batch: NDArray) -> NDArray[np.float32]:
+    def _hint_inputs(self, hints: tuple[Hint, ...], image_size: tuple[int, int],
+                     run_size: tuple[int, int]) -> dict[str, NDArray]:
+        """The hint model's ``hint_ab``/``hint_mask`` feeds (empty for an L-only model)."""
+        c = self.contract
+        if not c.takes_hints:
+            return {}
+        ab, mask = rasterize(hints, image_size, run_size)
+        return {c.hint_ab_name: ab.astype(self._input_dtype, copy=False),
+                c.hint_mask_name: mask.astype(self._input_dtype, copy=False)}
+
+    def _infer(self, batch: NDArray, extra: dict[str, NDArray] | None = None
+               ) -> NDArray[np.float32]:
         if self.session is None:
             raise ColorizeError("This colorizer has been closed.")
         c = self.contract
         if self.io_binding:
-            output = self._infer_bound(batch)
+            output = self._infer_bound(batch, extra or {})
         else:
-            output = self.session.run([c.output_name], {c.input_name: batch})[0]
+            output = self.session.run([c.output_name], {c.input_name: batch, **(extra or {})})[0]
         output = np.asarray(output)
         if output.ndim != 4 or output.shape[1] != c.output_channels:
             raise ModelContractError(
@@ -534,7 +659,7 @@ class Colorizer:
             )
         return np.ascontiguousarray(output[0], dtype=np.float32)
 
-    def _infer_bound(self, batch: NDArray) -> NDArray:
+    def _infer_bound(self, batch: NDArray, extra: dict[str, NDArray]) -> NDArray:
         from workbench.runtime import import_onnxruntime
 
         ort = import_onnxruntime()
@@ -550,6 +675,8 @@ class Colorizer:
             self._bound_input = bound
             binding.bind_ortvalue_input(c.input_name, bound)
             binding.bind_output(c.output_name, self._device, 0)
+        for name, value in extra.items():  # hint maps: small, bound afresh each run
+            binding.bind_cpu_input(name, value)
         self.session.run_with_iobinding(binding)
         return binding.get_outputs()[0].numpy()  # one device->host copy
 
@@ -559,7 +686,8 @@ class Colorizer:
         ramp = np.linspace(0.0, 100.0, h * w, dtype=np.float32).reshape(1, 1, h, w)
         if c.input_scale != 1.0 or c.input_offset != 0.0:
             ramp = ramp * np.float32(c.input_scale) + np.float32(c.input_offset)
-        output = self._infer(ramp.astype(self._input_dtype))
+        ramp = ramp.astype(self._input_dtype)
+        output = self._infer(ramp, self._hint_inputs((), (h, w), (h, w)))
         if c.scores_undecided:
             sums = output.sum(axis=0)
             probabilities = output.min() >= 0 and np.allclose(sums, 1.0, atol=1e-3)

@@ -179,3 +179,97 @@ def export_onnx(checkpoint: Path | str, out: Path | str, *, temperature: float =
             "opset": opset, "ir_version": int(model.ir_version), "input_size": size,
             "output": output,
             "num_bins": int(state["num_bins"]), "max_abs_deviation_by_opset": deviations}
+
+
+def _export_hint_graph(net, path: Path, size: int, opset: int) -> None:
+    import onnx
+
+    from workbench.colorize.training.model import HintProbabilityOutput
+
+    wrapped = HintProbabilityOutput(net).eval()
+    dummy = (torch.full((1, 1, size, size), 50.0), torch.zeros(1, 2, size, size),
+             torch.zeros(1, 1, size, size))
+    torch.onnx.export(wrapped, dummy, str(path), opset_version=opset, dynamo=False,
+                      input_names=["L", "hint_ab", "hint_mask"], output_names=["bins"],
+                      do_constant_folding=True)
+    model = onnx.load(str(path))
+    model.ir_version = min(model.ir_version, IR_VERSION)
+    onnx.save(model, str(path))
+
+
+def _hint_check_inputs(light: np.ndarray, seed: int = 0) -> list[tuple[np.ndarray, ...]]:
+    """(L, hint_ab, hint_mask) triples for the torch-vs-ONNX Runtime check: no hints, and a few
+    random 4×4 hint cells."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(len(light)):
+        n, _, h, w = light[i:i + 1].shape
+        ab = np.zeros((1, 2, h, w), np.float32)
+        mask = np.zeros((1, 1, h, w), np.float32)
+        if i % 2:
+            for _ in range(5):
+                y, x = rng.integers(0, h // 4) * 4, rng.integers(0, w // 4) * 4
+                ab[0, :, y:y + 4, x:x + 4] = rng.uniform(-60, 60, (2, 1, 1))
+                mask[0, :, y:y + 4, x:x + 4] = 1
+        out.append((light[i:i + 1], ab, mask))
+    return out
+
+
+def export_hint_onnx(checkpoint: Path | str, out: Path | str, *, temperature: float = 0.6,
+                     opset: int = SHIPPED_OPSET, check_images: list[Path] | None = None,
+                     extra: dict | None = None) -> dict:
+    """Export a hint colorizer checkpoint (:mod:`.hint_train`) to ONNX and check it.
+
+    The graph takes ``L`` (1, 1, S, S), ``hint_ab`` (1, 2, S, S) and ``hint_mask`` (1, 1, S, S)
+    and returns ``bins`` (1, Q, S/4, S/4) probabilities; the metadata holds the engine's contract
+    with ``workbench.hints = "ab-mask"`` and provenance under ``workbench.training.*``.
+
+    Returns
+    -------
+    dict
+        Size in bytes, parameters, opset, IR version, the largest absolute difference between
+        ONNX Runtime's and torch's probabilities (with and without hints).
+    """
+    import onnx
+
+    from workbench.colorize.contract import contract_metadata as engine_metadata
+    from workbench.colorize.training.hint_train import load_hint_checkpoint
+
+    net, state = load_hint_checkpoint(checkpoint)
+    size = int(state["plain_config"]["size"])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    light = (sample_lightness(check_images, size) if check_images else
+             np.random.default_rng(0).uniform(0, 100, (4, 1, size, size)).astype(np.float32))
+    _export_hint_graph(net, out, size, opset)
+    sess = ort_session(out)
+    worst = 0.0
+    with torch.no_grad():
+        for lab, ab, mask in _hint_check_inputs(light):
+            ref = torch.softmax(net(*(torch.from_numpy(a) for a in (lab, ab, mask))), 1).numpy()
+            got = sess.run(None, {"L": lab, "hint_ab": ab, "hint_mask": mask})[0]
+            worst = max(worst, float(np.abs(got - ref).max()))
+    model = onnx.load(str(out))
+    meta = engine_metadata("bins", bin_centres=np.asarray(state["centres"], np.float64),
+                           input_scale=1.0, input_offset=0.0, temperature=temperature,
+                           hints=True)
+    provenance = {"input_size": size, "checkpoint_step": state["step"],
+                  "images_seen": state["seen"], "loss": "rebalanced",
+                  "hint_sampling": {k: state["config"][k] for k in
+                                    ("p_none", "geometric_p", "max_patch")},
+                  "bin_distribution": [round(float(v), 8) for v in state["prior"]],
+                  **(extra or {})}
+    for key, value in provenance.items():
+        meta[f"workbench.training.{key}"] = value if isinstance(value, str) else json.dumps(value)
+    del model.metadata_props[:]
+    for key, value in meta.items():
+        model.metadata_props.add(key=key, value=value)
+    model.producer_name = "workbench.colorize.training"
+    model.doc_string = ("Workbench hint colorizer (Zhang et al. 2017 user hints on Zhang et al. "
+                        "2016 bins), EfficientNet-Lite0 encoder; inputs L 0..100, hint_ab (Lab "
+                        "units), hint_mask; output bin probabilities.")
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out))
+    return {"path": str(out), "bytes": out.stat().st_size, "parameters": parameter_count(net),
+            "opset": opset, "ir_version": int(model.ir_version), "input_size": size,
+            "num_bins": int(state["num_bins"]), "max_abs_deviation": worst}

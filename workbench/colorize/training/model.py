@@ -251,3 +251,149 @@ class ProbabilityOutput(nn.Module):
 def parameter_count(module: nn.Module) -> int:
     """Number of parameters (trainable or not)."""
     return sum(p.numel() for p in module.parameters())
+
+
+# --- Hint-conditioned colorizer (Zhang, Zhu, Isola et al. 2017, in spirit) -----------------------
+
+#: Channels a hint map adds at each decoder stage: a/100, b/100 (mask-weighted mean of the hints
+#: in the cell, 0 where none) and the mask (1 where a cell holds a hint).
+HINT_CHANNELS = 3
+#: The bottom stage also sees the image-wide mask-weighted mean of the hints and "any hint".
+GLOBAL_HINT_CHANNELS = 3
+HINT_AB_SCALE = 100.0
+
+
+def pool_hints(hint_ab: torch.Tensor, hint_mask: torch.Tensor,
+               k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mask-weighted average pooling of a hint map by ``k`` (stride ``k``).
+
+    Returns the mean ab of the hint pixels in each ``k``×``k`` cell (0 where a cell holds none)
+    and the pooled mask (1 where a cell holds any hint pixel).
+    """
+    if k == 1:
+        return hint_ab * hint_mask, hint_mask
+    total = F.avg_pool2d(hint_ab * hint_mask, k, k)
+    share = F.avg_pool2d(hint_mask, k, k)
+    return total / torch.clamp(share, min=1e-6), F.max_pool2d(hint_mask, k, k)
+
+
+def hint_features(ab4: torch.Tensor, mask4: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The decoder's hint inputs from the quarter-resolution hint map.
+
+    Returns the (ab/100, mask) maps at strides 4, 8, 16 and 32 (3 channels each) and the global
+    hint summary (mask-weighted mean ab/100 and "any hint", 3 channels, 1×1).
+    """
+    out = []
+    for k in (1, 2, 4, 8):
+        ab, m = pool_hints(ab4, mask4, k)
+        out.append(torch.cat([ab / HINT_AB_SCALE, m], 1))
+    total = torch.sum(ab4 * mask4, dim=(2, 3), keepdim=True)
+    count = torch.sum(mask4, dim=(2, 3), keepdim=True)
+    any_hint = torch.clamp(count, max=1.0)
+    mean = total / torch.clamp(count, min=1.0) / HINT_AB_SCALE
+    out.append(torch.cat([mean, any_hint], 1))
+    return tuple(out)
+
+
+def _widen_conv(conv: nn.Conv2d, extra: int) -> nn.Conv2d:
+    """A copy of ``conv`` with ``extra`` more input channels whose weights are zero (so the
+    widened layer computes exactly what the original did until it is trained)."""
+    new = nn.Conv2d(conv.in_channels + extra, conv.out_channels, conv.kernel_size,
+                    stride=conv.stride, padding=conv.padding, dilation=conv.dilation,
+                    bias=conv.bias is not None)
+    with torch.no_grad():
+        new.weight.zero_()
+        new.weight[:, :conv.in_channels] = conv.weight
+        if conv.bias is not None:
+            new.bias.copy_(conv.bias)
+    return new
+
+
+class HintColorizerHead(ColorizerHead):
+    """The decoder of :class:`ColorizerHead` with the hint maps concatenated into every stage.
+
+    The bottom 1×1 reduction sees the stride-32 hints and the global summary; the stride-16, -8
+    and -4 convolutions and the dilated context block see the hints pooled to their stride. The
+    hint input channels start at zero (:meth:`from_plain`), so an untrained hint head is the plain
+    head.
+    """
+
+    def __init__(self, num_bins: int, width: int = 32) -> None:
+        super().__init__(num_bins, width)
+        h = HINT_CHANNELS
+        self.reduce32[0] = _widen_conv(self.reduce32[0], h + GLOBAL_HINT_CHANNELS)
+        self.up16[0] = _widen_conv(self.up16[0], h)
+        self.up8[0] = _widen_conv(self.up8[0], h)
+        self.up4[0] = _widen_conv(self.up4[0], h)
+        self.context4[0] = _widen_conv(self.context4[0], h)
+
+    @classmethod
+    def from_plain(cls, plain: ColorizerHead, num_bins: int, width: int) -> HintColorizerHead:
+        """A hint head whose weights are ``plain``'s, with zero weights on the hint inputs."""
+        head = cls(num_bins, width)
+        src = plain.state_dict()
+        dst = head.state_dict()
+        with torch.no_grad():
+            for key, value in src.items():
+                target = dst[key]
+                if target.shape == value.shape:
+                    target.copy_(value)
+                else:  # a widened conv: old input channels first, hint channels zero
+                    target.zero_()
+                    target[:, :value.shape[1]] = value
+        head.load_state_dict(dst)
+        return head
+
+    def forward(self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor, s32: torch.Tensor,
+                ab4: torch.Tensor, mask4: torch.Tensor) -> torch.Tensor:
+        h4, h8, h16, h32, hg = hint_features(ab4, mask4)
+        x = self.reduce32(torch.cat([s32, _up_to(h32, s32), hg.expand(-1, -1, *s32.shape[-2:])],
+                                    1))
+        x = self.up16(torch.cat([_up_to(x, s16), s16, _up_to(h16, s16)], 1))
+        x = self.up8(torch.cat([_up_to(x, s8), s8, _up_to(h8, s8)], 1))
+        x = self.up4(torch.cat([_up_to(x, s4), s4, _up_to(h4, s4)], 1))
+        h4 = _up_to(h4, s4)
+        x = x + self.context4(torch.cat([x, h4], 1))
+        return self.logits(x)
+
+
+class HintColorizer(Colorizer):
+    """L (N, 1, H, W, 0..100) + hint ab (N, 2, H, W, Lab units) + hint mask (N, 1, H, W, 1 where
+    a hint is) → bin logits (N, Q, H/4, W/4).
+
+    The hint map is pooled to a quarter of the input size (mask-weighted mean ab per 4×4 cell) and
+    then to each decoder stride; see :class:`HintColorizerHead`.
+    """
+
+    def __init__(self, num_bins: int, width: int = 32, pretrained: bool = True,
+                 tune_from: int = LAST_BLOCK + 1) -> None:
+        super().__init__(num_bins, width, pretrained, tune_from)
+        self.head = HintColorizerHead(num_bins, width)
+
+    @classmethod
+    def from_plain(cls, plain: Colorizer) -> HintColorizer:
+        """Warm start: ``plain``'s trunk and head, the hint inputs at zero."""
+        net = cls(plain.num_bins, plain.width, pretrained=False, tune_from=plain.tune_from)
+        net.trunk.load_state_dict(plain.trunk.state_dict())
+        net.head = HintColorizerHead.from_plain(plain.head, plain.num_bins, plain.width)
+        return net
+
+    def forward(self, lightness: torch.Tensor, hint_ab: torch.Tensor | None = None,
+                hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        if hint_ab is None or hint_mask is None:
+            hint_ab = torch.zeros_like(lightness).expand(-1, 2, -1, -1)
+            hint_mask = torch.zeros_like(lightness)
+        ab4, mask4 = pool_hints(hint_ab, hint_mask, 4)
+        return self.head(*self.trunk(lightness), ab4, mask4)
+
+
+class HintProbabilityOutput(nn.Module):
+    """Wraps a :class:`HintColorizer` so that it outputs softmax probabilities (for export)."""
+
+    def __init__(self, net: HintColorizer) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, lightness: torch.Tensor, hint_ab: torch.Tensor,
+                hint_mask: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(lightness, hint_ab, hint_mask), dim=1)
