@@ -147,3 +147,64 @@ def test_a_b_prediction_from_a_replaced_b_or_an_old_photo_is_refused(colorizer, 
     assert not session.accept_compare(old.image_id, cold, cold.predict(old.image))
     assert session.output_b is None and not np.array_equal(shown, np.zeros_like(shown))
     assert not session.show_frame_b(colorizer, None, shown)  # a live frame of a replaced B
+
+
+# ------------------------------------------------------------------ hints (issue 16)
+@pytest.fixture(scope="module")
+def hinted(tmp_path_factory):
+    from onnx_models import hint_model
+
+    return Colorizer(hint_model(tmp_path_factory.mktemp("h") / "hints.onnx"), provider="cpu")
+
+
+def test_hint_edits_undo_and_redo_one_step_each(hinted):
+    session = ColorizeSession()
+    session.set_model(hinted)
+    session.set_image(_photo(11), None)
+    assert session.takes_hints and not session.can_undo
+    i = session.add_hint(5, 6, (200, 0, 0))
+    session.add_hint(500, -3, (0, 0, 200))  # kept inside the 64 x 48 image
+    assert session.hints[1].x < 64 and session.hints[1].y == 0
+    session.begin_edit()  # a drag: many moves, one undo step
+    for x in range(6, 20):
+        session.move_hint(i, x, 6, record=False)
+    session.recolour_hint(i, (0, 200, 0))
+    session.remove_hint(1)
+    assert [h.rgb for h in session.hints] == [(0, 200, 0)] and session.hints[0].x == 19
+    assert session.undo() and len(session.hints) == 2  # the removal
+    assert session.undo() and session.hints[0].rgb == (200, 0, 0)  # the recolouring
+    assert session.undo() and session.hints[0].x == 5  # the whole drag
+    assert session.redo() and session.hints[0].x == 19
+    session.set_image(_photo(12), None)  # a new photo: no hints, no history
+    assert session.hints == () and not session.can_undo and not session.can_redo
+
+
+def test_a_prediction_made_with_other_hints_is_refused(hinted):
+    session = ColorizeSession()
+    session.set_model(hinted)
+    session.set_image(_photo(13), None)
+    session.add_hint(10, 10, (200, 0, 0))
+    old = session.prediction_request()
+    assert old.hints == session.hints
+    session.move_hint(0, 30, 10)  # the user moved it while the network ran
+    assert not session.accept_prediction(old.image_id, old.run())
+    new = session.prediction_request()
+    assert session.accept_prediction(new.image_id, new.run())
+    assert session.result.hints == session.hints
+
+
+def test_hints_go_only_to_models_that_take_them_and_live_only_when_pinned(colorizer, hinted):
+    session = ColorizeSession()
+    session.set_model(colorizer)  # an L-only model
+    session.set_image(_photo(14), None)
+    session.set_compare(hinted)  # B takes hints
+    session.add_hint(10, 10, (200, 0, 0))
+    assert session.prediction_request().hints == ()
+    assert session.compare_request().hints == session.hints
+    assert session.live_hints(hinted, 64, 48) == ()  # not pinned
+    session.pin_hints = True
+    assert session.live_hints(hinted, 64, 48) == session.hints
+    assert session.live_hints(hinted, 8, 8) == ()  # outside a smaller frame: left out
+    assert session.live_hints(colorizer, 64, 48) == ()
+    session.begin_stream()
+    assert session.hints != ()  # pinned hints stay for the stream

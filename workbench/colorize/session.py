@@ -80,12 +80,24 @@ def uncertainty_image(entropy: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PredictionRequest:
-    """What a background prediction needs: run ``colorizer.predict(image)``, then hand the
-    result back with ``image_id`` to :meth:`ColorizeSession.accept_prediction`."""
+    """What a background prediction needs: run :meth:`run` (``colorizer.predict(image,
+    hints)``), then hand the result back with ``image_id`` to
+    :meth:`ColorizeSession.accept_prediction`."""
 
     image_id: int
     colorizer: Any
     image: np.ndarray
+    hints: tuple = ()  # the user's colour hints, for a model that takes them
+
+    def run(self):
+        if self.hints:
+            return self.colorizer.predict(self.image, hints=list(self.hints))
+        return self.colorizer.predict(self.image)
+
+
+def takes_hints(colorizer) -> bool:
+    """Whether a loaded model takes colour hints (False for None)."""
+    return bool(getattr(colorizer, "takes_hints", False))
 
 
 class ColorizeSession:
@@ -113,6 +125,12 @@ class ColorizeSession:
         self.compare = None  # model B of an A/B comparison, or None
         self.result_b = None  # B's ColorizeResult of the image or frame shown
         self.output_b: np.ndarray | None = None  # B's colorized RGB image
+        # colour hints (workbench.colorize.hints.Hint) in pixel coordinates of the image shown,
+        # with their undo and redo history (each entry is the whole tuple before an edit)
+        self.hints: tuple = ()
+        self._undo: list[tuple] = []
+        self._redo: list[tuple] = []
+        self.pin_hints = False  # on a live stream, apply the hints to every frame
 
     # ---------------------------------------------------------------- model
     def set_model(self, colorizer) -> None:
@@ -137,16 +155,21 @@ class ColorizeSession:
         self.result_b = None
         self.output_b = None
         self.image_id += 1
+        self.forget_hints()
 
     def prediction_request(self) -> PredictionRequest | None:
         """What to run for the still image, or None (no model or no image yet)."""
         if self.colorizer is None or self.image is None:
             return None
-        return PredictionRequest(self.image_id, self.colorizer, self.image)
+        return PredictionRequest(self.image_id, self.colorizer, self.image,
+                                 self.hints_for(self.colorizer))
 
     def accept_prediction(self, image_id: int, result) -> bool:
-        """Take a finished prediction if it is for the image shown now; False when stale."""
+        """Take a finished prediction if it is for the image shown now, made with the hints
+        placed now; False when stale."""
         if image_id != self.image_id or self.image is None:
+            return False
+        if tuple(getattr(result, "hints", ())) != self.hints_for(self.colorizer):
             return False
         self.result = result
         self.recolor()
@@ -168,11 +191,14 @@ class ColorizeSession:
         """What to run on model B for the still image, or None (no B, no image)."""
         if self.compare is None or self.image is None:
             return None
-        return PredictionRequest(self.image_id, self.compare, self.image)
+        return PredictionRequest(self.image_id, self.compare, self.image,
+                                 self.hints_for(self.compare))
 
     def accept_compare(self, image_id: int, colorizer, result) -> bool:
         """Take B's prediction if it is for the image shown now and B is still that model."""
         if image_id != self.image_id or self.image is None or colorizer is not self.compare:
+            return False
+        if tuple(getattr(result, "hints", ())) != self.hints_for(colorizer):
             return False
         self.result_b = result
         self.recolor()
@@ -187,11 +213,117 @@ class ColorizeSession:
         self.output_b = colour
         return True
 
+    # ---------------------------------------------------------------- hints
+    @property
+    def takes_hints(self) -> bool:
+        """Whether model A (or B) takes colour hints."""
+        return takes_hints(self.colorizer) or takes_hints(self.compare)
+
+    def hints_for(self, colorizer) -> tuple:
+        """The hints a model runs with: the placed hints for a hint model, none otherwise."""
+        return self.hints if takes_hints(colorizer) else ()
+
+    def live_hints(self, colorizer, width: int, height: int) -> tuple:
+        """The hints a live frame of ``width`` × ``height`` runs with: the pinned hints that
+        lie in the frame (none unless pinned)."""
+        if not (self.pin_hints and takes_hints(colorizer)):
+            return ()
+        return tuple(h for h in self.hints if 0 <= h.x < width and 0 <= h.y < height)
+
+    def _size(self) -> tuple[int, int]:
+        if self.gray is None:
+            raise ValueError("there is no image to place hints on")
+        return self.gray.shape[1], self.gray.shape[0]
+
+    def _clamped(self, x: float, y: float) -> tuple[float, float]:
+        width, height = self._size()
+        return (float(np.clip(x, 0, width - 1e-3)), float(np.clip(y, 0, height - 1e-3)))
+
+    def _edit(self, hints) -> None:
+        self._undo.append(self.hints)
+        self._redo.clear()
+        self.hints = tuple(hints)
+
+    def add_hint(self, x: float, y: float, rgb) -> int:
+        """Place a hint of colour ``rgb`` at image pixel (x, y) (kept inside the image);
+        returns its index."""
+        from workbench.colorize.hints import Hint
+
+        x, y = self._clamped(x, y)
+        self._edit((*self.hints, Hint(x, y, tuple(int(c) for c in rgb))))
+        return len(self.hints) - 1
+
+    def move_hint(self, index: int, x: float, y: float, *, record: bool = True) -> None:
+        """Move hint ``index`` (kept inside the image). A drag moves with ``record=False`` and
+        calls :meth:`begin_edit` once first, so the whole drag is one undo step."""
+        from workbench.colorize.hints import Hint
+
+        x, y = self._clamped(x, y)
+        hints = list(self.hints)
+        hints[index] = Hint(x, y, hints[index].rgb)
+        if record:
+            self._edit(hints)
+        else:
+            self.hints = tuple(hints)
+
+    def begin_edit(self) -> None:
+        """Record the hints as they are now as one undo step (before a drag)."""
+        self._edit(self.hints)
+
+    def recolour_hint(self, index: int, rgb) -> None:
+        from workbench.colorize.hints import Hint
+
+        hints = list(self.hints)
+        hints[index] = Hint(hints[index].x, hints[index].y, tuple(int(c) for c in rgb))
+        self._edit(hints)
+
+    def remove_hint(self, index: int) -> None:
+        self._edit(h for i, h in enumerate(self.hints) if i != index)
+
+    def set_hints(self, hints) -> None:
+        """Replace all hints (loaded from a file, or cleared with ``[]``): one undo step."""
+        from workbench.colorize.hints import validate_hints
+
+        hints = tuple(hints)
+        validate_hints(hints, *self._size())
+        self._edit(hints)
+
+    def forget_hints(self) -> None:
+        """No hints and no history (a new image)."""
+        self.hints = ()
+        self._undo.clear()
+        self._redo.clear()
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(self.hints)
+        self.hints = self._undo.pop()
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self.hints)
+        self.hints = self._redo.pop()
+        return True
+
     def begin_stream(self) -> None:
-        """A live stream replaces the still image; its prediction, if still running, is stale."""
+        """A live stream replaces the still image; its prediction, if still running, is stale.
+        Pinned hints stay (they apply to every frame); others go with the still image."""
         self.image = None
         self.path = None
         self.image_id += 1
+        if not self.pin_hints:
+            self.forget_hints()
 
     def show_frame(self, frame: np.ndarray, result, colour: np.ndarray) -> None:
         """A live frame and its colorization (decoded on the stream's thread)."""

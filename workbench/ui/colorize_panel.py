@@ -9,6 +9,13 @@ model on its own thread, dropping frames on its own, never queueing); side by si
 pane, in the split view A is left of the divider and B right. Every result is labelled with its
 model, provider and its own speed, full screen too.
 
+Colour hints (a hint model, e.g. "Shipped hint model"): click the result to place a hint (it
+starts with the model's own most likely colour there), drag it to move it, Delete to remove it,
+undo/redo; the Hints bar offers the model's suggestions at the selected hint (the modes of its
+predicted distribution there), a free colour and a colour picked from a reference photo. Hints
+are saved as JSON beside the photo (and loaded with it); on a live stream they can be pinned to
+every frame.
+
 The network runs off the GUI thread. On a still image a temperature or saturation change only
 re-decodes the cached bin probabilities; the network does not run again.
 """
@@ -21,18 +28,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from workbench.colorize.session import VIEWS, ColorizeSession, provider_summary
+from workbench.colorize.session import VIEWS, ColorizeSession, provider_summary, takes_hints
 from workbench.errors import WorkbenchError
 from workbench.imaging.io import write_image
 from workbench.ui.dialogs import ask_export_folder, ask_save_path
 from workbench.ui.flow_layout import FlowLayout, group
 from workbench.ui.image_view import ImageView, link_views
 from workbench.ui.live import LiveResult, LiveRunner, start_live
+from workbench.ui.overlays import HintsOverlay
 from workbench.ui.panel import Panel, native_keys
 from workbench.ui.rectify_panel import IMAGE_SAVE_FILTERS, image_filter
 from workbench.ui.worker import Job, LatestRequest, run_in_background
 
 SHIPPED = "Shipped model"
+SHIPPED_HINTS = "Shipped hint model"
+MAX_SUGGESTIONS = 6
 NO_COMPARE = "Nothing (A only)"
 MAX_RECENT_MODELS = 6
 HINT = ("Open a photo, a folder, a video or start the camera · colour photos are shown as gray "
@@ -115,6 +125,34 @@ class Presentation(QtWidgets.QWidget):
         self.view.set_image(image, fit=self.view.image is None)
 
 
+class ReferencePicker(QtWidgets.QDialog):
+    """A reference photo to pick a hint's colour from: click a pixel, its colour is taken."""
+
+    def __init__(self, image: np.ndarray, parent=None) -> None:
+        super().__init__(parent)
+        from workbench.imaging.io import to_uint8_display
+
+        self.setWindowTitle("Click the colour to use")
+        self.image = to_uint8_display(image)
+        if self.image.ndim == 2:
+            self.image = np.repeat(self.image[..., None], 3, axis=2)
+        self.rgb: tuple[int, int, int] | None = None
+        self.view = ImageView()
+        self.view.set_image(self.image)
+        self.view.clicked.connect(self._picked)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(QtWidgets.QLabel("Click the colour the hint should have; Esc cancels."))
+        lay.addWidget(self.view, 1)
+        self.resize(720, 540)
+
+    def _picked(self, x: float, y: float) -> None:
+        height, width = self.image.shape[:2]
+        if 0 <= x < width and 0 <= y < height:
+            r, g, b = (int(c) for c in self.image[int(y), int(x), :3])
+            self.rgb = (r, g, b)
+            self.accept()
+
+
 def _shipped() -> Path:
     from workbench.colorize.engine import shipped_model_path
 
@@ -146,6 +184,8 @@ class ColorizePanel(Panel):
         self.compare_request = LatestRequest(self)  # model B: the latest choice wins
         self.compare_predict_request = LatestRequest(self)  # B's prediction of the image shown
         self._speed = ["", ""]  # A's and B's speed, for their labels ("24.1 fps · 38 ms")
+        self.selected_hint: int | None = None
+        self._dragging_hint: int | None = None  # a drag is one undo step
         self._pending_video: str | None = None  # opened before the model was ready
         self._knobs = (0.38, 1.0)  # (T, saturation) as plain floats, set by _on_knobs
         self._first_frame_pending = False  # a stream started and has shown nothing yet
@@ -234,6 +274,7 @@ class ColorizePanel(Panel):
         row2.addWidget(group(self.s_label, self.saturation, self.s_spin))
         for w in (self.view_combo, self.uncertainty):
             row2.addWidget(w)
+        row3 = self._build_hints_bar()
 
         # the transport of a video file: play/pause, position, loop
         style = self.style()
@@ -313,7 +354,7 @@ class ColorizePanel(Panel):
         self.fps_plot.setTitle("frame time (recent frames)", size="8pt")
         self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("#4a90d9", width=2))
         self.fps_plot.hide()
-        self.lay_out(row1, row2, body=self.views,
+        self.lay_out(row1, row2, row3, body=self.views,
                      below=(self.transport, self.fps_plot, self.status), hint=HINT)
 
         self.open_button.clicked.connect(self.open_dialog)
@@ -337,6 +378,15 @@ class ColorizePanel(Panel):
         self.save_button.clicked.connect(self.save_dialog)
         self.record_button.toggled.connect(self._on_record)
         self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
+        self.hint_overlay = HintsOverlay(self.output_view.view_box)
+        self.hint_overlay.pointDragged.connect(self._on_hint_dragged)
+        self.hint_overlay.pointDragFinished.connect(self._on_hint_drag_finished)
+        self.output_view.clicked.connect(self.click_result)
+        self.add_shortcut("Delete", self.delete_hint, "Remove the selected colour hint")
+        self.add_shortcut(QtGui.QKeySequence.StandardKey.Undo, self.undo_hint,
+                          "Undo the last change to the colour hints")
+        self.add_shortcut(QtGui.QKeySequence.StandardKey.Redo, self.redo_hint,
+                          "Redo a change to the colour hints")
         self.add_shortcut("F11", self.toggle_fullscreen, "Show the result full screen")
         self.fullscreen_button.setToolTip(f"The result alone, full screen ({native_keys('F11')}; "
                                           "Esc leaves)")
@@ -356,8 +406,15 @@ class ColorizePanel(Panel):
         return [v for v in value if Path(v).is_file()]
 
     def _fill_models(self) -> None:
+        from workbench.colorize.engine import shipped_hint_model_path
+
         self.model_combo.clear()
         self.model_combo.addItem(SHIPPED, None)
+        if shipped_hint_model_path().is_file():
+            self.model_combo.addItem(SHIPPED_HINTS, "shipped-hints")
+            self.model_combo.setItemData(self.model_combo.count() - 1,
+                                         "Takes colour hints: click the result to place one",
+                                         QtCore.Qt.ItemDataRole.ToolTipRole)
         for path in self.recent_models():
             self.model_combo.addItem(Path(path).name, path)
             self.model_combo.setItemData(self.model_combo.count() - 1, path,
@@ -376,6 +433,10 @@ class ColorizePanel(Panel):
 
     def current_model(self) -> str | None:
         data = self.model_combo.currentData()
+        if data == "shipped-hints":
+            from workbench.colorize.engine import shipped_hint_model_path
+
+            return str(shipped_hint_model_path())
         return None if data in (None, "open") else data
 
     def _on_model_chosen(self, index: int) -> None:
@@ -390,6 +451,13 @@ class ColorizePanel(Panel):
         self.load_model(self.current_model())
 
     def _remember_model(self, path: str, select: bool = True) -> None:
+        from workbench.colorize.engine import shipped_hint_model_path
+
+        if Path(path) == shipped_hint_model_path():  # listed already, as "Shipped hint model"
+            if select:
+                self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(
+                    "shipped-hints")))
+            return
         recent = [p for p in self.recent_models() if p != path]
         self.settings().setValue("colorize/recent_models", [path, *recent][:MAX_RECENT_MODELS])
         current = self.current_model()
@@ -434,6 +502,7 @@ class ColorizePanel(Panel):
             self._on_knobs()
             self.uncertainty.setEnabled(self.session.takes_temperature)
             self.temperature.setEnabled(self.session.takes_temperature)
+            self._sync_hints()
             self.status.setText(f"{Path(colorizer.model_path).name} · {c.output} · "
                                 f"{provider_summary(colorizer.provider_note)} · loaded in "
                                 f"{colorizer.load_seconds * 1000:.0f} ms")
@@ -526,13 +595,14 @@ class ColorizePanel(Panel):
             self.compare_predict_request.cancel()
             return
         self.compare_predict_request.submit(
-            lambda job: request.colorizer.predict(request.image),
+            lambda job: request.run(),
             on_done=lambda result: self._on_compare_predicted(request, result),
             on_error=self.report_error)
 
     def _on_compare_predicted(self, request, result) -> None:
         if self.session.accept_compare(request.image_id, request.colorizer, result):
             self._speed[1] = f"{result.timings.total * 1000:.0f} ms"
+            self._fill_suggestions()
             self._show()
 
     def model_text(self, channel: int) -> str:
@@ -555,6 +625,288 @@ class ColorizePanel(Panel):
         if s.view == "Split (wipe)":
             return f"{a} &nbsp;◀ divider ▶&nbsp; {b}", b
         return a, b
+
+    # ------------------------------------------------------------ hints
+    def _build_hints_bar(self) -> FlowLayout:
+        self.hints_label = QtWidgets.QLabel()
+        self.hints_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.swatches: list[QtWidgets.QToolButton] = []
+        for i in range(MAX_SUGGESTIONS):
+            button = QtWidgets.QToolButton()
+            button.setFixedSize(26, 22)
+            button.hide()
+            button.clicked.connect(lambda _c=False, i=i: self._on_swatch(i))
+            self.swatches.append(button)
+        self.colour_button = QtWidgets.QPushButton("Colour…")
+        self.colour_button.setToolTip("Choose any colour for the selected hint")
+        self.reference_button = QtWidgets.QPushButton("From photo…")
+        self.reference_button.setToolTip("Pick the selected hint's colour from a reference photo")
+        self.delete_hint_button = QtWidgets.QPushButton("Delete")
+        self.delete_hint_button.setToolTip(f"Remove the selected hint ({native_keys('Delete')})")
+        self.undo_hint_button = QtWidgets.QPushButton("Undo")
+        self.undo_hint_button.setToolTip(
+            f"Undo ({native_keys(QtGui.QKeySequence.StandardKey.Undo)})")
+        self.redo_hint_button = QtWidgets.QPushButton("Redo")
+        self.redo_hint_button.setToolTip(
+            f"Redo ({native_keys(QtGui.QKeySequence.StandardKey.Redo)})")
+        self.clear_hints_button = QtWidgets.QPushButton("Clear")
+        self.pin_hints = QtWidgets.QCheckBox("Pin to stream")
+        self.pin_hints.setToolTip("On a camera or video, apply the hints to every frame (e.g. "
+                                  "'this jacket is red'); the hints keep their pixel positions")
+        self.save_hints_button = QtWidgets.QPushButton("Save hints…")
+        self.save_hints_button.setToolTip("Save the hints as JSON (beside the photo, "
+                                          "<name>.hints.json, is loaded with it next time)")
+        self.load_hints_button = QtWidgets.QPushButton("Load hints…")
+        self.colour_button.clicked.connect(self.choose_hint_colour)
+        self.reference_button.clicked.connect(lambda: self.pick_from_reference())
+        self.delete_hint_button.clicked.connect(self.delete_hint)
+        self.undo_hint_button.clicked.connect(self.undo_hint)
+        self.redo_hint_button.clicked.connect(self.redo_hint)
+        self.clear_hints_button.clicked.connect(self.clear_hints)
+        self.pin_hints.toggled.connect(self._on_pin)
+        self.save_hints_button.clicked.connect(self.save_hints_dialog)
+        self.load_hints_button.clicked.connect(self.load_hints_dialog)
+        row = FlowLayout()
+        row.addWidget(self.hints_label)
+        row.addWidget(group(*self.swatches, spacing=2))
+        for w in (self.colour_button, self.reference_button, self.delete_hint_button,
+                  self.undo_hint_button, self.redo_hint_button, self.clear_hints_button,
+                  self.pin_hints, self.save_hints_button, self.load_hints_button):
+            row.addWidget(w)
+        return row
+
+    def _sync_hints(self) -> None:
+        """The Hints bar and the markers follow the session's hints and the model."""
+        s = self.session
+        n = len(s.hints)
+        if self.selected_hint is not None and self.selected_hint >= n:
+            self.selected_hint = n - 1 if n else None
+        takes = s.takes_hints
+        if self.colorizer is None:
+            text = "<b>Hints</b>"
+        elif not takes:
+            text = ("<b>Hints</b> · this model takes no colour hints"
+                    + (f" (choose “{SHIPPED_HINTS}”)" if self.model_combo.findData(
+                        "shipped-hints") >= 0 else ""))
+        elif n == 0:
+            text = "<b>Hints</b> · click the result to place one"
+        else:
+            text = f"<b>Hints</b> · {n} placed" + (
+                f" · #{self.selected_hint + 1} selected:" if self.selected_hint is not None
+                else "")
+        self.hints_label.setText(text)
+        selected = takes and self.selected_hint is not None
+        for w in (self.colour_button, self.reference_button, self.delete_hint_button):
+            w.setEnabled(selected)
+        self.undo_hint_button.setEnabled(takes and s.can_undo)
+        self.redo_hint_button.setEnabled(takes and s.can_redo)
+        for w in (self.clear_hints_button, self.save_hints_button):
+            w.setEnabled(takes and n > 0)
+        self.load_hints_button.setEnabled(takes and s.gray is not None)
+        self.pin_hints.setEnabled(takes)
+        self._fill_suggestions()
+        self.hint_overlay.set_hints([(h.x, h.y) for h in s.hints] if takes else [],
+                                    [h.rgb for h in s.hints], self.selected_hint)
+
+    def suggestions(self) -> list[tuple[int, int, int]]:
+        """The model's own likely colours at the selected hint (strongest first)."""
+        s = self.session
+        result = s.result if takes_hints(self.colorizer) else s.result_b
+        if self.selected_hint is None or result is None or \
+                self.selected_hint >= len(s.hints):
+            return []
+        h = s.hints[self.selected_hint]
+        try:
+            return result.suggestions(h.x, h.y, MAX_SUGGESTIONS)
+        except WorkbenchError:
+            return []
+
+    def _fill_suggestions(self) -> None:
+        colours = self.suggestions()
+        for i, button in enumerate(self.swatches):
+            if i < len(colours):
+                r, g, b = colours[i]
+                pixmap = QtGui.QPixmap(18, 14)
+                pixmap.fill(QtGui.QColor(r, g, b))
+                button.setIcon(QtGui.QIcon(pixmap))
+                button.setToolTip(f"#{r:02x}{g:02x}{b:02x}: the model's "
+                                  f"{'most likely colour' if i == 0 else f'choice {i + 1}'} "
+                                  "at this hint")
+                button.setProperty("rgb", (r, g, b))
+                button.show()
+            else:
+                button.hide()
+
+    def _hints_changed(self) -> None:
+        self._sync_hints()
+        still = self.runner is None or not self.runner.running
+        if still:
+            self._predict_still()
+            self._predict_compare()
+
+    def click_result(self, x: float, y: float) -> None:
+        """A click on the result: select the hint there, or place a new one."""
+        s = self.session
+        if s.gray is None:
+            return
+        if not s.takes_hints:
+            if self.colorizer is not None:
+                self.info("This model takes no colour hints"
+                          + (f": choose “{SHIPPED_HINTS}” in the Model list."
+                             if self.model_combo.findData("shipped-hints") >= 0 else "."))
+            return
+        height, width = s.gray.shape[:2]
+        if not (0 <= x < width and 0 <= y < height):
+            return
+        near = 10 / max(self.output_view.pixel_scale(), 1e-6)  # 10 screen px
+        for i, h in enumerate(s.hints):
+            if abs(h.x - x) <= near and abs(h.y - y) <= near:
+                self.select_hint(i)
+                return
+        result = s.result if takes_hints(self.colorizer) else s.result_b
+        rgb = (128, 128, 128)
+        if result is not None:
+            try:
+                rgb = result.suggestions(x, y, 1)[0]
+            except (WorkbenchError, IndexError):
+                pass
+        self.selected_hint = s.add_hint(x, y, rgb)
+        self._hints_changed()
+
+    def select_hint(self, index: int | None) -> None:
+        self.selected_hint = index
+        self._sync_hints()
+
+    def set_hint_colour(self, rgb) -> None:
+        """Give the selected hint this colour."""
+        if self.selected_hint is None:
+            return
+        self.session.recolour_hint(self.selected_hint, rgb)
+        self._hints_changed()
+
+    def _on_swatch(self, i: int) -> None:
+        rgb = self.swatches[i].property("rgb")
+        if rgb is not None:
+            self.set_hint_colour(tuple(rgb))
+
+    def choose_hint_colour(self) -> None:
+        if self.selected_hint is None:
+            return
+        r, g, b = self.session.hints[self.selected_hint].rgb
+        colour = QtWidgets.QColorDialog.getColor(QtGui.QColor(r, g, b), self,
+                                                 "Colour of the hint")
+        if colour.isValid():
+            self.set_hint_colour((colour.red(), colour.green(), colour.blue()))
+
+    def pick_from_reference(self, path: str | Path | None = None) -> bool:
+        """Pick the selected hint's colour by clicking in a reference photo."""
+        if self.selected_hint is None:
+            self.warn("Select a hint first (click it).")
+            return False
+        if path is None:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Reference photo", str(self.settings().value("colorize/last_dir", "")),
+                image_filter())
+            if not path:
+                return False
+        image = self.read_opened(path)
+        if image is None:
+            return False
+        picker = ReferencePicker(image, self)
+        self._picker = picker  # tests reach it while it is open
+        try:
+            if picker.exec() and picker.rgb is not None:
+                self.set_hint_colour(picker.rgb)
+                return True
+        finally:
+            self._picker = None
+        return False
+
+    def delete_hint(self) -> None:
+        if self.selected_hint is None or not self.session.hints:
+            return
+        self.session.remove_hint(self.selected_hint)
+        self.selected_hint = None
+        self._hints_changed()
+
+    def clear_hints(self) -> None:
+        if self.session.hints:
+            self.session.set_hints([])
+            self.selected_hint = None
+            self._hints_changed()
+
+    def undo_hint(self) -> None:
+        if self.session.undo():
+            self._hints_changed()
+
+    def redo_hint(self) -> None:
+        if self.session.redo():
+            self._hints_changed()
+
+    def _on_hint_dragged(self, index: int, x: float, y: float) -> None:
+        if self._dragging_hint != index:  # the drag starts: one undo step for all of it
+            self._dragging_hint = index
+            self.selected_hint = index
+            self.session.begin_edit()
+        self.session.move_hint(index, x, y, record=False)
+        self._hints_changed()  # the result follows the drag (the latest request wins)
+
+    def _on_hint_drag_finished(self, index: int, x: float, y: float) -> None:
+        if self._dragging_hint is None:
+            return
+        self._dragging_hint = None
+        self.session.move_hint(index, x, y, record=False)
+        self._hints_changed()
+
+    def _on_pin(self, on: bool) -> None:
+        self.session.pin_hints = bool(on)
+
+    def hints_file(self) -> Path | None:
+        """``<photo>.hints.json`` beside the photo shown (None for a frame or a sample)."""
+        return self.path.with_suffix(".hints.json") if self.path is not None else None
+
+    def save_hints_dialog(self) -> None:
+        beside = self.hints_file()
+        path = ask_save_path(self, self.key, "Save colour hints",
+                             beside.name if beside else "hints.json", ["JSON (*.json)"],
+                             source=self.path)
+        if path:
+            self.save_hints_to(path)
+
+    def save_hints_to(self, path: str | Path) -> bool:
+        from workbench.colorize.hints import save_hints
+
+        try:
+            save_hints(path, self.session.hints)
+        except OSError as exc:
+            self.warn(f"Could not save the hints to {path}: {exc.strerror or exc}")
+            return False
+        self.info(f"Saved {len(self.session.hints)} hints to {path}")
+        return True
+
+    def load_hints_dialog(self) -> None:
+        beside = self.hints_file()
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Load colour hints", str(beside.parent) if beside else "",
+            "JSON (*.json)")
+        if path:
+            self.load_hints_from(path)
+
+    def load_hints_from(self, path: str | Path) -> bool:
+        """Replace the hints with those of a JSON file (one undo step); a bad file changes
+        nothing and says why."""
+        from workbench.colorize.hints import load_hints
+
+        try:
+            hints = load_hints(path)
+            self.session.set_hints(hints)
+        except (WorkbenchError, ValueError) as exc:
+            self.report_error(exc)
+            return False
+        self.selected_hint = None
+        self._hints_changed()
+        self.info(f"Loaded {len(hints)} hints from {Path(path).name}")
+        return True
 
     # ------------------------------------------------------------ opening
     def show_default(self) -> None:
@@ -588,9 +940,24 @@ class ColorizePanel(Panel):
 
     def set_image(self, image: np.ndarray, path: Path | None) -> None:
         self.session.set_image(image, path)
+        self.selected_hint = None
+        beside = self.hints_file()
+        if beside is not None and beside.is_file() and self.session.takes_hints:
+            self._load_beside(beside)
+        self._sync_hints()
         self._show(fit=True)
         self._predict_still()
         self._predict_compare()
+
+    def _load_beside(self, beside: Path) -> None:
+        from workbench.colorize.hints import load_hints
+
+        try:
+            self.session.set_hints(load_hints(beside))
+            self.session._undo.clear()  # the photo opens with them: nothing to undo
+            self.info(f"Loaded {len(self.session.hints)} colour hints from {beside.name}")
+        except (WorkbenchError, ValueError) as exc:
+            self.warn(f"The hints beside the photo were not loaded: {exc}")
 
     def _predict_still(self) -> None:
         request = self.session.prediction_request()
@@ -598,7 +965,7 @@ class ColorizePanel(Panel):
             self.predict_request.cancel()  # nothing to run; an older prediction is stale
             return
         self.predict_request.submit(
-            lambda job: request.colorizer.predict(request.image),
+            lambda job: request.run(),
             on_done=lambda result: self._on_predicted(request.image_id, result),
             on_error=self.report_error)
 
@@ -606,6 +973,7 @@ class ColorizePanel(Panel):
         if not self.session.accept_prediction(image_id, result):
             return  # a newer image replaced it
         self._speed[0] = f"{result.timings.total * 1000:.0f} ms"
+        self._fill_suggestions()
         self._show()
         t = result.timings.as_ms()
         self.status.setText(" · ".join(f"{k} {v:.1f} ms" for k, v in t.items()) +
@@ -745,15 +1113,19 @@ class ColorizePanel(Panel):
         colorizer = self.colorizer
         panel = self
 
+        def run(model, frame):  # pinned hints apply to every frame of the stream
+            hints = panel.session.live_hints(model, frame.shape[1], frame.shape[0])
+            return model.predict(frame, hints=list(hints)) if hints else model.predict(frame)
+
         def process(frame):  # on the stream's thread: reads plain floats, never the sliders
-            result = colorizer.predict(frame)
+            result = run(colorizer, frame)
             return result, result.recolor(panel._knobs[0], panel._knobs[1])
 
         def process_b(frame):  # model B on the same frames, on a thread of its own
             b = panel.session.compare  # chosen, changed or dropped while the stream runs
             if b is None:  # nothing to compare: the frame is let go at once
                 return None
-            result = b.predict(frame)
+            result = run(b, frame)
             return b, result, result.recolor(panel._knobs[0], panel._knobs[1])
 
         self._speed = ["", ""]
@@ -764,6 +1136,8 @@ class ColorizePanel(Panel):
         self.runner = runner
         self.predict_request.cancel()
         self.session.begin_stream()
+        self.selected_hint = None if not self.session.hints else self.selected_hint
+        self._sync_hints()
         self._first_frame_pending = True
         self._paused_by_hiding = False
         self.fps_plot.show()

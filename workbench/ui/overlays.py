@@ -142,3 +142,36 @@ class PointsOverlay(QtCore.QObject):
             return
         self.pointSelected.emit(index)
         self.pointDragFinished.emit(index, target.pos().x(), target.pos().y())
+
+
+class HintsOverlay(PointsOverlay):
+    """Colour hints: numbered square markers filled with each hint's colour, draggable; the
+    selected one has a thick white border. No outline joins them."""
+
+    def __init__(self, view_box: pg.ViewBox):
+        super().__init__(view_box, closed=False)
+        self._colours: list[tuple[int, int, int]] = []
+
+    def set_hints(self, points: Sequence[tuple[float, float]],
+                  colours: Sequence[tuple[int, int, int]], selected: int | None = None) -> None:
+        self._colours = [tuple(c) for c in colours]
+        self.set_points(points, selected)
+
+    def _make_target(self, index: int) -> pg.TargetItem:
+        target = pg.TargetItem(pos=(0, 0), size=14, symbol="s", pen=pg.mkPen("k", width=2),
+                               hoverPen=pg.mkPen("w", width=3), movable=True,
+                               label=str(index + 1),
+                               labelOpts={"color": "w", "offset": (10, -10), "anchor": (0, 1),
+                                          "fill": pg.mkBrush(0, 0, 0, 160)})
+        target.setZValue(20)
+        target.sigPositionChanged.connect(lambda t, i=index: self._on_moved(i, t))
+        target.sigPositionChangeFinished.connect(lambda t, i=index: self._on_finished(i, t))
+        self._vb.addItem(target, ignoreBounds=True)
+        return target
+
+    def _restyle(self) -> None:
+        for i, target in enumerate(self._targets):
+            colour = self._colours[i] if i < len(self._colours) else (128, 128, 128)
+            selected = i == self._selected
+            target.setPen(pg.mkPen("w" if selected else "k", width=4 if selected else 2))
+            target.setBrush(QtGui.QColor(*colour))
