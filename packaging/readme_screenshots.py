@@ -63,6 +63,33 @@ def enrol_demo_people(panel, app) -> None:
     settle(app, panel, 0.3)
 
 
+def colorize_hints_and_ab(app, window, colorize) -> None:
+    """The hint model with a few hints on the astronaut (colours picked from her real photo, as
+    a user picks them from a reference), then A/B: that (A) beside the shipped model (B)."""
+    from workbench.colorize.engine import shipped_hint_model_path
+    from workbench.samples import load_sample_photo
+    from workbench.ui.app import screenshot
+
+    if not shipped_hint_model_path().is_file():
+        print("no shipped hint model: the hint and A/B screenshots are not made")
+        return
+    photo = load_sample_photo("astronaut.jpg")
+    colorize.set_image(photo, None)
+    colorize.load_model(str(shipped_hint_model_path()))
+    settle(app, colorize, 1.0)
+    for x, y in ((150, 420), (40, 60), (455, 140), (250, 150)):  # suit, flag, rocket, face
+        colorize.session.add_hint(x, y, tuple(int(c) for c in photo[y, x, :3]))
+    colorize.selected_hint = 0
+    colorize._hints_changed()
+    settle(app, colorize, 1.0)
+    print(screenshot(window, OUT / "colorize_hints.png"))
+    colorize.load_compare("shipped")  # B: the shipped model, which takes no hints
+    settle(app, colorize, 1.0)
+    print(screenshot(window, OUT / "colorize_ab.png"))
+    colorize.load_compare(None)
+    settle(app, colorize, 0.3)
+
+
 def main() -> None:
     QtCore.QSettings.setPath(QtCore.QSettings.Format.NativeFormat,
                              QtCore.QSettings.Scope.UserScope, tempfile.mkdtemp())
@@ -87,6 +114,7 @@ def main() -> None:
     colorize = window.activate_current()
     settle(app, colorize, 1.0)  # settled: the model loaded and the sample colorized
     print(screenshot(window, OUT / "colorize.png"))
+    colorize_hints_and_ab(app, window, colorize)
 
     window.select_panel("faces")
     faces = window.activate_current()
