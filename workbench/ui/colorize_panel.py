@@ -392,6 +392,7 @@ class ColorizePanel(Panel):
                                           "Esc leaves)")
         self._fill_models()
         self._sync()
+        self._sync_hints()
 
     # ------------------------------------------------------------- models
     def temperature_value(self) -> float:
@@ -694,6 +695,8 @@ class ColorizePanel(Panel):
             text = f"<b>Hints</b> · {n} placed" + (
                 f" · #{self.selected_hint + 1} selected:" if self.selected_hint is not None
                 else "")
+            if self.runner is not None and not s.pin_hints:
+                text += " · tick Pin to stream to apply them to the frames"
         self.hints_label.setText(text)
         selected = takes and self.selected_hint is not None
         for w in (self.colour_button, self.reference_button, self.delete_hint_button):
@@ -860,6 +863,7 @@ class ColorizePanel(Panel):
 
     def _on_pin(self, on: bool) -> None:
         self.session.pin_hints = bool(on)
+        self._sync_hints()
 
     def hints_file(self) -> Path | None:
         """``<photo>.hints.json`` beside the photo shown (None for a frame or a sample)."""
