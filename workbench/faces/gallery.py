@@ -294,7 +294,8 @@ class Gallery:
         Open an existing gallery for reading only (SQLite ``mode=ro``): nothing is ever
         written, not even the model cache (a stale one is retrained in memory). What each
         worker of a batch (``faces recognize --workers/--scheduler``) does, so that many
-        processes can share one gallery. A missing file or one that needs an upgrade is a
+        processes can share one gallery (SQLite may leave an empty ``-wal`` file and its
+        ``-shm`` index beside it). A missing file or one that needs an upgrade is a
         :class:`GalleryError`; a write is refused with "read-only".
 
     Raises
