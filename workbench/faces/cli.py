@@ -17,6 +17,13 @@ whatever the status. Detections that are not faces (the distance from face space
 face threshold) are left out unless ``--all`` is given. ``alignment`` says how the crop was
 aligned: by a validated eye pair or by the face box alone (null for ``--aligned`` crops).
 
+``recognize IN... --out-dir DIR`` (files or folders) runs on the shared batch layer
+(:mod:`workbench.faces.batch`): each photo's object is written as ``DIR/<stem>.json``, with
+``--workers N`` local processes or ``--scheduler local|ADDRESS`` (Dask) and ``--resume``; each
+worker opens the gallery read-only once. A photo that cannot be read is reported on stderr and
+the others go on (exit status 2 at the end). The combined array (``--json``) or the table is
+printed as without ``--out-dir``.
+
 ``evaluate DATASET_DIR [--enrol K] [--strangers N] [--method fisher|eigen] [--json]`` measures
 recognition on one folder per person (:mod:`workbench.faces.evaluate`).
 """
@@ -69,6 +76,20 @@ def add_faces_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON array")
     p.add_argument("--all", action="store_true",
                    help="also report detections that are not faces (status 'not a face')")
+    batch = p.add_argument_group(
+        "many photos (with --out-dir; folders are expanded)",
+        "Each photo's result is written as DIR/<stem>.json; a photo that cannot be read is "
+        "reported and the others go on.")
+    batch.add_argument("--out-dir", metavar="DIR",
+                       help="write one JSON file per photo into DIR (created if needed)")
+    batch.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="recognise on N local processes (each opens the gallery read-only "
+                       "once)")
+    batch.add_argument("--scheduler", metavar="local|ADDRESS",
+                       help="run on Dask: 'local' starts a LocalCluster here, or the address of "
+                       "a running scheduler (needs the cluster extra)")
+    batch.add_argument("--resume", action="store_true",
+                       help="skip photos an earlier run into the same DIR already did")
     p.set_defaults(func=cmd_faces_recognize)
 
     p = commands.add_parser(
@@ -159,11 +180,30 @@ def cmd_faces_enroll(args: argparse.Namespace) -> int:
 
 
 def cmd_faces_recognize(args: argparse.Namespace) -> int:
+    from workbench.cliutil import UsageError
+
+    out_dir = getattr(args, "out_dir", None)
+    workers, scheduler = getattr(args, "workers", 0), getattr(args, "scheduler", None)
+    resume = getattr(args, "resume", False)
+    if workers < 0:
+        raise UsageError(f"--workers must be 0 or more, got {workers}")
+    if not out_dir and (workers or scheduler or resume):
+        raise UsageError("--workers, --scheduler and --resume go with --out-dir")
     with _existing_gallery(args.db) as gallery:
         recognizer = gallery.recognizer()
         detector = FaceDetector(size=gallery.face_size, illumination=gallery.illumination)
     if recognizer.calibration is not None and recognizer.calibration.warning:
         print(f"workbench: warning: {recognizer.calibration.warning}", file=sys.stderr)
+    if out_dir:
+        report, failed = _recognize_batch(args, (recognizer, detector))
+        for _path, reason in failed:  # the reason names the file
+            print(f"workbench: error: {reason}", file=sys.stderr)
+        if args.json:
+            print(json.dumps(report))
+        else:
+            for entry in report:
+                _print_table(entry)
+        return 2 if failed else 0
     report = []
     for path in args.images:
         results = recognizer.recognize_image(read_image(path), detector, aligned=args.aligned,
@@ -182,6 +222,56 @@ def cmd_faces_recognize(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
     return 0
+
+
+def _print_table(entry: dict) -> None:
+    """The table line(s) for one photo's ``--json`` object (as printed without --out-dir)."""
+    path = entry["image"]
+    if not entry["faces"]:
+        print(f"{path}: no face")
+    for r in entry["faces"]:
+        who = r["name"] if r["name"] is not None else f"unknown (nearest: {r['nearest']})"
+        x, y, w, h = r["box"] or (0, 0, 0, 0)
+        print(f"{path}: {who}  distance {_num(r['distance'])} (threshold "
+              f"{_num(r['identity_threshold'])})  face distance {_num(r['face_distance'])} "
+              f"(threshold {_num(r['face_threshold'])})  box {x},{y},{w},{h}  aligned by "
+              f"{r['alignment'] or 'nothing (crop as given)'}")
+
+
+def _num(value: float | None) -> str:
+    return "nan" if value is None else f"{value:.2f}"
+
+
+def _recognize_batch(args: argparse.Namespace, state) -> tuple[list[dict], list]:
+    """``recognize --out-dir``: the shared batch layer, one JSON file per photo."""
+    from pathlib import Path
+
+    from workbench.batch import ProgressBar
+    from workbench.faces.batch import read_results, recognize_files
+
+    bar: ProgressBar | None = None
+
+    def started(report) -> None:
+        if report.dashboard:
+            print(f"workbench: {report.where}; dashboard {report.dashboard}", file=sys.stderr)
+
+    def step(done, total, task) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = ProgressBar(total)
+        bar.update(done, Path(task.source).name)
+
+    tasks, report = recognize_files(
+        args.db, args.images, args.out_dir, aligned=args.aligned, include_non_faces=args.all,
+        state=state, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        progress=step if sys.stderr.isatty() else None, on_start=started)
+    if bar is not None:
+        bar.close()
+    if report.skipped:
+        print(f"workbench: {len(report.skipped)} already done (--resume)", file=sys.stderr)
+    print(f"workbench: {len(report.written)} photo(s) recognised into {args.out_dir}"
+          + (f", {len(report.failed)} failed" if report.failed else ""), file=sys.stderr)
+    return read_results(tasks), report.failed
 
 
 def cmd_faces_list(args: argparse.Namespace) -> int:

@@ -290,6 +290,13 @@ class Gallery:
         The database file. Its folder must exist.
     timeout : float
         Seconds to wait for another program's lock before :class:`GalleryLockedError`.
+    read_only : bool
+        Open an existing gallery for reading only (SQLite ``mode=ro``): nothing is ever
+        written, not even the model cache (a stale one is retrained in memory). What each
+        worker of a batch (``faces recognize --workers/--scheduler``) does, so that many
+        processes can share one gallery (SQLite may leave an empty ``-wal`` file and its
+        ``-shm`` index beside it). A missing file or one that needs an upgrade is a
+        :class:`GalleryError`; a write is refused with "read-only".
 
     Raises
     ------
@@ -309,9 +316,11 @@ class Gallery:
     ...     recognizer = gallery.recognizer()
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0,
+                 read_only: bool = False) -> None:
         self.path = Path(path)
         self.timeout = float(timeout)
+        self.read_only = bool(read_only)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._registry_lock = threading.Lock()
@@ -331,6 +340,8 @@ class Gallery:
             raise GalleryError(
                 f"cannot create the face gallery '{self.path}': the folder "
                 f"'{self.path.parent}' does not exist")
+        if self.read_only and not self.path.is_file():
+            raise GalleryError(f"no face gallery at '{self.path}'")
         if self.path.exists():
             try:
                 with open(self.path, "rb") as fh:
@@ -349,8 +360,13 @@ class Gallery:
             with self._errors("open"):
                 # check_same_thread=False only so that close() may close it from any thread;
                 # each connection is used by the thread that opened it (see the module notes).
-                db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
-                                     check_same_thread=False)
+                if self.read_only:
+                    db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                         timeout=self.timeout, isolation_level=None,
+                                         check_same_thread=False)
+                else:
+                    db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                         check_same_thread=False)
                 db.execute("PRAGMA foreign_keys = ON")
                 db.execute("PRAGMA synchronous = FULL")
                 # the WAL is reused after each checkpoint; without a limit it keeps the size of
@@ -435,10 +451,14 @@ class Gallery:
                 f"the face gallery '{self.path}' was written by a newer Workbench (schema "
                 f"version {version}, this one reads up to {SCHEMA_VERSION}); update Workbench "
                 "to open it")
-        with self._errors("opening"):
-            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
-                db.execute("PRAGMA journal_mode = WAL")
+        if self.read_only and version < SCHEMA_VERSION:
+            raise GalleryError(f"the face gallery '{self.path}' needs an upgrade: open it once "
+                               "with write access (e.g. workbench faces list) first")
+        if not self.read_only:
+            with self._errors("opening"):
+                mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
         if version < SCHEMA_VERSION:
             self._migrate()
         with self._errors("checking"):
@@ -757,6 +777,10 @@ class Gallery:
                                       progress=_part(progress, 0.05, 0.95))
         model, calibration = recognizer.model, recognizer.calibration
         assert calibration is not None
+        if self.read_only:  # used as trained, not saved
+            self._cached = (fingerprint, recognizer)
+            report_progress(progress, 1.0, f"model trained on {len(names)} faces (not saved)")
+            return recognizer
         report_progress(progress, 0.95, "saving the model")
         blob = model.to_bytes()
         # Two transactions: pages freed by a committed delete are reused by the insert, whereas
