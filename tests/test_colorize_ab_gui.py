@@ -158,3 +158,23 @@ def test_b_that_cannot_load_keeps_a_alone_with_a_message(qtbot, panel, tmp_path)
     assert panel.session.compare is None
     assert panel.compare_combo.currentData() == "off"
     assert "broken.onnx" in panel.window().message_label.text()
+
+
+def test_b_failing_on_a_stream_is_dropped_and_a_goes_on(qtbot, panel, models, tmp_path,
+                                                         monkeypatch):
+    _load_b(qtbot, panel, models[1])
+    b = panel.session.compare
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("B's session broke")
+
+    monkeypatch.setattr(b, "predict", broken)
+    clip = write_test_video(tmp_path / "clip.avi", frames=300, size=(96, 64), fps=30)
+    assert panel.start_stream(str(clip), loop=True)
+    qtbot.waitUntil(lambda: panel.session.compare is None, timeout=20000)
+    assert "cold.onnx" in panel.window().message_label.text()
+    runner = panel.runner
+    done = runner.channel_stats[0].processed
+    qtbot.waitUntil(lambda: runner.channel_stats[0].processed > done + 2, timeout=20000)
+    assert panel.runner is runner and runner.running
+    panel.stop_stream()

@@ -208,3 +208,28 @@ def test_hints_go_only_to_models_that_take_them_and_live_only_when_pinned(colori
     assert session.live_hints(colorizer, 64, 48) == ()
     session.begin_stream()
     assert session.hints != ()  # pinned hints stay for the stream
+
+
+def test_a_drag_that_changes_nothing_and_a_same_colour_leave_no_undo_step(hinted):
+    session = ColorizeSession()
+    session.set_model(hinted)
+    session.set_image(_photo(15), None)
+    session.add_hint(5, 6, (200, 0, 0))
+    steps = len(session._undo)
+    session.begin_edit()
+    session.move_hint(0, 9, 9, record=False)
+    session.move_hint(0, 5, 6, record=False)  # back where it started
+    session.end_edit()
+    session.recolour_hint(0, (200, 0, 0))  # the colour it has
+    assert len(session._undo) == steps
+
+
+def test_a_new_model_does_not_show_the_old_models_colours(colorizer, hinted):
+    session = ColorizeSession()
+    session.set_model(colorizer)
+    session.set_image(_photo(16), None)
+    r = session.prediction_request()
+    session.accept_prediction(r.image_id, r.run())
+    assert session.output is not None
+    session.set_model(hinted)
+    assert session.result is None and session.output is None

@@ -321,3 +321,52 @@ def test_live_runner_pauses_and_shows_a_sought_frame_while_paused(qtbot, clip):
         assert positions[-1] == 19 and max(positions) == 19  # played once, to its end
     finally:
         runner.stop()
+
+
+def test_two_processes_run_on_the_same_frames_each_at_its_own_pace(qtbot, clip):
+    def fast(frame):
+        return "fast"
+
+    def slow(frame):
+        time.sleep(0.08)
+        return "slow"
+
+    runner = LiveRunner(lambda: VideoFileSource(clip), fast, also=[slow])
+    results = []
+    runner.result.connect(results.append)
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        runner.start()
+    a, b = runner.channel_stats
+    assert {r.channel for r in results} == {0, 1}
+    assert all(r.output == ("fast", "slow")[r.channel] for r in results)
+    assert a.captured == b.captured == 20
+    assert a.processed > b.processed > 0 and b.dropped > a.dropped  # B drops on its own
+    assert runner.stats is a
+
+
+def test_a_process_that_lets_frames_go_is_not_counted(qtbot, clip):
+    runner = LiveRunner(lambda: VideoFileSource(clip), lambda f: 1, also=[lambda f: None])
+    results = []
+    runner.result.connect(results.append)
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        runner.start()
+    assert runner.channel_stats[1].processed == 0 and runner.channel_stats[0].processed > 0
+    assert all(r.channel == 0 for r in results)
+
+
+def test_nothing_is_delivered_after_stop(qtbot, clip):
+    started = threading.Event()
+
+    def slow(frame):
+        started.set()
+        time.sleep(0.3)  # stop() comes while this frame is processed
+        return 1
+
+    runner = LiveRunner(lambda: VideoFileSource(clip, loop=True), slow)
+    results = []
+    runner.result.connect(results.append)
+    runner.start()
+    assert started.wait(5)
+    runner.stop(wait=5)
+    qtbot.wait(100)
+    assert results == []

@@ -169,6 +169,8 @@ def _compare(args) -> int:
                          "compare models on a video live in the Colorize panel")
     colorizer_a = _load(args)
     colorizer_b = Colorizer(args.compare, provider=args.provider)
+    if colorizer_b.fell_back:
+        print(f"workbench: note: B: {colorizer_b.provider_note}", file=sys.stderr)
     bar = ProgressBar(0)
 
     def step(done, total, path) -> None:

@@ -115,6 +115,8 @@ def compare_files(
                                    "side_by_side": str(path_ab)})
         except InputError as exc:
             report.failed.append((task.source, str(exc)))
+        except Exception as exc:  # e.g. ONNX Runtime failing on one file: the rest go on
+            report.failed.append((task.source, f"{Path(task.source).name}: {exc}"))
         if progress is not None:
             progress(i + 1, len(tasks), Path(task.source))
     return report

@@ -131,12 +131,15 @@ class ColorizeSession:
         self._undo: list[tuple] = []
         self._redo: list[tuple] = []
         self.pin_hints = False  # on a live stream, apply the hints to every frame
+        self._opening_drag = False
 
     # ---------------------------------------------------------------- model
     def set_model(self, colorizer) -> None:
         """Use a freshly loaded model; T starts at the model's own default."""
         self.colorizer = colorizer
         self.temperature = float(colorizer.contract.temperature)
+        self.result = None  # the old model's colours are not shown under the new one's name
+        self.output = None
 
     @property
     def takes_temperature(self) -> bool:
@@ -240,9 +243,13 @@ class ColorizeSession:
         return (float(np.clip(x, 0, width - 1e-3)), float(np.clip(y, 0, height - 1e-3)))
 
     def _edit(self, hints) -> None:
+        hints = tuple(hints)
+        if hints == self.hints and not self._opening_drag:
+            return  # nothing changed: no undo step
+        self._opening_drag = False
         self._undo.append(self.hints)
         self._redo.clear()
-        self.hints = tuple(hints)
+        self.hints = hints
 
     def add_hint(self, x: float, y: float, rgb) -> int:
         """Place a hint of colour ``rgb`` at image pixel (x, y) (kept inside the image);
@@ -268,7 +275,13 @@ class ColorizeSession:
 
     def begin_edit(self) -> None:
         """Record the hints as they are now as one undo step (before a drag)."""
+        self._opening_drag = True
         self._edit(self.hints)
+
+    def end_edit(self) -> None:
+        """After a drag: a drag that changed nothing leaves no undo step."""
+        if self._undo and self._undo[-1] == self.hints:
+            self._undo.pop()
 
     def recolour_hint(self, index: int, rgb) -> None:
         from workbench.colorize.hints import Hint
@@ -322,6 +335,8 @@ class ColorizeSession:
         self.image = None
         self.path = None
         self.image_id += 1
+        self.result_b = None  # B's pane waits for B's first frame, not the photo's colours
+        self.output_b = None
         if not self.pin_hints:
             self.forget_hints()
 

@@ -186,6 +186,8 @@ class ColorizePanel(Panel):
         self._speed = ["", ""]  # A's and B's speed, for their labels ("24.1 fps · 38 ms")
         self.selected_hint: int | None = None
         self._dragging_hint: int | None = None  # a drag is one undo step
+        self._hint_timer = QtCore.QTimer(self, singleShot=True, interval=40)
+        self._hint_timer.timeout.connect(self._rerun_for_hints)
         self._pending_video: str | None = None  # opened before the model was ready
         self._knobs = (0.38, 1.0)  # (T, saturation) as plain floats, set by _on_knobs
         self._first_frame_pending = False  # a stream started and has shown nothing yet
@@ -503,6 +505,8 @@ class ColorizePanel(Panel):
             self._on_knobs()
             self.uncertainty.setEnabled(self.session.takes_temperature)
             self.temperature.setEnabled(self.session.takes_temperature)
+            self._speed[0] = ""
+            self._hints_beside_if_any()
             self._sync_hints()
             self.status.setText(f"{Path(colorizer.model_path).name} · {c.output} · "
                                 f"{provider_summary(colorizer.provider_note)} · loaded in "
@@ -574,6 +578,7 @@ class ColorizePanel(Panel):
         def done(colorizer) -> None:
             self.session.set_compare(colorizer)
             self._speed[1] = ""
+            self._hints_beside_if_any()
             if path != "shipped":
                 self._remember_model(str(path), select=False)
             self._select_compare()
@@ -596,7 +601,7 @@ class ColorizePanel(Panel):
             self.compare_predict_request.cancel()
             return
         self.compare_predict_request.submit(
-            lambda job: request.run(),
+            lambda job: (job.check(), request.run())[1],
             on_done=lambda result: self._on_compare_predicted(request, result),
             on_error=self.report_error)
 
@@ -741,10 +746,21 @@ class ColorizePanel(Panel):
                 button.hide()
 
     def _hints_changed(self) -> None:
+        """The hints changed: redraw, and re-run the models that take hints (on a drag at most
+        every 40 ms: the latest hints win, older queued runs are skipped)."""
         self._sync_hints()
-        still = self.runner is None or not self.runner.running
-        if still:
+        if not self._hint_timer.isActive():
+            self._hint_timer.start()
+
+    def _rerun_for_hints(self) -> None:
+        s = self.session
+        if self.runner is not None and self.runner.running:
+            if self.runner.paused and self.runner.seekable:  # show the paused frame anew
+                self.runner.seek(self.seek.value())
+            return
+        if takes_hints(self.colorizer):
             self._predict_still()
+        if takes_hints(s.compare):
             self._predict_compare()
 
     def click_result(self, x: float, y: float) -> None:
@@ -826,7 +842,7 @@ class ColorizePanel(Panel):
         return False
 
     def delete_hint(self) -> None:
-        if self.selected_hint is None or not self.session.hints:
+        if self.selected_hint is None or not self.session.hints or not self.session.takes_hints:
             return
         self.session.remove_hint(self.selected_hint)
         self.selected_hint = None
@@ -839,14 +855,18 @@ class ColorizePanel(Panel):
             self._hints_changed()
 
     def undo_hint(self) -> None:
-        if self.session.undo():
+        self._dragging_hint = None
+        if self.session.takes_hints and self.session.undo():
             self._hints_changed()
 
     def redo_hint(self) -> None:
-        if self.session.redo():
+        self._dragging_hint = None
+        if self.session.takes_hints and self.session.redo():
             self._hints_changed()
 
     def _on_hint_dragged(self, index: int, x: float, y: float) -> None:
+        if index >= len(self.session.hints):
+            return
         if self._dragging_hint != index:  # the drag starts: one undo step for all of it
             self._dragging_hint = index
             self.selected_hint = index
@@ -855,15 +875,17 @@ class ColorizePanel(Panel):
         self._hints_changed()  # the result follows the drag (the latest request wins)
 
     def _on_hint_drag_finished(self, index: int, x: float, y: float) -> None:
-        if self._dragging_hint is None:
+        if self._dragging_hint is None or index >= len(self.session.hints):
+            self._dragging_hint = None
             return
         self._dragging_hint = None
         self.session.move_hint(index, x, y, record=False)
+        self.session.end_edit()
         self._hints_changed()
 
     def _on_pin(self, on: bool) -> None:
         self.session.pin_hints = bool(on)
-        self._sync_hints()
+        self._hints_changed()
 
     def hints_file(self) -> Path | None:
         """``<photo>.hints.json`` beside the photo shown (None for a frame or a sample)."""
@@ -953,6 +975,13 @@ class ColorizePanel(Panel):
         self._predict_still()
         self._predict_compare()
 
+    def _hints_beside_if_any(self) -> None:
+        """A hint model has arrived: the photo's saved hints come with it, if it has some."""
+        beside = self.hints_file()
+        if (beside is not None and beside.is_file() and self.session.takes_hints
+                and not self.session.hints and self.session.image is not None):
+            self._load_beside(beside)
+
     def _load_beside(self, beside: Path) -> None:
         from workbench.colorize.hints import load_hints
 
@@ -969,7 +998,7 @@ class ColorizePanel(Panel):
             self.predict_request.cancel()  # nothing to run; an older prediction is stale
             return
         self.predict_request.submit(
-            lambda job: request.run(),
+            lambda job: (job.check(), request.run())[1],  # a superseded queued job is skipped
             on_done=lambda result: self._on_predicted(request.image_id, result),
             on_error=self.report_error)
 
@@ -1129,7 +1158,10 @@ class ColorizePanel(Panel):
             b = panel.session.compare  # chosen, changed or dropped while the stream runs
             if b is None:  # nothing to compare: the frame is let go at once
                 return None
-            result = run(b, frame)
+            try:
+                result = run(b, frame)
+            except Exception as exc:  # B failing must not stop A: B is dropped, A goes on
+                return b, exc, None
             return b, result, result.recolor(panel._knobs[0], panel._knobs[1])
 
         self._speed = ["", ""]
@@ -1260,6 +1292,13 @@ class ColorizePanel(Panel):
 
     def _on_live_result(self, item: LiveResult) -> None:
         if item.channel == 1:
+            if item.output is not None and isinstance(item.output[1], Exception):
+                b, exc, _ = item.output
+                if b is self.session.compare:
+                    self.load_compare(None)
+                    self.warn(f"Model B ({Path(b.model_path).name}) failed on a frame and "
+                              f"was dropped; A goes on: {exc}")
+                return
             if item.output is not None and self.session.show_frame_b(*item.output):
                 st = item.stats
                 self._speed[1] = f"{st.fps:.1f} fps · {st.process_ms:.0f} ms"

@@ -146,6 +146,7 @@ class LiveRunner(QtCore.QObject):
     def stop(self, wait: float = 2.0) -> None:
         self._stop.set()
         with self._cond:
+            self._mailbox = [None] * len(self._processes)  # results not yet shown are dropped
             self._cond.notify_all()
         for t in self._threads:
             t.join(wait)
@@ -224,6 +225,8 @@ class LiveRunner(QtCore.QObject):
                 self._ended.emit(exc)
                 return
             done = time.perf_counter()
+            if output is None:  # the process let this frame go (nothing to do): not counted
+                continue
             st.processed += 1
             st.process_ms = (done - start) * 1000
             st.latency_ms = (done - captured_at) * 1000
@@ -233,6 +236,8 @@ class LiveRunner(QtCore.QObject):
                 smoothed = rate if smoothed is None else 0.8 * smoothed + 0.2 * rate
                 st.fps = smoothed
             previous_done = done
+            if self._stop.is_set():
+                break  # stopped while this frame was processed: nothing more is delivered
             with self._cond:
                 self._mailbox[channel] = LiveResult(frame, output, index, st, position, channel)
                 if self._mail_waiting[channel]:
