@@ -92,20 +92,17 @@ class PointsOverlay(QtCore.QObject):
         """Scene rectangle of point ``index``'s label."""
         return self._targets[index].label().sceneBoundingRect()
 
-    def _make_target(self, index: int) -> pg.TargetItem:
+    def _target_style(self, index: int) -> dict:
+        """How marker ``index`` looks (pg.TargetItem keyword arguments)."""
         colour = POINT_COLOURS[index % len(POINT_COLOURS)]
         offset, anchor = self.label_place(index)
-        target = pg.TargetItem(
-            pos=(0, 0),
-            size=16,
-            symbol="crosshair",
-            pen=pg.mkPen(colour, width=2),
-            hoverPen=pg.mkPen("w", width=3),
-            movable=True,
-            label=self._label(index),
-            labelOpts={"color": colour, "offset": offset, "anchor": anchor,
-                       "fill": pg.mkBrush(0, 0, 0, 160)},
-        )
+        return {"size": 16, "symbol": "crosshair", "pen": pg.mkPen(colour, width=2),
+                "labelOpts": {"color": colour, "offset": offset, "anchor": anchor,
+                              "fill": pg.mkBrush(0, 0, 0, 160)}}
+
+    def _make_target(self, index: int) -> pg.TargetItem:
+        target = pg.TargetItem(pos=(0, 0), hoverPen=pg.mkPen("w", width=3), movable=True,
+                               label=self._label(index), **self._target_style(index))
         target.setZValue(20)
         target.sigPositionChanged.connect(lambda t, i=index: self._on_moved(i, t))
         target.sigPositionChangeFinished.connect(lambda t, i=index: self._on_finished(i, t))
@@ -157,17 +154,10 @@ class HintsOverlay(PointsOverlay):
         self._colours = [tuple(c) for c in colours]
         self.set_points(points, selected)
 
-    def _make_target(self, index: int) -> pg.TargetItem:
-        target = pg.TargetItem(pos=(0, 0), size=14, symbol="s", pen=pg.mkPen("k", width=2),
-                               hoverPen=pg.mkPen("w", width=3), movable=True,
-                               label=str(index + 1),
-                               labelOpts={"color": "w", "offset": (10, -10), "anchor": (0, 1),
-                                          "fill": pg.mkBrush(0, 0, 0, 160)})
-        target.setZValue(20)
-        target.sigPositionChanged.connect(lambda t, i=index: self._on_moved(i, t))
-        target.sigPositionChangeFinished.connect(lambda t, i=index: self._on_finished(i, t))
-        self._vb.addItem(target, ignoreBounds=True)
-        return target
+    def _target_style(self, index: int) -> dict:
+        return {"size": 14, "symbol": "s", "pen": pg.mkPen("k", width=2),
+                "labelOpts": {"color": "w", "offset": (10, -10), "anchor": (0, 1),
+                              "fill": pg.mkBrush(0, 0, 0, 160)}}
 
     def _restyle(self) -> None:
         for i, target in enumerate(self._targets):
