@@ -15,6 +15,7 @@ from workbench.faces import detect as detect_module
 from workbench.faces.detect import (
     ONE_SIDED_LIMIT,
     FaceDetector,
+    FaceTracker,
     _overlap,
     check_shot,
     light_balance,
@@ -122,6 +123,25 @@ def test_retries_stop_at_the_first_copy_giving_a_face_with_eyes(detector, monkey
     tried.clear()
     assert detector._boxes(np.full((100, 100), 128, np.uint8), region=(0, 0, 100, 100)) == []
     assert tried == []  # a search near a known face (tracking) never retries
+
+
+def test_a_tracker_tries_one_retry_copy_per_empty_frame_in_turn(detector, monkeypatch):
+    tried = []
+
+    def marker(value):
+        def even_out(gray):
+            tried.append(value)
+            return gray
+        return even_out
+
+    monkeypatch.setattr(detect_module, "RETRY_NORMALISATIONS", (marker(1), marker(2)))
+    tracker = FaceTracker(detector)
+    empty = np.full((120, 160), 128, np.uint8)
+    for _ in range(4):
+        assert tracker.boxes(empty) == []
+    assert tried == [1, 2, 1, 2]
+    tried.clear()
+    assert detector.boxes(empty) == [] and tried == [1, 2]  # a still photo tries them all
 
 
 def test_self_quotient_divides_out_a_smooth_lamp():

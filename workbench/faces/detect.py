@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -501,11 +501,14 @@ class FaceDetector:
         gray: np.ndarray,
         region: Box | None = None,
         sides: tuple[float, float] | None = None,
+        retries: Sequence[Callable[[np.ndarray], np.ndarray]] | None = None,
     ) -> list[Box]:
         """Face boxes in ``gray``, or only inside ``region`` with sides in ``sides`` (pixels).
 
         A region is searched at the scale the whole image would be (shrunk when it exceeds
-        ``max_side``), so that a window finds the boxes a whole-image search would.
+        ``max_side``), so that a window finds the boxes a whole-image search would. A whole
+        image where nothing is found is searched again on the ``retries`` copies (default
+        :data:`RETRY_NORMALISATIONS`).
         """
         x0, y0 = 0, 0
         scale = min(1.0, self.max_side / max(gray.shape))
@@ -529,7 +532,7 @@ class FaceDetector:
             # is evened out (RETRY_NORMALISATIONS), until one gives a face with a plausible
             # eye pair (texture that equalisation brings out fools the face cascade more
             # often than both cascades together).
-            for even_out in RETRY_NORMALISATIONS:
+            for even_out in RETRY_NORMALISATIONS if retries is None else retries:
                 found, confidence = self._cascade(even_out(small), min_side, max_side)
                 boxes = [box for box in self._kept(found, confidence, scale, x0, y0)
                          if self._find_eyes(gray, box) is not None]
@@ -717,7 +720,11 @@ class FaceTracker:
         if not full and self._known and self._since_full + 1 < self.full_every:
             found = self._near_known(gray)
         if found is None:
-            found = self.detector._boxes(gray)
+            # With no face in view every frame is a whole-frame search; it tries one of the
+            # retry copies per frame in turn (a side-lit face is found within two frames), so
+            # an empty view costs two cascade passes a frame, not three.
+            retry = RETRY_NORMALISATIONS[self.full_searches % len(RETRY_NORMALISATIONS)]
+            found = self.detector._boxes(gray, retries=(retry,))
             self.full_searches += 1
             self._since_full = 0
         else:
