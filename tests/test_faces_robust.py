@@ -338,3 +338,13 @@ def test_gtdb_date_split_on_ten_people(detector):
                            method="eigenfaces", missed_tests=missed)
     print(f"\ngtdb p01-p10 rank-1: Fisherfaces {report.rank1:.3f}, eigenfaces {eigen.rank1:.3f}")
     assert report.rank1 >= 0.8 and eigen.rank1 >= 0.7
+
+
+def test_model_settings_carry_the_identity_metric():
+    assert ModelSettings().new_model().metric == "euclidean"  # the angle gained on dev only
+    angle = ModelSettings(metric="angle")
+    assert ModelSettings.from_json(angle.to_json()) == angle
+    assert angle.new_model().metric == "angle"
+    assert ModelSettings(method="eigenfaces", metric="angle").new_model().metric == "angle"
+    # a gallery saved before the setting existed reads as Euclidean
+    assert ModelSettings.from_json('{"method": "fisherfaces"}').metric == "euclidean"

@@ -13,7 +13,10 @@ as one line with exit status 2.
       "alignment": "eyes" | "box" | null}]}]
 
 ``name`` is null unless the status is ``known``; ``nearest`` is the closest enrolled person
-whatever the status. Detections that are not faces (the distance from face space is above the
+whatever the status. ``distance`` and ``identity_threshold`` are within-person standard
+deviations (Fisherfaces, the default method), RMS grey levels (eigenfaces) or degrees (a
+gallery set to ``metric="angle"``); ``face_distance`` and ``face_threshold`` are always RMS
+grey levels. Detections that are not faces (the distance from face space is above the
 face threshold) are left out unless ``--all`` is given. ``alignment`` says how the crop was
 aligned: by a validated eye pair or by the face box alone (null for ``--aligned`` crops).
 
