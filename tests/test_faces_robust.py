@@ -341,10 +341,12 @@ def test_gtdb_date_split_on_ten_people(detector):
 
 
 def test_model_settings_carry_the_identity_metric():
-    assert ModelSettings().new_model().metric == "euclidean"  # the angle gained on dev only
+    assert ModelSettings().new_model().metric == "angle"  # Fisherfaces
+    assert ModelSettings(method="eigenfaces").new_model().metric == "euclidean"
     angle = ModelSettings(metric="angle")
     assert ModelSettings.from_json(angle.to_json()) == angle
     assert angle.new_model().metric == "angle"
     assert ModelSettings(method="eigenfaces", metric="angle").new_model().metric == "angle"
-    # a gallery saved before the setting existed reads as Euclidean
-    assert ModelSettings.from_json('{"method": "fisherfaces"}').metric == "euclidean"
+    assert ModelSettings(metric="euclidean").new_model().metric == "euclidean"
+    # a gallery saved before the setting existed takes the method's default
+    assert ModelSettings.from_json('{"method": "fisherfaces"}').metric == "auto"

@@ -29,8 +29,11 @@ that thresholds read like the other distances: 0 the same direction, 90 unrelate
 on Fisherfaces (gtdb photos 1-7 enrolled, 9-15 recognised / those relit / ORL 5-5, rank-1
 counting faces not found as wrong): development people (gtdb p01-p25, ORL s1-s20) Euclidean
 0.908 / 0.705 / 0.940, angle 0.919 / 0.734 / 0.980; held-out people (p26-p50, s21-s40)
-Euclidean 0.863 / 0.714 / 0.970, angle 0.857 / 0.726 / 0.980. The gain did not hold on the
-held-out people, so Euclidean stays the default.
+Euclidean 0.863 / 0.714 / 0.970, angle 0.857 / 0.726 / 0.980: about the same. What the angle
+does change is the open set: Fisherfaces' Euclidean distances are in units of the within-person
+spread of the people trained on, which changes when cross-validation holds people out, so
+thresholds tuned that way do not transfer to strangers; an angle has no such scale. The
+gallery therefore uses the angle for Fisherfaces (:class:`workbench.faces.gallery.ModelSettings`).
 
 Distances to a person
 ---------------------
