@@ -217,7 +217,8 @@ def test_real_photos_against_opencv(tmp_path):
     lines = [f"\nface search + alignment: {1000 * search:.0f} ms per photo; "
              f"OpenCV: {opencv.get('opencv', opencv.get('skipped'))}",
              "rank-1 %                     WB eigen  WB fisher  CV eigen  CV fisher  "
-             "(CV on Haar crop + equalizeHist / on WB crops)  WB eigen/fisher by angle"]
+             "(CV on Haar crop + equalizeHist / on WB crops)  WB eigen/fisher by angle "
+             "(the WB columns before: Euclidean)"]
     for data_set in ("gtdb-plain", "gtdb-lit", "orl", "gtdb-dev-plain", "gtdb-dev-lit",
                      "orl-dev", "gtdb-held-plain", "gtdb-held-lit", "orl-held"):
         wb = [ours[f"{data_set}-ours/{m}"] for m in ("eigenfaces", "fisherfaces")]
