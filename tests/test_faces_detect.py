@@ -145,7 +145,7 @@ class _ScriptedDetector:
     def __init__(self, whole, window):
         self.whole, self.window, self.windows = whole, window, 0
 
-    def _boxes(self, gray, region=None, sides=None):
+    def _boxes(self, gray, region=None, sides=None, retries=None):
         if region is None:
             return list(self.whole)
         self.windows += 1

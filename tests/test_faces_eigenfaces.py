@@ -111,6 +111,27 @@ def test_nearest_and_class_mean_distances():
     assert mean.nearest(probe[None])[0] == ["p1"]
 
 
+def test_angle_metric_ignores_the_length_and_can_change_the_winner():
+    # around the mean (0, 0): p0 along +x far out, p1 at 45 degrees close in
+    data = np.array([[10.0, 0.0], [-10.0, 0.0], [1.0, 1.0], [-1.0, -1.0]])
+    labels = ["p0", "p2", "p1", "p3"]
+    euclid = EigenfaceModel(n_components=None, solver="svd").fit(data, labels)
+    angle = EigenfaceModel(n_components=None, solver="svd", metric="angle").fit(data, labels)
+    probe = np.array([2.0, 0.4])  # near p1 in distance, near p0's direction (11.3 degrees)
+    assert euclid.nearest(probe[None])[0] == ["p1"]
+    assert angle.nearest(probe[None])[0] == ["p0"]
+    table = angle.distances(probe)
+    np.testing.assert_allclose(table[angle.classes_.index("p0")],
+                               np.degrees(np.arctan2(0.4, 2.0)), atol=1e-9)
+    np.testing.assert_allclose(table[angle.classes_.index("p1")],
+                               45.0 - np.degrees(np.arctan2(0.4, 2.0)), atol=1e-9)
+    assert np.all((table >= 0) & (table <= 180))
+    # a longer probe in the same direction is the same distance
+    np.testing.assert_allclose(angle.distances(3 * probe), table, atol=1e-9)
+    with pytest.raises(ValueError, match="metric"):
+        FisherfaceModel(metric="cosine")
+
+
 def test_recognises_its_training_people():
     faces, labels = _people(spread=8.0)
     model = EigenfaceModel().fit(faces[::2], labels[::2])
@@ -160,6 +181,7 @@ def test_fisherfaces_find_the_direction_eigenfaces_miss():
 @pytest.mark.parametrize("make", [
     lambda: EigenfaceModel(0.95, drop_first=1, distance="mean"),
     lambda: FisherfaceModel(distance="nearest"),
+    lambda: FisherfaceModel(metric="angle"),
 ])
 def test_save_and_load_round_trip(make):
     faces, labels = _people()
@@ -169,6 +191,7 @@ def test_save_and_load_round_trip(make):
     assert loaded.classes_ == model.classes_
     assert loaded.image_shape_ == model.image_shape_
     assert loaded.distance == model.distance
+    assert loaded.metric == model.metric
     np.testing.assert_allclose(loaded.distances(faces), model.distances(faces), rtol=1e-4,
                                atol=1e-3)
     np.testing.assert_allclose(loaded.distance_from_face_space(faces),
@@ -245,7 +268,8 @@ def test_principal_components_signs_are_deterministic():
 
 
 @pytest.mark.parametrize("make", [lambda: EigenfaceModel(0.9, drop_first=1),
-                                  lambda: FisherfaceModel()])
+                                  lambda: FisherfaceModel(),
+                                  lambda: FisherfaceModel(metric="angle")])
 def test_assess_agrees_with_the_separate_calls(make):
     faces, labels = _people(spread=10.0)
     model = make().fit(faces[::2], labels[::2])

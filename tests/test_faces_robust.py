@@ -11,14 +11,18 @@ import pytest
 from conftest import shared_data
 from skimage import data
 
+from workbench.faces import detect as detect_module
 from workbench.faces.detect import (
     ONE_SIDED_LIMIT,
     FaceDetector,
+    FaceTracker,
+    _overlap,
     check_shot,
     light_balance,
     normalize_illumination,
     plausible_eyes,
     prepare_aligned,
+    self_quotient,
 )
 from workbench.faces.eigenfaces import EigenfaceModel, FisherfaceModel, augment_faces
 from workbench.faces.evaluate import evaluate_crops
@@ -81,6 +85,76 @@ def test_halves_undoes_light_from_one_side_better_than_one_global_equalisation(a
         assert change("tan-triggs") < change("halves")
     out = normalize_illumination(raw, "tan-triggs")
     assert out.shape == raw.shape and out.dtype == np.uint8 and out.std() > 10
+
+
+def test_a_side_lit_face_the_plain_search_misses_is_found_on_an_evened_out_copy(detector):
+    photo = data.astronaut()
+    box = detector.boxes(photo)[0]
+    relit = relight(photo, box, -1, strength=0.7, shadow=0.4)
+    gray = cv2.cvtColor(relit, cv2.COLOR_RGB2GRAY)
+    assert not len(detector._cascade(gray, 40, min(gray.shape))[0])  # the plain search: none
+    faces = detector.detect(relit)
+    assert len(faces) == 1 and _overlap(faces[0].box, box) > 0.5
+
+
+def test_retries_stop_at_the_first_copy_giving_a_face_with_eyes(detector, monkeypatch):
+    tried = []
+
+    def marker(value):
+        def even_out(gray):
+            tried.append(value)
+            return np.full_like(gray, value)
+        return even_out
+
+    def cascade(small, min_side, max_side):
+        # the plain image and the first copy: nothing / a face without eyes; then a face
+        value = int(small.flat[0])
+        if value in (1, 2):
+            return np.array([[10, 10, 60, 60]]), np.array([5.0])
+        return np.zeros((0, 4), int), np.zeros(0)
+
+    monkeypatch.setattr(detect_module, "RETRY_NORMALISATIONS", (marker(1), marker(2), marker(3)))
+    monkeypatch.setattr(detector, "_cascade", cascade)
+    monkeypatch.setattr(detector, "_find_eyes",
+                        lambda gray, box: None if not tried or tried[-1] == 1 else
+                        ((20.0, 30.0), (50.0, 30.0)))
+    boxes = detector.boxes(np.full((100, 100), 128, np.uint8))
+    assert boxes == [(10, 10, 60, 60)] and tried == [1, 2]
+    tried.clear()
+    assert detector._boxes(np.full((100, 100), 128, np.uint8), region=(0, 0, 100, 100)) == []
+    assert tried == []  # a search near a known face (tracking) never retries
+
+
+def test_a_tracker_tries_one_retry_copy_per_empty_frame_in_turn(detector, monkeypatch):
+    tried = []
+
+    def marker(value):
+        def even_out(gray):
+            tried.append(value)
+            return gray
+        return even_out
+
+    monkeypatch.setattr(detect_module, "RETRY_NORMALISATIONS", (marker(1), marker(2)))
+    tracker = FaceTracker(detector)
+    empty = np.full((120, 160), 128, np.uint8)
+    for _ in range(4):
+        assert tracker.boxes(empty) == []
+    assert tried == [1, 2, 1, 2]
+    tried.clear()
+    assert detector.boxes(empty) == [] and tried == [1, 2]  # a still photo tries them all
+
+
+def test_self_quotient_divides_out_a_smooth_lamp():
+    face = cv2.cvtColor(data.astronaut()[40:200, 150:310], cv2.COLOR_RGB2GRAY)
+    ramp = np.linspace(0.35, 1.0, face.shape[1])[None, :]
+    shaded = np.clip(face * ramp, 0, 255).astype(np.uint8)
+    left = slice(0, face.shape[1] // 3)
+
+    def gap(a, b):  # how far the dark third moves from the lit image
+        return float(np.mean(np.abs(a[:, left].astype(float) - b[:, left].astype(float))))
+
+    assert gap(self_quotient(shaded), self_quotient(face)) < 0.5 * gap(
+        cv2.equalizeHist(shaded), cv2.equalizeHist(face))
 
 
 def test_light_balance_and_the_enrolment_note(detector):
@@ -264,3 +338,15 @@ def test_gtdb_date_split_on_ten_people(detector):
                            method="eigenfaces", missed_tests=missed)
     print(f"\ngtdb p01-p10 rank-1: Fisherfaces {report.rank1:.3f}, eigenfaces {eigen.rank1:.3f}")
     assert report.rank1 >= 0.8 and eigen.rank1 >= 0.7
+
+
+def test_model_settings_carry_the_identity_metric():
+    assert ModelSettings().new_model().metric == "angle"  # Fisherfaces
+    assert ModelSettings(method="eigenfaces").new_model().metric == "euclidean"
+    angle = ModelSettings(metric="angle")
+    assert ModelSettings.from_json(angle.to_json()) == angle
+    assert angle.new_model().metric == "angle"
+    assert ModelSettings(method="eigenfaces", metric="angle").new_model().metric == "angle"
+    assert ModelSettings(metric="euclidean").new_model().metric == "euclidean"
+    # a gallery saved before the setting existed takes the method's default
+    assert ModelSettings.from_json('{"method": "fisherfaces"}').metric == "auto"

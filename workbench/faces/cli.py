@@ -8,14 +8,17 @@ as one line with exit status 2.
 ``recognize --json`` prints one JSON array, one object per image (DESIGN.md)::
 
     [{"image": "a.jpg", "faces": [{"box": [x, y, w, h], "name": "Ada" or null, "nearest": "Ada",
-      "distance": 1.8, "identity_threshold": 2.4, "face_distance": 31.0,
+      "distance": 21.5, "identity_threshold": 33.0, "face_distance": 31.0,
       "face_threshold": 52.0, "status": "known" | "unknown" | "not a face",
       "alignment": "eyes" | "box" | null}]}]
 
 ``name`` is null unless the status is ``known``; ``nearest`` is the closest enrolled person
-whatever the status. Detections that are not faces (the distance from face space is above the
-face threshold) are left out unless ``--all`` is given. ``alignment`` says how the crop was
-aligned: by a validated eye pair or by the face box alone (null for ``--aligned`` crops).
+whatever the status. ``distance`` and ``identity_threshold`` are degrees (the angle in the
+Fisherfaces' discriminant space, the default method) or RMS grey levels (eigenfaces);
+``face_distance`` and ``face_threshold`` are always RMS grey levels. Detections that are not
+faces (the distance from face space is above the face threshold) are left out unless
+``--all`` is given. ``alignment`` says how the crop was aligned: by a validated eye pair or
+by the face box alone (null for ``--aligned`` crops).
 
 ``recognize IN... --out-dir DIR`` (files or folders) runs on the shared batch layer
 (:mod:`workbench.faces.batch`): each photo's object is written as ``DIR/<stem>.json``, with
