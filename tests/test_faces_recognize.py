@@ -213,3 +213,26 @@ def test_the_face_threshold_keeps_a_small_margin_above_real_faces(monkeypatch):
                          face_distances)
     q99 = np.quantile(face_distances, 0.99)
     assert q99 < cal.face_threshold <= 1.2 * q99
+
+
+def test_three_people_by_angle_get_usable_thresholds():
+    """With 3 people, cross-validation by people trains on 2: one discriminant axis, where every
+    angle is 0 or 180 degrees. Those impostor scores must not set the threshold (they did: the
+    threshold came out near 0 degrees, EER 1, and nobody was ever named)."""
+    import cv2
+
+    from workbench.faces.eigenfaces import FisherfaceModel
+    from workbench.faces.recognize import calibrate
+
+    rng = np.random.default_rng(0)
+    faces, labels = [], []
+    for person in range(3):
+        base = cv2.GaussianBlur(rng.uniform(0, 255, (112, 92)), (0, 0), 1.0)
+        for _ in range(4):
+            faces.append(np.clip(base + rng.normal(0, 4, base.shape), 0, 255))
+            labels.append(f"p{person}")
+    faces = np.asarray(faces, np.float32)
+    model = FisherfaceModel(metric="angle", augment=False).fit(faces, labels)
+    cal = calibrate(model, faces)
+    assert cal.auc > 0.9 and cal.eer < 0.2
+    assert cal.identity_threshold > 1.0  # degrees: not a threshold no face can pass
