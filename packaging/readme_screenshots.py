@@ -77,7 +77,7 @@ def colorize_hints_and_ab(app, window, colorize) -> None:
     colorize.set_image(photo, None)
     colorize.load_model(str(shipped_hint_model_path()))
     settle(app, colorize, 1.0)
-    for x, y in ((150, 420), (40, 60), (455, 140), (250, 150)):  # suit, flag, rocket, face
+    for x, y in ((150, 420), (59, 142), (6, 126), (225, 115)):  # suit, flag red, blue, face
         colorize.session.add_hint(x, y, tuple(int(c) for c in photo[y, x, :3]))
     colorize.selected_hint = 0
     colorize._hints_changed()

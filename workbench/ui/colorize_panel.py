@@ -617,7 +617,9 @@ class ColorizePanel(Panel):
         if c is None:
             return ""
         speed = f" · {self._speed[channel]}" if self._speed[channel] else ""
-        return f"{Path(c.model_path).name} · {c.provider.upper()}{speed}"
+        n = len(self.session.hints_for(c))
+        hints = f" · {n} hint{'s' if n != 1 else ''}" if n else ""
+        return f"{Path(c.model_path).name} · {c.provider.upper()}{hints}{speed}"
 
     def _titles(self, uncertain: bool) -> tuple[str, str]:
         """The result pane's title and B's (also the presentation's header)."""
