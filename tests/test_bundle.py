@@ -49,7 +49,8 @@ def _run(bundle: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_bundle_carries_what_the_app_needs_and_not_the_training_stack(bundle):
     internal = bundle / "_internal"
-    for needed in ("resources/models/colorizer.onnx", "resources/models/provider_probe.onnx",
+    for needed in ("resources/models/colorizer.onnx", "resources/models/colorizer_hints.onnx",
+                   "resources/models/provider_probe.onnx",
                    "resources/samples/rectify_poster.jpg", "resources/samples/astronaut.jpg",
                    "resources/icons/workbench.svg", "resources/screenshots/rectify.png",
                    "cv2/data/haarcascade_frontalface_default.xml", "README.md"):

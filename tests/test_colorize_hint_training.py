@@ -37,7 +37,7 @@ def test_hint_network_starts_as_the_plain_one(torch_mod):
         ref = plain(light)
         assert torch.equal(hinted(light), ref)
         assert torch.allclose(hinted(light, ab, mask), ref)  # hint weights start at zero
-        next(hinted.head.up4[0].parameters()).data[:, -3:] = 1.0
+        hinted.head.hint4.weight.data.fill_(1.0)
         assert not torch.allclose(hinted(light, ab, mask), ref)  # and are wired in
 
 
@@ -129,3 +129,25 @@ def test_tiny_hint_run_resumes_exports_and_runs_in_the_engine(torch_mod, tmp_pat
     assert result.recolor().shape == (48, 64, 3)
     assert np.array_equal(colorizer.predict(image).recolor(),
                           colorizer.predict(image, []).recolor())
+    from workbench.colorize.training.hint_eval import evaluate_hint_curve, format_curve, plot_curve
+
+    report = evaluate_hint_curve(tmp_path / "h.onnx", tmp_path / "val", counts=(0, 2, 5),
+                                 short_side=48, threads=1)
+    assert [r["hints"] for r in report["rows"]] == [0, 2, 5] and report["photos"] == 2
+    for r in report["rows"]:
+        assert 0 <= r["plain_auc"] <= 100 and 0 <= r["rebalanced_auc"] <= 100 and r["psnr"] > 5
+    table = format_curve(report)
+    assert table.count("\n") == 4 and "| 5 |" in table
+    plot_curve(report, tmp_path / "curve.png")
+    assert (tmp_path / "curve.png").stat().st_size > 1000
+
+
+def test_hint_points_are_distinct_pixels_and_repeatable():
+    from workbench.colorize.training.hint_eval import hint_points, psnr
+
+    pts = hint_points(30, 40, 20, seed=3)
+    assert pts.shape == (20, 2) and len({tuple(p) for p in pts}) == 20
+    assert pts[:, 0].max() < 40 and pts[:, 1].max() < 30
+    np.testing.assert_array_equal(pts, hint_points(30, 40, 20, seed=3))
+    a = np.zeros((4, 4, 3), np.uint8)
+    assert psnr(a, a) == 99.0 and psnr(a, a + 255) == 0.0

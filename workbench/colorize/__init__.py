@@ -23,8 +23,10 @@ from workbench.colorize.engine import (
     Colorizer,
     ColorizeResult,
     StageTimings,
+    shipped_hint_model_path,
     shipped_model_path,
 )
+from workbench.colorize.hints import Hint, HintError
 from workbench.colorize.model_info import ModelInfo, inspect_model
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "ColorizeError",
     "ColorizeResult",
     "Colorizer",
+    "Hint",
+    "HintError",
     "ModelContract",
     "ModelContractError",
     "ModelInfo",
@@ -42,5 +46,6 @@ __all__ = [
     "contract_metadata",
     "inspect_model",
     "resolve_contract",
+    "shipped_hint_model_path",
     "shipped_model_path",
 ]

@@ -51,11 +51,14 @@ def hint_points(height: int, width: int, count: int, seed: int) -> np.ndarray:
 def evaluate_hint_curve(model_path: Path | str, val_dir: Path | str, *,
                         counts=HINT_COUNTS, short_side: int = 256, seed: int = 0,
                         max_photos: int = 0, temperature: float | None = None,
-                        threads: int = 2, progress=None) -> dict:
+                        threads: int = 2, prior_model: Path | str | None = None,
+                        progress=None) -> dict:
     """Plain/rebalanced AuC and PSNR of ``model_path`` on ``val_dir`` for each hint count.
 
     Photos are resized to a short side of ``short_side`` first (as :mod:`.evaluate` does). An
-    L-only model is measured at 0 hints only.
+    L-only model is measured at 0 hints only. The rebalancing prior is the training bin
+    distribution in the metadata of ``prior_model`` (default: the measured model itself), so
+    that several models can be compared under one definition.
 
     Returns
     -------
@@ -70,7 +73,13 @@ def evaluate_hint_curve(model_path: Path | str, val_dir: Path | str, *,
     from workbench.imaging import color
 
     colorizer = Colorizer(model_path, provider="cpu", threads=threads)
-    meta = colorizer.session.get_modelmeta().custom_metadata_map
+    if prior_model is None:
+        meta = colorizer.session.get_modelmeta().custom_metadata_map
+    else:
+        import onnx
+
+        model = onnx.load(str(prior_model), load_external_data=False)
+        meta = {p.key: p.value for p in model.metadata_props}
     prior = np.asarray(json.loads(meta["workbench.training.bin_distribution"]), np.float64)
     centres = colorizer.contract.bin_centres
     eval_prior = evaluation_prior(prior, centres)
@@ -122,13 +131,13 @@ def _ab_full(result, temperature: float | None) -> np.ndarray:
     return cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def format_curve(report: dict, baseline: dict | None = None) -> str:
-    """A Markdown table of the hint curve (and the baseline's 0-hint row, when given)."""
+def format_curve(report: dict, baselines: list[dict] | None = None) -> str:
+    """A Markdown table of the hint curve (and each baseline's 0-hint row)."""
     lines = ["| hints | plain AuC | rebalanced AuC | rebal. AuC (eval set) | PSNR (dB) |",
              "|---|---|---|---|---|"]
-    if baseline is not None:
+    for baseline in baselines or []:
         r = baseline["rows"][0]
-        lines.append(f"| {baseline['model']} (no hints) | {r['plain_auc']:.2f} | "
+        lines.append(f"| {baseline['model']} (L only) | {r['plain_auc']:.2f} | "
                      f"{r['rebalanced_auc']:.2f} | {r['rebalanced_auc_evalset']:.2f} | "
                      f"{r['psnr']:.2f} |")
     for r in report["rows"]:
@@ -156,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure a hint model's hint curve.")
     parser.add_argument("model")
     parser.add_argument("val_dir")
-    parser.add_argument("--baseline", help="an L-only model measured at 0 hints for comparison")
+    parser.add_argument("--baseline", action="append", default=[],
+                        help="an L-only model measured at 0 hints for comparison (repeatable; "
+                        "rebalanced with the hint model's training prior)")
     parser.add_argument("--json", help="write the report here")
     parser.add_argument("--png", help="write the plot here")
     parser.add_argument("--max-photos", type=int, default=0)
@@ -169,12 +180,11 @@ def main(argv: list[str] | None = None) -> int:
 
     report = evaluate_hint_curve(args.model, args.val_dir, max_photos=args.max_photos,
                                  threads=args.threads, progress=step)
-    base = None
-    if args.baseline:
-        base = evaluate_hint_curve(args.baseline, args.val_dir, max_photos=args.max_photos,
-                                   threads=args.threads)
-        report["baseline"] = base
-    print(format_curve(report, base))
+    bases = [evaluate_hint_curve(b, args.val_dir, max_photos=args.max_photos,
+                                 threads=args.threads, prior_model=args.model)
+             for b in args.baseline]
+    report["baselines"] = bases
+    print(format_curve(report, bases))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
     if args.png:

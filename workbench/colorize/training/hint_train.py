@@ -112,7 +112,8 @@ class HintTrainConfig:
     work_dir: str = "checkpoints/hints"
     minutes: float = 65.0
     batch: int = 32
-    lr: float = 6e-4
+    lr: float = 6e-4  # the plain decoder's weights (warm-started)
+    hint_lr: float = 5e-3  # the new hint convolutions (start at zero)
     encoder_lr: float = 5e-5
     tune_encoder: bool = False
     weight_decay: float = 1e-4
@@ -207,7 +208,11 @@ def train_hints(cfg: HintTrainConfig, resume: bool = True) -> Path:
     eval_prior = evaluation_prior(prior, centres_np)
     centres = torch.from_numpy(centres_np).float()
 
-    groups = [{"params": list(net.head.parameters()), "lr": cfg.lr}]
+    hint_params = net.head.hint_parameters()
+    hint_ids = {id(p) for p in hint_params}
+    groups = [{"params": [p for p in net.head.parameters() if id(p) not in hint_ids],
+               "lr": cfg.lr},
+              {"params": hint_params, "lr": cfg.hint_lr}]
     if cfg.tune_encoder:
         groups.append({"params": net.tuned_parameters(), "lr": cfg.encoder_lr})
     opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
