@@ -130,3 +130,10 @@ def test_bad_arguments_are_user_errors(tiny, tmp_path, capsys):
     assert "expected WxH" in capsys.readouterr().err
     with pytest.raises(WorkbenchError):
         bench.bench_colorize(tiny[0], providers=("directml",), seconds=0.01)
+
+
+def test_a_hint_model_is_measured_with_its_empty_hint_maps(tmp_path):
+    """A model with hint inputs used to stop the bench with an internal error (L fed alone)."""
+    hinted = models.hint_model(tmp_path / "hints.onnx", height=32, width=32)
+    report = bench.bench_colorize(hinted, sizes=SIZES, seconds=0.01)
+    _check_figures(report["providers"]["CPUExecutionProvider"])
