@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_util import answer_file_dialog, drag, hover, settle_layout
+from gui_util import answer_file_dialog, drag, hover, open_window, settle_layout
 from onnx_models import ab_model
 from PySide6 import QtCore
 from video_util import write_test_video
-
-from workbench.ui.main_window import MainWindow
 
 
 def choose(qtbot, combo, data=None, *, text=None) -> None:
@@ -32,11 +30,7 @@ def models(tmp_path):
 
 @pytest.fixture
 def panel(qtbot, app_settings, models):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.select_panel("colorize")
-    win.show()
+    win = open_window(qtbot, "colorize")
     p = win.activate_current()
     qtbot.waitUntil(lambda: not p.model_request.busy, timeout=20000)
     job = p.load_model(str(models[0]))

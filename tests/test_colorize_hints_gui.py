@@ -7,13 +7,12 @@ import json
 
 import numpy as np
 import pytest
-from gui_util import answer_file_dialog, click, drag, hover, settle_layout
+from gui_util import answer_file_dialog, click, drag, hover, open_window, settle_layout
 from onnx_models import ab_model, hint_model
 from PySide6 import QtCore, QtWidgets
 
 from workbench.colorize.hints import Hint
 from workbench.imaging.io import write_image
-from workbench.ui.main_window import MainWindow
 
 RED = (220, 30, 30)
 
@@ -30,12 +29,7 @@ def photo(tmp_path):
 
 @pytest.fixture
 def panel(qtbot, app_settings, tmp_path, photo):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.select_panel("colorize")
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_window(qtbot, "colorize")
     p = win.activate_current()
     qtbot.waitUntil(lambda: not p.model_request.busy, timeout=20000)
     # a hint model: near-neutral colours, the hint's own colour where a hint is
