@@ -125,6 +125,33 @@ def test_retries_stop_at_the_first_copy_giving_a_face_with_eyes(detector, monkey
     assert tried == []  # a search near a known face (tracking) never retries
 
 
+def test_a_photo_without_a_face_with_eyes_is_searched_by_the_other_frontal_cascades(detector):
+    photo = data.astronaut()
+    box = detector.boxes(photo)[0]
+    # a default cascade that keeps nothing (every hit below its confidence floor), as for the
+    # side-lit faces it misses: OpenCV's "alt" cascade still finds the face
+    strict = FaceDetector(min_confidence=1e9)
+    gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    assert len(strict._cascade(gray, 40, min(gray.shape))[0])  # the default cascade fires...
+    faces = strict.detect(photo)  # ...is dropped, and the other cascades find the face
+    assert len(faces) == 1 and _overlap(faces[0].box, box) > 0.5
+    assert faces[0].alignment == "eyes"
+    # the live tracker stays on the default cascade (its frame budget)
+    assert FaceTracker(strict).boxes(photo) == []
+
+
+def test_the_other_cascades_add_no_second_box_on_a_face_already_found(detector):
+    photo = data.astronaut()
+    box = detector.boxes(photo)[0]
+    relit = relight(photo, box, 1, strength=0.7, shadow=0.55)
+    gray = cv2.cvtColor(relit, cv2.COLOR_RGB2GRAY)
+    found = detector._kept(*detector._cascade(gray, 40, min(gray.shape)), 1.0, 0, 0)
+    assert len(found) == 1 and detector._find_eyes(gray, found[0]) is None  # no eye pair
+    faces = detector.detect(relit)
+    assert [f.box for f in faces] == found  # the alt cascade's box on the same face is not added
+    assert detector.detect_one(relit).box == found[0]
+
+
 def test_a_tracker_tries_one_retry_copy_per_empty_frame_in_turn(detector, monkeypatch):
     tried = []
 
