@@ -437,6 +437,47 @@ def test_tiny_training_run_learns_resumes_and_exports(torch_mod, tmp_path):
     assert len(json.loads(meta["workbench.training.bin_distribution"])) == state["num_bins"]
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_a_run_can_start_from_another_runs_weights(torch_mod, tmp_path):
+    import dataclasses
+
+    from workbench.colorize.training.model import Colorizer
+    from workbench.colorize.training.train import TrainConfig, init_weights, train
+
+    _make_photos(tmp_path / "train", 4, 0)
+    _make_photos(tmp_path / "val", 2, 1)
+    cfg = TrainConfig(data=str(tmp_path / "train"), val=str(tmp_path / "val"),
+                      out=str(tmp_path / "m.onnx"), work_dir=str(tmp_path / "a"),
+                      cache_dir=str(tmp_path / "cache"), size=64, width=16, batch=4,
+                      minutes=5, warmup_steps=1, lr=3e-3, max_steps=4, default_views=2,
+                      val_every_min=100, pretrained=False, onnx_encoder=False, threads=1)
+    first = torch_mod.load(train(cfg), weights_only=False)
+
+    # a fresh network takes the first run's weights exactly
+    second = dataclasses.replace(cfg, work_dir=str(tmp_path / "b"),
+                                 init_from=str(tmp_path / "a" / "final.pt"), max_steps=0)
+    net = Colorizer(first["num_bins"], 16, pretrained=False)
+    init_weights(net, second)
+    for name, value in net.state_dict().items():
+        assert torch_mod.equal(value, first["model"][name]), name
+
+    # a run from those weights starts its own count, optimiser and log
+    state = torch_mod.load(train(dataclasses.replace(second, max_steps=2)), weights_only=False)
+    assert state["step"] == 2
+    rows = (tmp_path / "b" / "log.csv").read_text().splitlines()
+    a_rows = (tmp_path / "a" / "log.csv").read_text().splitlines()
+    assert rows[1].split(",")[5] == a_rows[-1].split(",")[5]  # validated from the same weights
+
+    with pytest.raises(WorkbenchError, match="size/width/tune-from"):
+        init_weights(Colorizer(first["num_bins"], 8, pretrained=False),
+                     dataclasses.replace(second, width=8))
+    with pytest.raises(WorkbenchError, match="checkpoint not found"):
+        init_weights(net, dataclasses.replace(second, init_from=str(tmp_path / "nope.pt")))
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(WorkbenchError, match="not a training checkpoint"):
+        init_weights(net, dataclasses.replace(second, init_from=str(tmp_path / "junk.pt")))
+
+
 # ------------------------------------------------------------------------------ shipped model
 
 

@@ -85,6 +85,12 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                    help="default annealed-mean temperature written into the model")
     p.add_argument("--no-resume", action="store_true",
                    help="start over even if a checkpoint exists")
+    p.add_argument("--init-from", metavar="CHECKPOINT", default="",
+                   help="start from another run's weights (final.pt or last.pt of the same "
+                   "size, width and --tune-from) with a fresh optimiser and schedule")
+    p.add_argument("--output", choices=("bins", "logits"), default="bins",
+                   help="exported graph ends in a softmax (bins) or stops before it (logits; "
+                   "faster, the engine normalises)")
     p.add_argument("--no-export", action="store_true", help="train only")
     p.set_defaults(func=cmd_train_colorizer)
     return p
@@ -118,12 +124,13 @@ def cmd_train_colorizer(args) -> int:
         val_every_min=args.val_every, max_steps=args.max_steps,
         temperature=args.temperature, tune_from=args.tune_from, encoder_lr=args.encoder_lr,
         bf16=args.bf16, min_crop_area=args.min_crop_area, default_views=args.views,
-        views_by_source={"intel": args.intel_views})
+        views_by_source={"intel": args.intel_views}, init_from=str(args.init_from))
     checkpoint = train(cfg, resume=not args.no_resume)
     if not args.no_export:
         from workbench.colorize.training.export import export_onnx
 
-        info = export_onnx(checkpoint, args.out, temperature=args.temperature)
+        info = export_onnx(checkpoint, args.out, temperature=args.temperature,
+                           output=args.output)
         print(json.dumps(info, indent=1))
     return 0
 

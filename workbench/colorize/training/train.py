@@ -91,6 +91,9 @@ class TrainConfig:
     encoder_lr: float = 1e-4  # learning rate of the tuned encoder blocks
     bf16: bool = False  # bfloat16 autocast for the forward pass (AMX / AVX-512 BF16 CPUs)
     min_crop_area: float = 0.45  # smallest training crop, as a share of the photo's area
+    # Start from another run's weights (its final.pt/last.pt; same size, width and tune_from)
+    # with a fresh optimiser and schedule; ignored when this run resumes its own checkpoint.
+    init_from: str = ""
 
     @classmethod
     def from_json(cls, path: Path) -> TrainConfig:
@@ -205,6 +208,32 @@ def prepare_caches(cfg: TrainConfig, net: Colorizer):
     return caches
 
 
+def init_weights(net: Colorizer, cfg: TrainConfig) -> None:
+    """Load the network weights of ``cfg.init_from`` (another run's checkpoint) into ``net``.
+
+    Raises
+    ------
+    WorkbenchError
+        The checkpoint is missing, unreadable or of another architecture.
+    """
+    path = Path(cfg.init_from)
+    if not path.is_file():
+        raise WorkbenchError(f"--init-from: checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        old = state["config"]
+        weights = state["model"]
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message
+        raise WorkbenchError(f"--init-from: not a training checkpoint: {path} ({exc})") from exc
+    theirs = (old["size"], old["width"], old.get("tune_from", LAST_BLOCK + 1))
+    ours = (cfg.size, cfg.width, cfg.tune_from)
+    if theirs != ours:
+        raise WorkbenchError(
+            f"--init-from: {path} has size/width/tune-from {theirs}, this run {ours}")
+    net.load_state_dict(weights)
+    log.info("initialised from %s (step %s of that run)", path, state.get("step"))
+
+
 def _lr_factor(step: int, elapsed: float, budget: float, warmup: int,
                max_steps: int = 0) -> float:
     """Linear warm-up, then cosine decay to 2 % over the time budget (or over ``max_steps``
@@ -311,6 +340,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         rng = np.random.default_rng(state["rng_seed"])
         torch.manual_seed(state["rng_seed"])
         log.info("resumed from %s at step %d (%.1f min)", ckpt_path, step, elapsed / 60)
+    elif cfg.init_from:
+        init_weights(net, cfg)
     (work / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
     log_path = work / "log.csv"
     fields = ["step", "seen", "minutes", "lr", "train_loss", "val_loss", "val_auc_T0.38",
