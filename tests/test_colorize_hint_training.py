@@ -9,6 +9,7 @@ import glob
 
 import numpy as np
 import pytest
+from training_util import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -72,35 +73,16 @@ def test_simulated_hints_come_from_the_ground_truth(torch_mod):
     np.testing.assert_array_equal(hab[on], ab4[on])
 
 
-def _make_photos(folder, n, seed):
-    import cv2
-
-    folder.mkdir()
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        img = np.zeros((48, 64, 3), np.uint8)
-        img[:24] = (70, 130, 220)
-        img[24:] = (60, 150, 50)
-        x = int(rng.integers(0, 40))
-        img[20:40, x:x + 20] = rng.integers(0, 255, 3)
-        cv2.imwrite(str(folder / f"synth_{i:02d}.png"), img[..., ::-1])
-
-
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 def test_tiny_hint_run_resumes_exports_and_runs_in_the_engine(torch_mod, tmp_path):
     from workbench.colorize.engine import Colorizer
     from workbench.colorize.hints import Hint
     from workbench.colorize.training.export import export_hint_onnx
     from workbench.colorize.training.hint_train import HintTrainConfig, train_hints
-    from workbench.colorize.training.train import TrainConfig, train
+    from workbench.colorize.training.train import train
 
-    _make_photos(tmp_path / "train", 4, 0)
-    _make_photos(tmp_path / "val", 2, 1)
-    plain_cfg = TrainConfig(data=str(tmp_path / "train"), val=str(tmp_path / "val"),
-                            out=str(tmp_path / "m.onnx"), work_dir=str(tmp_path / "plain"),
-                            cache_dir=str(tmp_path / "cache"), size=64, width=8, batch=4,
-                            warmup_steps=1, max_steps=2, default_views=2, val_every_min=100,
-                            pretrained=False, onnx_encoder=False, threads=1)
+    plain_cfg = tiny_config(tmp_path, train_photos=4, work="plain", width=8, max_steps=2,
+                            minutes=60.0)
     init = train(plain_cfg)
     caches = sorted(c for c in glob.glob(str(tmp_path / "cache" / "*_64px_*"))
                     if not c.endswith(".npz"))

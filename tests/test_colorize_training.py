@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from training_util import tiny_config
 
 from workbench.colorize.training import metrics
 from workbench.colorize.training.data import (
@@ -383,34 +384,13 @@ def test_crops_cover_at_least_the_requested_area():
     assert random_view(rgb, 50, rng, whole=True, flip=False).shape == (50, 50, 3)
 
 
-def _make_photos(folder, n, seed):
-    import cv2
-
-    folder.mkdir()
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        img = np.zeros((48, 64, 3), np.uint8)
-        img[:24] = (70, 130, 220)  # sky
-        img[24:] = (60, 150, 50)  # grass
-        x = int(rng.integers(0, 40))
-        img[20:40, x:x + 20] = rng.integers(0, 255, 3)
-        cv2.imwrite(str(folder / f"synth_{i:02d}.png"), img[..., ::-1])
-
-
 # torch's TorchScript ONNX exporter warns about its own deprecation and constant folding
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 def test_tiny_training_run_learns_resumes_and_exports(torch_mod, tmp_path):
     from workbench.colorize.training.export import export_onnx, ort_session
-    from workbench.colorize.training.train import TrainConfig, train
+    from workbench.colorize.training.train import train
 
-    _make_photos(tmp_path / "train", 6, 0)
-    _make_photos(tmp_path / "val", 2, 1)
-    cfg = TrainConfig(data=str(tmp_path / "train"), val=str(tmp_path / "val"),
-                      out=str(tmp_path / "m.onnx"), work_dir=str(tmp_path / "work"),
-                      cache_dir=str(tmp_path / "cache"), size=64, width=16, batch=6,
-                      minutes=5, warmup_steps=1, lr=3e-3, max_steps=12, default_views=2,
-                      val_every_min=100, pretrained=False, onnx_encoder=False,
-                      threads=1)
+    cfg = tiny_config(tmp_path, train_photos=6, lr=3e-3, max_steps=12)
     train(cfg)
     rows = (tmp_path / "work" / "log.csv").read_text().splitlines()
     first, last = rows[1].split(","), rows[-1].split(",")
@@ -442,15 +422,9 @@ def test_a_run_can_start_from_another_runs_weights(torch_mod, tmp_path):
     import dataclasses
 
     from workbench.colorize.training.model import Colorizer
-    from workbench.colorize.training.train import TrainConfig, init_weights, train
+    from workbench.colorize.training.train import init_weights, train
 
-    _make_photos(tmp_path / "train", 4, 0)
-    _make_photos(tmp_path / "val", 2, 1)
-    cfg = TrainConfig(data=str(tmp_path / "train"), val=str(tmp_path / "val"),
-                      out=str(tmp_path / "m.onnx"), work_dir=str(tmp_path / "a"),
-                      cache_dir=str(tmp_path / "cache"), size=64, width=16, batch=4,
-                      minutes=5, warmup_steps=1, lr=3e-3, max_steps=4, default_views=2,
-                      val_every_min=100, pretrained=False, onnx_encoder=False, threads=1)
+    cfg = tiny_config(tmp_path, train_photos=4, work="a", lr=3e-3, max_steps=4)
     first = torch_mod.load(train(cfg), weights_only=False)
 
     # a fresh network takes the first run's weights exactly
