@@ -194,11 +194,14 @@ def test_pinned_hints_colour_every_frame_of_a_stream(qtbot, panel, tmp_path):
     assert panel.session.pin_hints
     assert panel.start_stream(str(clip), loop=True)
     qtbot.waitUntil(lambda: panel.runner.stats.processed >= 2, timeout=20000)
-    panel.session.add_hint(48, 32, RED)  # placed on the stream's frame
+    # placed on the stream's frame, above the white disc's path (rows 22-42): on the disc a
+    # red hint can show little red (an sRGB colour that light holds little chroma), and which
+    # frame comes first with the hint depends on how busy the machine is
+    panel.session.add_hint(48, 12, RED)
     panel._hints_changed()
     qtbot.waitUntil(lambda: panel.result is not None and panel.result.hints ==
                     panel.session.hints, timeout=20000)
-    assert _redness(panel, 48, 32) > 40
+    assert _redness(panel, 48, 12) > 40
     panel.pin_hints.setChecked(False)
     qtbot.waitUntil(lambda: panel.result is not None and panel.result.hints == (),
                     timeout=20000)
