@@ -287,6 +287,32 @@ def test_live_runner_stop_ends_a_looping_stream(qtbot, clip):
     assert not any(t.is_alive() for t in threads)
 
 
+def test_live_runner_stop_waits_one_budget_for_all_its_threads(qtbot, clip):
+    release = threading.Event()
+
+    inside = set()
+
+    def stuck(frame):  # a process busy with its frame when the stream stops
+        inside.add(threading.get_ident())
+        release.wait(10)
+        return None
+
+    runner = LiveRunner(lambda: VideoFileSource(clip, loop=True), stuck, also=[stuck])
+    runner.start()
+    qtbot.waitUntil(lambda: len(inside) == 2, timeout=5000)  # both processes are stuck
+    budgets = []
+    for t in runner._threads:
+        join = t.join
+        t.join = lambda timeout=None, join=join: (budgets.append(timeout), join(timeout))
+    runner.stop(wait=0.3)
+    release.set()
+    # three threads (capture, then two stuck processes), one budget: the first stuck process
+    # uses up what is left of it, so the second gets none (each its own 0.3 s before)
+    assert len(budgets) == 3 and budgets[0] <= 0.3
+    assert budgets == sorted(budgets, reverse=True) and budgets[2] == 0.0
+    assert runner._threads == []
+
+
 def test_video_file_position_and_seek(clip):
     with VideoFileSource(clip) as src:
         first = src.read()

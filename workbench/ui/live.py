@@ -144,12 +144,15 @@ class LiveRunner(QtCore.QObject):
             self._source.loop = bool(loop)
 
     def stop(self, wait: float = 2.0) -> None:
+        """Stop capturing and processing; wait at most ``wait`` seconds in all for the threads
+        (a process still busy with a frame finishes it on its own; its result is dropped)."""
         self._stop.set()
         with self._cond:
             self._mailbox = [None] * len(self._processes)  # results not yet shown are dropped
             self._cond.notify_all()
+        deadline = time.monotonic() + wait  # one budget for all threads, not one each
         for t in self._threads:
-            t.join(wait)
+            t.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
 
     # ----------------------------------------------------------- threads
