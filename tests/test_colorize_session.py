@@ -215,13 +215,13 @@ def test_a_drag_that_changes_nothing_and_a_same_colour_leave_no_undo_step(hinted
     session.set_model(hinted)
     session.set_image(_photo(15), None)
     session.add_hint(5, 6, (200, 0, 0))
-    steps = len(session._undo)
+    steps = len(session._history)
     session.begin_edit()
     session.move_hint(0, 9, 9, record=False)
     session.move_hint(0, 5, 6, record=False)  # back where it started
     session.end_edit()
     session.recolour_hint(0, (200, 0, 0))  # the colour it has
-    assert len(session._undo) == steps
+    assert len(session._history) == steps
 
 
 def test_a_new_model_does_not_show_the_old_models_colours(colorizer, hinted):

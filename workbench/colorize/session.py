@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.history import UndoHistory
 from workbench.imaging.io import to_uint8_display
 
 VIEWS = ("Side by side", "Split (wipe)", "Result only")
@@ -128,8 +129,7 @@ class ColorizeSession:
         # colour hints (workbench.colorize.hints.Hint) in pixel coordinates of the image shown,
         # with their undo and redo history (each entry is the whole tuple before an edit)
         self.hints: tuple = ()
-        self._undo: list[tuple] = []
-        self._redo: list[tuple] = []
+        self._history: UndoHistory[tuple] = UndoHistory()
         self.pin_hints = False  # on a live stream, apply the hints to every frame
         self._opening_drag = False
 
@@ -247,8 +247,7 @@ class ColorizeSession:
         if hints == self.hints and not self._opening_drag:
             return  # nothing changed: no undo step
         self._opening_drag = False
-        self._undo.append(self.hints)
-        self._redo.clear()
+        self._history.record(self.hints)
         self.hints = hints
 
     def add_hint(self, x: float, y: float, rgb) -> int:
@@ -280,8 +279,7 @@ class ColorizeSession:
 
     def end_edit(self) -> None:
         """After a drag: a drag that changed nothing leaves no undo step."""
-        if self._undo and self._undo[-1] == self.hints:
-            self._undo.pop()
+        self._history.drop_if_same(self.hints)
 
     def recolour_hint(self, index: int, rgb) -> None:
         from workbench.colorize.hints import Hint
@@ -293,40 +291,42 @@ class ColorizeSession:
     def remove_hint(self, index: int) -> None:
         self._edit(h for i, h in enumerate(self.hints) if i != index)
 
-    def set_hints(self, hints) -> None:
-        """Replace all hints (loaded from a file, or cleared with ``[]``): one undo step."""
+    def set_hints(self, hints, *, undoable: bool = True) -> None:
+        """Replace all hints (loaded from a file, or cleared with ``[]``): one undo step, or
+        with ``undoable=False`` a fresh start with no history (hints that open with a photo)."""
         from workbench.colorize.hints import validate_hints
 
         hints = tuple(hints)
         validate_hints(hints, *self._size())
-        self._edit(hints)
+        if undoable:
+            self._edit(hints)
+        else:
+            self.hints = hints
+            self._history.clear()
 
     def forget_hints(self) -> None:
         """No hints and no history (a new image)."""
         self.hints = ()
-        self._undo.clear()
-        self._redo.clear()
+        self._history.clear()
 
     @property
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self._history.can_undo
 
     @property
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self._history.can_redo
 
     def undo(self) -> bool:
-        if not self._undo:
+        if not self._history.can_undo:
             return False
-        self._redo.append(self.hints)
-        self.hints = self._undo.pop()
+        self.hints = self._history.undo(self.hints)
         return True
 
     def redo(self) -> bool:
-        if not self._redo:
+        if not self._history.can_redo:
             return False
-        self._undo.append(self.hints)
-        self.hints = self._redo.pop()
+        self.hints = self._history.redo(self.hints)
         return True
 
     def begin_stream(self) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import DegenerateConfigurationError, WorkbenchError
+from workbench.history import UndoHistory
 from workbench.rectify.homography import (
     CORNER_NAMES,
     MAX_OUTPUT_PIXELS,
@@ -108,8 +109,7 @@ class PointEditor:
         self.max_points = max_points
         self.points: list[tuple[float, float]] = []
         self.selected: int | None = None
-        self._undo: list[list[tuple[float, float]]] = []
-        self._redo: list[list[tuple[float, float]]] = []
+        self._history: UndoHistory[list[tuple[float, float]]] = UndoHistory()
         self._dragging = False
         self._nudging: int | None = None  # the point the current run of nudges moves
 
@@ -118,8 +118,7 @@ class PointEditor:
         return self.max_points is not None and len(self.points) >= self.max_points
 
     def _record(self) -> None:
-        self._undo.append(list(self.points))
-        self._redo.clear()
+        self._history.record(list(self.points))
         self._nudging = None
 
     def add(self, x: float, y: float) -> int | None:
@@ -186,27 +185,25 @@ class PointEditor:
 
     @property
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self._history.can_undo
 
     @property
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self._history.can_redo
 
     def undo(self) -> bool:
-        if not self._undo:
+        if not self._history.can_undo:
             return False
-        self._redo.append(list(self.points))
-        self.points = self._undo.pop()
+        self.points = self._history.undo(list(self.points))
         self._dragging = False
         self._nudging = None
         self.select(self.selected)
         return True
 
     def redo(self) -> bool:
-        if not self._redo:
+        if not self._history.can_redo:
             return False
-        self._undo.append(list(self.points))
-        self.points = self._redo.pop()
+        self.points = self._history.redo(list(self.points))
         self._nudging = None
         self.select(self.selected)
         return True

@@ -988,8 +988,8 @@ class ColorizePanel(Panel):
         from workbench.colorize.hints import load_hints
 
         try:
-            self.session.set_hints(load_hints(beside))
-            self.session._undo.clear()  # the photo opens with them: nothing to undo
+            # the photo opens with them: nothing to undo
+            self.session.set_hints(load_hints(beside), undoable=False)
             self.info(f"Loaded {len(self.session.hints)} colour hints from {beside.name}")
         except (WorkbenchError, ValueError) as exc:
             self.warn(f"The hints beside the photo were not loaded: {exc}")
