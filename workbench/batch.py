@@ -79,6 +79,22 @@ class BatchReport:
     dashboard: str | None = None
 
 
+def make_out_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` as a Path, created (with its parents) if needed.
+
+    Raises
+    ------
+    InputError
+        The folder cannot be created (the message names it and says why).
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Cannot create output folder '{out_dir}': {exc.strerror}") from exc
+    return out_dir
+
+
 def tasks_for(inputs: Sequence[Path], out_dir: str | Path, suffix: str = ".png") -> list[Task]:
     """``<stem><suffix>`` per input in ``out_dir``; inputs that share a stem get ``<stem>_2``, …
     (one result never overwrites another).

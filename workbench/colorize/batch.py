@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.batch import BatchReport, Task, expand_inputs, run_batch, tasks_for
+from workbench.batch import (
+    BatchReport,
+    Task,
+    expand_inputs,
+    make_out_dir,
+    run_batch,
+    tasks_for,
+)
 from workbench.errors import InputError
 from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image, write_image
 
@@ -78,11 +85,7 @@ def colorize_files(
     :func:`workbench.batch.run_batch`.
     """
     files = expand_inputs(inputs, SUPPORTED_READ_EXTENSIONS)
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create output folder '{out_dir}': {exc.strerror}") from exc
+    out_dir = make_out_dir(out_dir)
     if colorizer is not None:
         model, provider = str(colorizer.model_path), colorizer.provider
     job = ColorizeJob(model, provider, temperature, saturation)

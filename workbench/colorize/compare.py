@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workbench.batch import expand_inputs, tasks_for
+from workbench.batch import expand_inputs, make_out_dir, tasks_for
 from workbench.errors import InputError
 from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image, write_image
 
@@ -93,11 +93,7 @@ def compare_files(
     reported and skipped; the others are still written.
     """
     files = expand_inputs(inputs, SUPPORTED_READ_EXTENSIONS)
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create output folder '{out_dir}': {exc.strerror}") from exc
+    out_dir = make_out_dir(out_dir)
     label_a = "A: " + model_label(colorizer_a, " | ")
     label_b = "B: " + model_label(colorizer_b, " | ")
     report = CompareReport()

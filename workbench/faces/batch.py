@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.batch import BatchReport, Task, run_batch, tasks_for
+from workbench.batch import BatchReport, Task, make_out_dir, run_batch, tasks_for
 from workbench.errors import InputError
 from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image
 
@@ -110,11 +110,7 @@ def recognize_files(
     :func:`workbench.batch.run_batch`.
     """
     files = expand_photos(inputs)
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create output folder '{out_dir}': {exc.strerror}") from exc
+    out_dir = make_out_dir(out_dir)
     job = RecognizeJob(str(Path(db).resolve()), aligned, include_non_faces)
     tasks = tasks_for(files, out_dir, suffix=".json")
     inline = workers == 0 and not scheduler

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.errors import WorkbenchError
 from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS, read_image, write_image
 from workbench.rectify.homography import RectifyInputError
 
@@ -198,15 +197,11 @@ def rectify_files(
 ) -> BatchReport:
     """Run ``job`` (:class:`MatrixJob` or :class:`AutoJob`) for every input (see the module
     docstring); the report's lists are in input order."""
-    from workbench.batch import run_batch, tasks_for
+    from workbench.batch import make_out_dir, run_batch, tasks_for
 
     start = time.perf_counter()
     inputs = expand_inputs(inputs)
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WorkbenchError(f"Cannot create output folder '{out_dir}': {exc.strerror}") from exc
+    out_dir = make_out_dir(out_dir)
     tasks = tasks_for(inputs, out_dir)
     step = None
     if progress is not None:
