@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 from onnx_models import realistic_model
 
-from workbench.batch import MANIFEST, Task, finished_outputs, run_batch, tasks_for
+from workbench.batch import (
+    MANIFEST,
+    Task,
+    finished_outputs,
+    make_out_dir,
+    run_batch,
+    tasks_for,
+)
 from workbench.colorize.batch import ColorizeJob, colorize_files
 from workbench.errors import InputError
 from workbench.imaging.io import read_image, write_image
@@ -209,3 +216,12 @@ def test_pyramid_over_a_folder_is_byte_identical_inline_on_processes_and_on_dask
     assert main(["pyramid", str(tmp_path / "in"), "--levels", "3", "--kind", "laplacian",
                  "--out-dir", str(tmp_path / "inline"), "--resume", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["skipped"]) == 5
+
+
+def test_make_out_dir_creates_parents_and_names_a_folder_it_cannot_make(tmp_path):
+    made = make_out_dir(tmp_path / "a" / "b")
+    assert made.is_dir() and made == tmp_path / "a" / "b"
+    assert make_out_dir(made) == made  # already there: fine
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="Cannot create output folder .*file"):
+        make_out_dir(tmp_path / "file" / "out")

@@ -69,6 +69,20 @@ def test_batch_reports_a_bad_file_and_keeps_going(model, grays, tmp_path, capsys
     assert sorted(p.name for p in out_dir.glob("*.png")) == ["g0.png", "g1.png"]
 
 
+@pytest.mark.parametrize("compare", [False, True])
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(model, grays, tmp_path, capsys,
+                                                               compare):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep me")
+    extra = ["--compare", str(model)] if compare else []
+    code = main(["colorize", *map(str, grays), "--out-dir", str(blocker / "out"), "--model",
+                 str(model), *extra])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Cannot create output folder" in err and "a-file" in err
+    assert blocker.read_text() == "keep me"  # nothing lost
+
+
 def test_same_stems_do_not_overwrite_each_other(tmp_path):
     from pathlib import Path
 
