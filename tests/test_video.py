@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -311,6 +312,31 @@ def test_live_runner_stop_waits_one_budget_for_all_its_threads(qtbot, clip):
     assert len(budgets) == 3 and budgets[0] <= 0.3
     assert budgets == sorted(budgets, reverse=True) and budgets[2] == 0.0
     assert runner._threads == []
+    qtbot.waitUntil(lambda: not runner._started, timeout=10000)  # the stuck ones end too
+
+
+def test_a_runner_let_go_with_a_thread_still_busy_is_deleted_on_the_gui_thread(qtbot, clip):
+    # A QObject deleted on a worker thread races the GUI thread delivering its queued signals
+    # (CI crashed on it): the last reference must not be a worker thread's.
+    release = threading.Event()
+    inside = threading.Event()
+
+    def stuck(frame):
+        inside.set()
+        release.wait(10)
+        return None
+
+    runner = LiveRunner(lambda: VideoFileSource(clip, loop=True), stuck)
+    deleted_on = []
+    gone = weakref.ref(runner, lambda _: deleted_on.append(threading.get_ident()))
+    runner.start()
+    qtbot.waitUntil(inside.is_set, timeout=5000)
+    runner.stop(wait=0.05)  # the process is still busy with its frame
+    del runner  # what a panel does after a stop
+    assert gone() is not None  # still held while its thread runs
+    release.set()
+    qtbot.waitUntil(lambda: bool(deleted_on), timeout=10000)
+    assert deleted_on == [threading.main_thread().ident]
 
 
 def test_video_file_position_and_seek(clip):

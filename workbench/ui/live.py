@@ -25,6 +25,12 @@ from PySide6 import QtCore
 from workbench.errors import WorkbenchError
 from workbench.imaging.video import FrameSource
 
+# Runners whose threads may still be running. A QObject must be deleted on the thread it lives
+# on (the GUI thread); a thread that held the last reference to its runner would delete it on
+# its own thread, racing the GUI thread's delivery of the runner's queued signals (a crash).
+# So a started runner is kept here until the GUI thread sees all its threads ended.
+_KEPT: set[LiveRunner] = set()
+
 
 @dataclass
 class LiveStats:
@@ -84,6 +90,7 @@ class LiveRunner(QtCore.QObject):
         self._capture_done = False
         self._capture_error: BaseException | None = None
         self._threads: list[threading.Thread] = []
+        self._started: list[threading.Thread] = []  # every thread ever started, until reaped
         self._paused = False
         self._seek_to: int | None = None
         self._source: FrameSource | None = None
@@ -110,6 +117,8 @@ class LiveRunner(QtCore.QObject):
                                name=f"live-process-{channel}")
               for channel in range(len(self._processes))),
         ]
+        self._started += self._threads
+        _KEPT.add(self)
         for t in self._threads:
             t.start()
 
@@ -154,6 +163,17 @@ class LiveRunner(QtCore.QObject):
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
+        self._release_when_done()
+
+    def _release_when_done(self, delay_ms: int = 20) -> None:
+        """On the GUI thread: let go of this runner once all its threads have ended (checked
+        again later while one still runs, e.g. a process stuck on a frame after a stop)."""
+        self._started = [t for t in self._started if t.is_alive()]
+        if not self._started:
+            _KEPT.discard(self)
+        else:
+            QtCore.QTimer.singleShot(delay_ms, lambda: self._release_when_done(
+                min(delay_ms * 2, 500)))
 
     # ----------------------------------------------------------- threads
     def _capture(self, source: FrameSource) -> None:
@@ -271,6 +291,7 @@ class LiveRunner(QtCore.QObject):
             self._deliver(channel)
         self.running = False
         self._stop.set()
+        self._release_when_done()
         if error is not None:
             self.failed.emit(error)
         self.finished.emit()
