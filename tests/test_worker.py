@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
 from workbench.ui.worker import run_in_background
 
@@ -162,3 +163,45 @@ def test_results_for_a_panel_that_is_gone_are_dropped(qtbot):
         pass
     qtbot.wait(20)
     assert seen == []
+
+
+class _Photo:
+    """Stands in for what a callback's closure holds (a photo, a request)."""
+
+
+def test_an_ended_job_lets_go_of_its_callbacks_and_what_they_hold(qtbot):
+    # every prediction's callbacks used to stay alive for good (the job held a callback that
+    # held the job): a long session kept every photo it had ever predicted on
+    photos = []
+    for outcome in ("finished", "failed", "cancelled"):
+        photo = _Photo()
+        photos.append(weakref.ref(photo))
+
+        def work(job, outcome=outcome):
+            if outcome == "failed":
+                raise ValueError("bad photo")
+            if outcome == "cancelled":
+                job.cancel()
+                job.check()
+            return 1
+
+        job = run_in_background(work, on_done=lambda r, photo=photo: None,
+                                on_error=lambda e, photo=photo: None,
+                                on_end=lambda photo=photo: None)
+        with qtbot.waitSignal(job.ended, timeout=10000):
+            pass
+        assert job.done
+        del photo, job
+    qtbot.waitUntil(lambda: all(ref() is None for ref in photos), timeout=10000)
+
+
+def test_jobs_are_deleted_on_the_gui_thread(qtbot):
+    # a QObject deleted on a pool thread races the GUI thread delivering its signals
+    deleted_on = []
+    refs = []
+    for i in range(20):
+        job = run_in_background(lambda job, i=i: i)
+        refs.append(weakref.ref(job, lambda _: deleted_on.append(threading.get_ident())))
+        del job
+    qtbot.waitUntil(lambda: len(deleted_on) == 20, timeout=10000)
+    assert set(deleted_on) == {threading.main_thread().ident}

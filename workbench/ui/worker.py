@@ -39,6 +39,7 @@ class Job(QtCore.QObject):
     def __init__(self) -> None:
         super().__init__()
         self._cancel = threading.Event()
+        self._pool_done = threading.Event()  # the pool thread has emitted its outcome, let go
         self._commit_lock = threading.Lock()
         self.committed = False
         self.done = False
@@ -60,6 +61,21 @@ class Job(QtCore.QObject):
         else:
             self.cancelled.emit()
         self.ended.emit()
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """GUI thread, once ended: delete this job here once the pool thread is out of it.
+
+        The callbacks connected to it (and the photos their closures hold) go with it, and it
+        is deleted on the thread it lives on: a QObject whose last reference a pool thread
+        dropped would be deleted there, racing the GUI thread's delivery of its signals.
+        A handle kept by a caller still reads ``done``, ``committed`` and ``is_cancelled``.
+        """
+        if not self._pool_done.is_set():  # the pool thread is still returning from its emit
+            QtCore.QTimer.singleShot(1, self._let_go)
+            return
+        _live_jobs.discard(self)
+        self.deleteLater()
 
     def cancel(self) -> None:
         """Ask the job to stop; ignored once it has committed (see :meth:`commit`)."""
@@ -99,20 +115,29 @@ class _Runnable(QtCore.QRunnable):
         self.job = job
 
     def run(self) -> None:
-        job = self.job
+        job, self.job = self.job, None
+        fn, self.fn = self.fn, None
+        pool_done = job._pool_done
         try:
-            result = self.fn(job)
-        except Cancelled:
-            outcome = ("cancelled", None)
-        except Exception as exc:  # delivered to the GUI thread, shown to the user there
-            exc.__traceback_text__ = traceback.format_exc()
-            outcome = ("failed", exc)
-        else:
-            outcome = ("cancelled" if job.is_cancelled else "finished", result)
-        try:
-            job._outcome_raw.emit(*outcome)
-        except RuntimeError:  # the Job was deleted with the application: nothing to tell
-            pass
+            _run(fn, job)
+        finally:
+            pool_done.set()
+
+
+def _run(fn: Callable[[Job], Any], job: Job) -> None:
+    try:
+        result = fn(job)
+    except Cancelled:
+        outcome = ("cancelled", None)
+    except Exception as exc:  # delivered to the GUI thread, shown to the user there
+        exc.__traceback_text__ = traceback.format_exc()
+        outcome = ("failed", exc)
+    else:
+        outcome = ("cancelled" if job.is_cancelled else "finished", result)
+    try:
+        job._outcome_raw.emit(*outcome)
+    except RuntimeError:  # the Job was deleted with the application: nothing to tell
+        pass
 
 
 _live_jobs: set[Job] = set()
@@ -137,8 +162,7 @@ def run_in_background(
         job.progress.connect(on_progress)
     if on_end:
         job.ended.connect(on_end)
-    _live_jobs.add(job)  # keep the QObject alive until it has ended
-    job.ended.connect(lambda: _live_jobs.discard(job))
+    _live_jobs.add(job)  # kept alive until it has ended (then deleted on the GUI thread)
     (pool or QtCore.QThreadPool.globalInstance()).start(_Runnable(fn, job))
     return job
 
