@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -182,6 +184,7 @@ def test_fisherfaces_find_the_direction_eigenfaces_miss():
     lambda: EigenfaceModel(0.95, drop_first=1, distance="mean"),
     lambda: FisherfaceModel(distance="nearest"),
     lambda: FisherfaceModel(metric="angle"),
+    lambda: FisherfaceModel(metric="angle", features="orientations"),
 ])
 def test_save_and_load_round_trip(make):
     faces, labels = _people()
@@ -269,7 +272,8 @@ def test_principal_components_signs_are_deterministic():
 
 @pytest.mark.parametrize("make", [lambda: EigenfaceModel(0.9, drop_first=1),
                                   lambda: FisherfaceModel(),
-                                  lambda: FisherfaceModel(metric="angle")])
+                                  lambda: FisherfaceModel(metric="angle"),
+                                  lambda: FisherfaceModel(features="orientations")])
 def test_assess_agrees_with_the_separate_calls(make):
     faces, labels = _people(spread=10.0)
     model = make().fit(faces[::2], labels[::2])
@@ -279,3 +283,35 @@ def test_assess_agrees_with_the_separate_calls(make):
     assert names == expected_names
     np.testing.assert_allclose(distances, expected_distances, atol=1e-9)
     np.testing.assert_allclose(away, model.distance_from_face_space(probes), atol=1e-6)
+
+
+def test_orientation_models_say_they_are_newer_and_pixel_models_stay_readable():
+    # an older Workbench reads format 1 and refuses anything newer with "retrain it"
+    import json
+
+    faces, labels = _people()
+    for features, version in (("pixels", 1), ("orientations", 2)):
+        data = FisherfaceModel(features=features).fit(faces, labels).to_bytes()
+        with np.load(io.BytesIO(data)) as archive:
+            header = json.loads(str(archive["header"]))
+        assert header["format"] == version and header["params"]["features"] == features
+    # a model saved before orientations existed (no features, no feature mean) loads as pixels
+    model = FisherfaceModel().fit(faces, labels)
+    old = model.to_bytes()
+    with np.load(io.BytesIO(old)) as archive:
+        arrays = {k: archive[k] for k in archive.files if k != "feature_mean"}
+    header = json.loads(str(arrays.pop("header")))
+    del header["params"]["features"]
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, header=np.array(json.dumps(header)), **arrays)
+    loaded = load_model(buffer.getvalue())
+    assert loaded.features == "pixels"
+    np.testing.assert_allclose(loaded.distances(faces), model.distances(faces), atol=1e-3)
+
+
+def test_orientation_features_need_images_and_a_known_kind():
+    faces, labels = _people()
+    with pytest.raises(ValueError, match="features"):
+        FisherfaceModel(features="edges")
+    with pytest.raises(ModelError, match="images"):
+        FisherfaceModel(features="orientations").fit(faces.reshape(len(faces), -1), labels)

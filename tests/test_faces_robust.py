@@ -24,7 +24,12 @@ from workbench.faces.detect import (
     prepare_aligned,
     self_quotient,
 )
-from workbench.faces.eigenfaces import EigenfaceModel, FisherfaceModel, augment_faces
+from workbench.faces.eigenfaces import (
+    EigenfaceModel,
+    FisherfaceModel,
+    augment_faces,
+    orientation_features,
+)
 from workbench.faces.evaluate import evaluate_crops
 from workbench.faces.gallery import ModelSettings, train_recognizer
 from workbench.faces.recognize import (
@@ -169,6 +174,22 @@ def test_a_tracker_tries_one_retry_copy_per_empty_frame_in_turn(detector, monkey
     assert tried == [1, 2, 1, 2]
     tried.clear()
     assert detector.boxes(empty) == [] and tried == [1, 2]  # a still photo tries them all
+
+
+def test_gradient_orientations_hold_still_under_a_lamp_where_grey_levels_do_not(astronaut_face):
+    face = astronaut_face.aligned.astype(np.float64)
+    height, width = face.shape
+    columns = np.arange(width)
+    plain = orientation_features(face.reshape(1, -1), (height, width))[0]
+    n = plain.size // 3
+    assert plain.shape == (3 * (height // 2) * (width // 2),)
+    for ramp in (0.35 + 0.65 / (1 + np.exp(-(columns - width / 2) / 6)),
+                 np.linspace(0.3, 1.0, width)):
+        lit = np.clip(face * ramp[None, :], 0, 255)
+        moved = orientation_features(lit.reshape(1, -1), (height, width))[0]
+        directions = np.corrcoef(plain[:2 * n], moved[:2 * n])[0, 1]
+        grey = np.corrcoef(face.ravel(), lit.ravel())[0, 1]
+        assert directions > 0.9 and directions > grey + 0.05
 
 
 def test_self_quotient_divides_out_a_smooth_lamp():
@@ -349,22 +370,41 @@ def test_gtdb_date_split_on_ten_people(detector):
     rows = [r for r in csv.DictReader(open(root / "boxes.csv", newline=""))
             if r["person"] <= "p10"]
     enrol, enrol_names, test, test_names, missed = [], [], [], [], 0
-    for row in rows:
+    lit, lit_names = [], []  # the test photos again, a lamp on one side (the stress test)
+    for k, row in enumerate(rows):
         number = int(row["file"][:2])
         if number == 8:
             continue
-        faces = detector.detect(read_image(root / row["person"] / row["file"]))
+        image = read_image(root / row["person"] / row["file"])
+        faces = detector.detect(image)
         if not faces:
             missed += number >= 9
             continue
         (enrol if number <= 7 else test).append(faces[0].aligned)
         (enrol_names if number <= 7 else test_names).append(row["person"])
+        if number >= 9:
+            x0, y0, x1, y1 = (int(row[c]) for c in ("x_left", "y_top", "x_right", "y_bottom"))
+            relit = detector.detect(relight(image, (x0, y0, x1 - x0, y1 - y0), 1 - 2 * (k % 2)))
+            if relit:
+                lit.append(relit[0].aligned)
+                lit_names.append(row["person"])
     report = evaluate_crops(np.stack(enrol), enrol_names, np.stack(test), test_names,
                             missed_tests=missed)
     eigen = evaluate_crops(np.stack(enrol), enrol_names, np.stack(test), test_names,
                            method="eigenfaces", missed_tests=missed)
     print(f"\ngtdb p01-p10 rank-1: Fisherfaces {report.rank1:.3f}, eigenfaces {eigen.rank1:.3f}")
     assert report.rank1 >= 0.8 and eigen.rank1 >= 0.7
+    # Fisherfaces in gradient orientations (the default) against grey levels alone, on the
+    # side-lit faces found: measured 0.90 against 0.85 on these ten people
+    side_lit = {}
+    for features in ("orientations", "pixels"):
+        model = ModelSettings(features=features).new_model().fit(np.stack(enrol), enrol_names)
+        side_lit[features] = np.mean(np.array(model.nearest(np.stack(lit))[0])
+                                     == np.array(lit_names))
+    print(f"side-lit: orientations {side_lit['orientations']:.3f}, "
+          f"grey levels {side_lit['pixels']:.3f} ({len(lit)} faces found)")
+    assert len(lit) >= 60 and side_lit["orientations"] > side_lit["pixels"]
+    assert side_lit["orientations"] >= 0.85
 
 
 def test_model_settings_carry_the_identity_metric():
@@ -377,3 +417,8 @@ def test_model_settings_carry_the_identity_metric():
     assert ModelSettings(metric="euclidean").new_model().metric == "euclidean"
     # a gallery saved before the setting existed takes the method's default
     assert ModelSettings.from_json('{"method": "fisherfaces"}').metric == "auto"
+    # the same for what Fisherfaces see: orientations by default, grey levels when asked
+    assert ModelSettings().new_model().features == "orientations"
+    assert ModelSettings.from_json('{"method": "fisherfaces"}').features == "orientations"
+    grey = ModelSettings(features="pixels")
+    assert ModelSettings.from_json(grey.to_json()).new_model().features == "pixels"

@@ -120,6 +120,11 @@ class ModelSettings:
         strangers: on the development people (gtdb p01-p25, 20 enrolled and 5 strangers, 5
         rotations) the Thresholds tab promised 72 % of strangers rejected and 52 % were; with
         angles it promised 80 % and 86 % were (figures in the README, Faces: figures).
+    features : {"orientations", "pixels"}
+        What Fisherfaces separate people by (:class:`~workbench.faces.eigenfaces.FisherfaceModel`):
+        gradient orientations beside the grey levels (the default; measured better on every
+        set, above all under one-sided light: README, Faces: figures) or the grey levels alone.
+        Eigenfaces are always in grey levels.
     """
 
     method: Literal["eigenfaces", "fisherfaces"] = "fisherfaces"
@@ -130,6 +135,7 @@ class ModelSettings:
     face_quantile: float = 0.99
     augment: bool = True
     metric: Literal["auto", "euclidean", "angle"] = "auto"
+    features: Literal["pixels", "orientations"] = "orientations"
 
     def new_model(self) -> EigenfaceModel | FisherfaceModel:
         """An untrained model with these settings."""
@@ -139,7 +145,8 @@ class ModelSettings:
                                   metric="euclidean" if self.metric == "auto" else self.metric)
         if self.method == "fisherfaces":
             return FisherfaceModel(distance=self.distance, augment=self.augment,
-                                   metric="angle" if self.metric == "auto" else self.metric)
+                                   metric="angle" if self.metric == "auto" else self.metric,
+                                   features=self.features)
         raise ModelError(f"unknown face model method {self.method!r}")
 
     @property

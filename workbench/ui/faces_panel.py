@@ -136,9 +136,10 @@ class FacesPanel(Panel):
         self.method_combo.addItem("Eigenfaces", "eigenfaces")
         self.method_combo.setToolTip(
             "How faces are told apart. Fisherfaces name people better (they learn what differs "
-            "between people, not what differs between photos); they need 3 people, and the "
-            "gallery uses eigenfaces until then. Eigenfaces always decide whether it is a face "
-            "and fill the Insight tab.")
+            "between people, not what differs between photos) and compare the directions of "
+            "light-to-dark edges, which a lamp to one side hardly changes; they need 3 people, "
+            "and the gallery uses eigenfaces until then. Eigenfaces always decide whether it "
+            "is a face and fill the Insight tab.")
         enrol = QtWidgets.QWidget()
         el = QtWidgets.QVBoxLayout(enrol)
         el.addWidget(self.name_edit)
