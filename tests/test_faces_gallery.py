@@ -327,3 +327,31 @@ def test_killing_the_process_mid_enrolment_loses_nothing_committed(tmp_path):
         rng = np.random.default_rng(0)
         first = [rng.integers(0, 256, (112, 92), dtype=np.uint8) for _ in range(12)]
         np.testing.assert_array_equal(reopened.faces_of("person 0")[11].image, first[11])
+
+
+def test_a_gallery_cached_before_orientations_is_retrained_in_them(tmp_path, monkeypatch):
+    import json
+    from dataclasses import asdict
+
+    from workbench.faces import gallery as gallery_module
+
+    path = tmp_path / "old.faces"
+    with Gallery(path) as g:
+        for seed, name in enumerate(("Ada", "Bob", "Carol"), start=1):
+            g.enroll(name, crops(seed))
+    # what the version before stored: settings without `features`, and a grey-level model
+    # cached under model format 3
+    old_settings = {k: v for k, v in asdict(ModelSettings()).items() if k != "features"}
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE settings SET value = ? WHERE key = 'model'",
+                   (json.dumps(old_settings, sort_keys=True),))
+    db.close()
+    monkeypatch.setattr(gallery_module, "_MODEL_FORMAT", 3)
+    monkeypatch.setattr(ModelSettings, "new_model",  # the grey levels, as it trained
+                        lambda self: eigenfaces.FisherfaceModel(augment=True, metric="angle"))
+    with Gallery(path) as g:
+        assert g.recognizer().model.features == "pixels"
+    monkeypatch.undo()
+    with Gallery(path) as g:
+        assert g.settings.features == "orientations"  # the old settings read with the default
+        assert g.recognizer().model.features == "orientations"  # retrained, not the cache

@@ -89,7 +89,9 @@ APPLICATION_ID = 0x57424643
 SCHEMA_VERSION = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MAX_NAME = 100
-_MODEL_FORMAT = 3  # bump when the model/calibration code changes what a cached model means
+# bump when the model/calibration code changes what a cached model means (4: Fisherfaces in
+# gradient orientations, so a gallery opened by this version retrains once)
+_MODEL_FORMAT = 4
 
 
 @dataclass(frozen=True)
