@@ -145,6 +145,39 @@ def test_a_photo_without_a_face_with_eyes_is_searched_by_the_other_frontal_casca
     assert FaceTracker(strict).boxes(photo) == []
 
 
+@pytest.mark.parametrize("angle", [25, -25])
+def test_a_head_leaning_to_one_side_is_found_and_aligned_upright(detector, angle):
+    photo = data.astronaut()
+    upright = detector.detect(photo)[0]
+    height, width = photo.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    leaning = cv2.warpAffine(photo, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    gray = cv2.cvtColor(leaning, cv2.COLOR_RGB2GRAY)
+    assert detector._boxes(gray) == []  # the upright search (and its retries) miss it
+    faces = detector.detect(leaning)
+    assert len(faces) == 1 and faces[0].alignment == "eyes"
+    # the eyes are where the upright photo's eyes went, in the leaning photo's pixels
+    for found, before in zip(faces[0].eyes, upright.eyes, strict=True):
+        assert np.hypot(*(np.array(found) - turn @ (*before, 1.0))) < 6
+    x, y, w, h = upright.box
+    cx, cy = turn @ (x + w / 2, y + h / 2, 1.0)
+    fx, fy, fw, fh = faces[0].box
+    assert abs(fx + fw / 2 - cx) < 0.15 * w and abs(fy + fh / 2 - cy) < 0.15 * h
+    # and the crop is the upright face again
+    assert np.corrcoef(faces[0].aligned.ravel().astype(float),
+                       upright.aligned.ravel().astype(float))[0, 1] > 0.9
+    # the live tracker keeps its frame budget: upright only
+    assert FaceTracker(detector).boxes(leaning) == []
+
+
+def test_the_tilted_search_runs_only_when_no_upright_face_has_eyes(detector, monkeypatch):
+    def no_tilts(*args):
+        raise AssertionError("searched tilted although an upright face with eyes was found")
+
+    monkeypatch.setattr(detector, "_tilted_faces", no_tilts)
+    assert len(detector.detect(data.astronaut())) == 1
+
+
 def test_the_other_cascades_add_no_second_box_on_a_face_already_found(detector):
     photo = data.astronaut()
     box = detector.boxes(photo)[0]
