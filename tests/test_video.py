@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import weakref
 
 import numpy as np
 import pytest
+from PySide6 import QtCore
 from video_util import write_test_video
 
 from workbench.imaging.video import (
@@ -315,6 +317,38 @@ def test_live_runner_stop_waits_one_budget_for_all_its_threads(qtbot, clip):
     qtbot.waitUntil(lambda: not runner._started, timeout=10000)  # the stuck ones end too
 
 
+def _gui_thread_deletes(obj, deleted_on: list) -> None:
+    """Record the thread on which ``obj``'s Qt object is destroyed."""
+    obj.destroyed.connect(lambda *_: deleted_on.append(threading.get_ident()),
+                          QtCore.Qt.ConnectionType.DirectConnection)
+
+
+@pytest.mark.parametrize("how", ["unplugged", "process fails"])
+def test_a_runner_that_failed_is_freed_without_the_garbage_collector(qtbot, how):
+    # An error's traceback holds the thread's frame, which holds the runner: that loop left
+    # the runner to the garbage collector, which may run on any thread (then the runner is
+    # deleted there, the crash above). Freed by reference counting, on the GUI thread.
+    def broken(frame):
+        raise ValueError("the model failed on this frame")
+
+    runner = (LiveRunner(_Unplugged, lambda f: f.sum()) if how == "unplugged"
+              else LiveRunner(lambda: _Unplugged(), broken))
+    errors, deleted_on = [], []
+    runner.failed.connect(errors.append)
+    _gui_thread_deletes(runner, deleted_on)
+    gc.disable()
+    try:
+        with qtbot.waitSignal(runner.finished, timeout=5000):
+            runner.start()
+        assert len(errors) == 1 and errors[0].__traceback_text__  # the text is kept
+        errors.clear()
+        del runner
+        qtbot.waitUntil(lambda: bool(deleted_on), timeout=5000)
+    finally:
+        gc.enable()
+    assert deleted_on == [threading.main_thread().ident]
+
+
 def test_a_runner_let_go_with_a_thread_still_busy_is_deleted_on_the_gui_thread(qtbot, clip):
     # A QObject deleted on a worker thread races the GUI thread delivering its queued signals
     # (CI crashed on it): the last reference must not be a worker thread's.
@@ -328,7 +362,8 @@ def test_a_runner_let_go_with_a_thread_still_busy_is_deleted_on_the_gui_thread(q
 
     runner = LiveRunner(lambda: VideoFileSource(clip, loop=True), stuck)
     deleted_on = []
-    gone = weakref.ref(runner, lambda _: deleted_on.append(threading.get_ident()))
+    _gui_thread_deletes(runner, deleted_on)
+    gone = weakref.ref(runner)
     runner.start()
     qtbot.waitUntil(inside.is_set, timeout=5000)
     runner.stop(wait=0.05)  # the process is still busy with its frame

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import weakref
+
+from PySide6 import QtCore
 
 from workbench.ui.worker import run_in_background
 
@@ -196,12 +199,23 @@ def test_an_ended_job_lets_go_of_its_callbacks_and_what_they_hold(qtbot):
 
 
 def test_jobs_are_deleted_on_the_gui_thread(qtbot):
-    # a QObject deleted on a pool thread races the GUI thread delivering its signals
+    # a QObject deleted on a pool thread races the GUI thread delivering its signals; a failed
+    # job's traceback must not hold it in a loop only the garbage collector (any thread) frees
     deleted_on = []
-    refs = []
-    for i in range(20):
-        job = run_in_background(lambda job, i=i: i)
-        refs.append(weakref.ref(job, lambda _: deleted_on.append(threading.get_ident())))
-        del job
-    qtbot.waitUntil(lambda: len(deleted_on) == 20, timeout=10000)
+
+    def work(job, i):
+        if i % 2:
+            raise ValueError("bad photo")
+        return i
+
+    gc.disable()
+    try:
+        for i in range(20):
+            job = run_in_background(lambda job, i=i: work(job, i))
+            job.destroyed.connect(lambda *_: deleted_on.append(threading.get_ident()),
+                                  QtCore.Qt.ConnectionType.DirectConnection)
+            del job
+        qtbot.waitUntil(lambda: len(deleted_on) == 20, timeout=10000)
+    finally:
+        gc.enable()
     assert set(deleted_on) == {threading.main_thread().ident}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -211,7 +212,10 @@ class LiveRunner(QtCore.QObject):
                     else:
                         next_time = time.perf_counter()
         except Exception as exc:  # e.g. CameraDisconnected: shown to the user
-            error = exc
+            # kept as text: the traceback holds this frame, which holds the runner, and that
+            # loop would leave the runner to the garbage collector, on whatever thread it runs
+            exc.__traceback_text__ = traceback.format_exc()
+            error = exc.with_traceback(None)
         finally:
             # The error is recorded under the lock *before* capture is marked done, and only the
             # processing thread reports the end (carrying it): the end can never be reported
@@ -245,7 +249,8 @@ class LiveRunner(QtCore.QObject):
                 output = process(frame)
             except Exception as exc:
                 self._stop.set()
-                self._ended.emit(exc)
+                exc.__traceback_text__ = traceback.format_exc()  # see _capture
+                self._ended.emit(exc.with_traceback(None))
                 return
             done = time.perf_counter()
             if output is None:  # the process let this frame go (nothing to do): not counted

@@ -121,6 +121,7 @@ class _Runnable(QtCore.QRunnable):
         try:
             _run(fn, job)
         finally:
+            del job, fn  # the GUI thread may delete the job as soon as it is told
             pool_done.set()
 
 
@@ -131,7 +132,9 @@ def _run(fn: Callable[[Job], Any], job: Job) -> None:
         outcome = ("cancelled", None)
     except Exception as exc:  # delivered to the GUI thread, shown to the user there
         exc.__traceback_text__ = traceback.format_exc()
-        outcome = ("failed", exc)
+        # without its traceback, which holds this frame and so the job: a reference loop
+        # would leave the job to the garbage collector, on whatever thread it runs
+        outcome = ("failed", exc.with_traceback(None))
     else:
         outcome = ("cancelled" if job.is_cancelled else "finished", result)
     try:
