@@ -17,6 +17,7 @@ from workbench.faces.detect import (
     FaceDetector,
     FaceTracker,
     _overlap,
+    _same_face,
     check_shot,
     light_balance,
     normalize_illumination,
@@ -168,6 +169,29 @@ def test_a_head_leaning_to_one_side_is_found_and_aligned_upright(detector, angle
                        upright.aligned.ravel().astype(float))[0, 1] > 0.9
     # the live tracker keeps its frame budget: upright only
     assert FaceTracker(detector).boxes(leaning) == []
+
+
+def test_a_face_found_turned_with_its_eyes_replaces_its_eyeless_upright_box(detector):
+    # turned 35 degrees, the upright search keeps a small eyeless box on the face, inside the
+    # turned search's face (IoU 0.2): one face, aligned by its eyes, not two
+    photo = data.astronaut()
+    height, width = photo.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 35, 1.0)
+    leaning = cv2.warpAffine(photo, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    gray = cv2.cvtColor(leaning, cv2.COLOR_RGB2GRAY)
+    upright = detector._boxes(gray)
+    assert len(upright) == 1 and detector._find_eyes(gray, upright[0]) is None
+    faces = detector.detect(leaning)
+    assert len(faces) == 1 and faces[0].alignment == "eyes"
+    assert _overlap(faces[0].box, upright[0]) < 0.3  # the same face all the same
+    assert detector.detect_one(leaning).alignment == "eyes"
+
+
+def test_same_face_is_an_overlap_or_one_box_mostly_inside_the_other():
+    assert _same_face((0, 0, 100, 100), (10, 10, 100, 100))  # IoU 0.68
+    assert _same_face((0, 0, 100, 100), (30, 30, 50, 50))  # inside, IoU 0.25
+    assert not _same_face((0, 0, 100, 100), (80, 80, 50, 50))  # 16 % of the smaller inside
+    assert not _same_face((0, 0, 100, 100), (200, 0, 100, 100))
 
 
 def test_the_tilted_search_runs_only_when_no_upright_face_has_eyes(detector, monkeypatch):

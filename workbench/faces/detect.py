@@ -678,17 +678,25 @@ class FaceDetector:
                          aligned=normalize_illumination(raw, self.illumination), raw=raw)]
         faces = [self._align(gray, box) for box in self._boxes(gray)]
         if not any(face.eyes_found for face in faces):
-            faces += self._tilted_faces(gray, [face.box for face in faces])
-            faces.sort(key=lambda face: face.box[2] * face.box[3], reverse=True)
+            # a face found again turned, now with its eyes, replaces its eyeless upright box
+            tilted = self._tilted_faces(gray)
+            faces = [face for face in faces
+                     if not any(_same_face(face.box, other.box) for other in tilted)]
+            faces = sorted([*faces, *tilted], key=lambda face: face.box[2] * face.box[3],
+                           reverse=True)
         return faces
 
-    def _tilted_faces(self, gray: np.ndarray, known: list[Box]) -> list[Face]:
+    def _tilted_faces(self, gray: np.ndarray) -> list[Face]:
         """Faces of heads leaning to one side (:data:`TILTS`), each with a plausible eye pair
-        in the turned image, that ``known`` lacks (IoU < 0.3); aligned upright by their eyes.
+        in the turned image; aligned upright by their eyes.
 
         Each pair of tilts searches the image turned both ways (the face cascade alone, no
         retries); the first pair that finds a face gives its faces. The box is the turned box's
-        size around its centre, in the photo's pixels.
+        size around its centre, in the photo's pixels (moved inside the photo where it would
+        stick out). A face found at both tilts of a pair is kept once (:func:`_same_face`).
+        A photo with
+        no face at all costs about half as much again to search (four more cascade passes:
+        the astronaut's coffee cup 266 → 404 ms here).
         """
         height, width = gray.shape[:2]
         for pair in TILTS:
@@ -703,9 +711,9 @@ class FaceDetector:
                     if eyes is None:
                         continue
                     cx, cy = back @ (x + w / 2, y + h / 2, 1.0)
-                    box = (int(round(cx - w / 2)), int(round(cy - h / 2)), w, h)
-                    taken = [*known, *(face.box for face in faces)]
-                    if any(_overlap(box, other) >= 0.3 for other in taken):
+                    box = (min(max(0, int(round(cx - w / 2))), max(0, width - w)),
+                           min(max(0, int(round(cy - h / 2))), max(0, height - h)), w, h)
+                    if any(_same_face(box, face.box) for face in faces):
                         continue
                     left, right = (tuple(float(v) for v in back @ (ex, ey, 1.0)) for ex, ey in eyes)
                     raw = align_to_eyes(gray, (left, right), size=self.size,  # type: ignore[arg-type]
@@ -845,6 +853,17 @@ def _overlap(a: Box, b: Box) -> float:
     h = max(0, min(ay + ah, by + bh) - max(ay, by))
     union = aw * ah + bw * bh - w * h
     return w * h / union if union else 0.0
+
+
+def _same_face(a: Box, b: Box) -> bool:
+    """Whether two boxes are one face: IoU at least 0.3, or one mostly (60 %) inside the other
+    (a tilted search's box around an upright box of the same face can overlap it less)."""
+    if _overlap(a, b) >= 0.3:
+        return True
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    smaller = min(a[2] * a[3], b[2] * b[3])
+    return smaller > 0 and ix * iy >= 0.6 * smaller
 
 
 def plausible_eyes(eyes: tuple[Point, Point], box: Box) -> bool:

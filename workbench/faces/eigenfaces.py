@@ -860,6 +860,8 @@ class FisherfaceModel(_FaceSpaceModel):
         c = len(classes)
         if c < 2:
             raise ModelError("Fisherfaces need at least 2 people")
+        if self.features == "orientations" and (shape is None or len(shape) != 2):
+            raise ModelError("gradient orientations need face images (N, H, W), not rows")
         if n <= c:
             raise ModelError(
                 f"Fisherfaces need more faces than people ({n} faces for {c} people): enrol at "
@@ -877,10 +879,8 @@ class FisherfaceModel(_FaceSpaceModel):
         face_space = _count_for_variance(variances, self.face_space_variance)
         self.components_ = axes[:face_space]  # "is it a face" stays in pixels either way
         if self.features == "orientations":
-            if shape is None or len(shape) != 2:
-                raise ModelError("gradient orientations need face images (N, H, W), not rows")
             report_progress(progress, 0.6, "gradient orientations")
-            described = orientation_features(matrix, shape)
+            described = orientation_features(matrix, shape)  # type: ignore[arg-type]
             feature_mean = described.mean(axis=0)
             described -= feature_mean
             axes, _, scores, _ = principal_components(described)
@@ -921,14 +921,19 @@ class FisherfaceModel(_FaceSpaceModel):
         return (rows - self.mean_) @ self.fisherfaces_.T
 
     def _params(self) -> dict[str, Any]:
-        return {"n_components": self.n_components, "pca_components": self.pca_components,
-                "distance": self.distance, "face_space_variance": self.face_space_variance,
-                "augment": self.augment, "metric": self.metric, "features": self.features}
+        params = {"n_components": self.n_components, "pca_components": self.pca_components,
+                  "distance": self.distance, "face_space_variance": self.face_space_variance,
+                  "augment": self.augment, "metric": self.metric}
+        if self.features != "pixels":  # a grey-level model saves as before: older versions read it
+            params["features"] = self.features
+        return params
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {"components": self.components_, "fisherfaces": self.fisherfaces_,
-                "eigenvalues": self.eigenvalues_, "projections": self.projections_,
-                "feature_mean": self.feature_mean_}
+        arrays = {"components": self.components_, "fisherfaces": self.fisherfaces_,
+                  "eigenvalues": self.eigenvalues_, "projections": self.projections_}
+        if self.features != "pixels":
+            arrays["feature_mean"] = self.feature_mean_
+        return arrays
 
     def _restore(self, header: dict[str, Any], archive: Any) -> None:
         super()._restore(header, archive)
