@@ -236,3 +236,21 @@ def test_three_people_by_angle_get_usable_thresholds():
     cal = calibrate(model, faces)
     assert cal.auc > 0.9 and cal.eer < 0.2
     assert cal.identity_threshold > 1.0  # degrees: not a threshold no face can pass
+
+
+def test_a_gallery_tunes_for_a_fifth_of_impostors_accepted_at_most(world):
+    # issue 14: strangers rejected at least 80 % of the time; the rule names more genuine
+    # faces than the equal error rate where people overlap
+    from workbench.faces.gallery import ModelSettings, train_recognizer
+
+    world.spread = 40.0
+    _, faces, labels = _gallery(world, n_people=6, per=8)
+    tuned = train_recognizer(faces, labels, method="eigenfaces")
+    cal = tuned.calibration
+    assert cal.rule == "far=0.2"
+    far, tar = cal.operating_point(tuned.identity_threshold)
+    assert far <= 0.2
+    balanced = train_recognizer(faces, labels, ModelSettings(method="eigenfaces", rule="eer"))
+    assert balanced.calibration.rule == "eer"
+    _, balanced_tar = balanced.calibration.operating_point(balanced.identity_threshold)
+    assert cal.eer > 0.2 or tar >= balanced_tar  # accepting up to 20 % never names fewer
