@@ -246,6 +246,8 @@ def test_thresholds_tab_shows_rates_warning_and_the_method(qtbot, panel, tmp_pat
     # the method is visible: Fisherfaces chosen, eigenfaces used until there are 3 people
     assert panel.method_combo.currentData() == "fisherfaces"
     assert "Eigenfaces (Fisherfaces from 3 people on)" in panel.status.text()
+    # and the threshold rule in words, not "far=0.2"
+    assert "thresholds: at most 20 % of strangers accepted" in panel.status.text()
     before = panel.rates_label.text()
     panel.identity_slider.setValue(1)  # the strictest threshold names nobody
     assert panel.rates_label.text() != before and "0% of enrolled" in panel.rates_label.text()
