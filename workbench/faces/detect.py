@@ -51,13 +51,13 @@ __all__ = [
     "FaceDetector",
     "FaceTracker",
     "ONE_SIDED_LIMIT",
+    "TILTS",
     "ShotCheck",
     "align_to_eyes",
     "check_shot",
     "light_balance",
     "normalize_illumination",
     "plausible_eyes",
-    "TILTS",
     "prepare_aligned",
     "tan_triggs",
     "sharpness",
@@ -427,7 +427,8 @@ RETRY_NORMALISATIONS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
 #: development people's photos (gtdb p01-p25) the upright search and its retries missed 3
 #: plain and 9 relit faces, most of them heads leaning 15-30 degrees; the image turned by
 #: 15 or 25 degrees either way found all 3 plain ones and 7 of the 9 relit ones with an eye
-#: pair (two more without).
+#: pair (two more without). Its faces also replace eyeless upright boxes of the same face:
+#: on all 50 people that aligned 682 of 746 plain faces by their eyes instead of 619.
 TILTS: tuple[tuple[float, float], ...] = ((15.0, -15.0), (25.0, -25.0))
 
 
@@ -694,9 +695,8 @@ class FaceDetector:
         retries); the first pair that finds a face gives its faces. The box is the turned box's
         size around its centre, in the photo's pixels (moved inside the photo where it would
         stick out). A face found at both tilts of a pair is kept once (:func:`_same_face`).
-        A photo with
-        no face at all costs about half as much again to search (four more cascade passes:
-        the astronaut's coffee cup 266 → 404 ms here).
+        A photo with no face at all costs about half as much again to search (four more
+        cascade passes: scikit-image's coffee cup 266 → 404 ms here).
         """
         height, width = gray.shape[:2]
         for pair in TILTS:
