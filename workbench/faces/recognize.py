@@ -221,6 +221,20 @@ class Calibration:
     auc: float
     warning: str = ""
 
+    @property
+    def rule_words(self) -> str:
+        """The rule as a person reads it: "equal error rate", "at most 20 % of strangers
+        accepted (estimated)", or a fallback's own words."""
+        if self.rule == "eer":
+            return "equal error rate"
+        try:
+            rate = float(self.rule[4:]) if self.rule.startswith("far=") else None
+        except ValueError:  # a rule saved by hand: shown as it is
+            rate = None
+        if rate is None:
+            return self.rule
+        return f"at most {100 * rate:g} % of strangers accepted (estimated)"
+
     def roc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fpr, tpr, thresholds) of genuine vs impostor distances, for the ROC plot."""
         truth, scores = self._labelled()

@@ -569,7 +569,7 @@ class FacesPanel(Panel):
         if wanted != model.kind:
             method += " (Fisherfaces from 3 people on)"
         self.status.setText(f"{people_count(len(model.classes_))} · {method} · thresholds: "
-                            f"{_rule_words(cal.rule) if cal else 'set by hand'}")
+                            f"{cal.rule_words if cal else 'set by hand'}")
         warning = cal.warning if cal is not None else ""
         self.warning_label.setText(f"⚠ {warning}" if warning else "")
         self.warning_label.setVisible(bool(warning))
@@ -883,17 +883,3 @@ class FacesPanel(Panel):
     def closeEvent(self, event):  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
-
-
-def _rule_words(rule: str) -> str:
-    """A calibration rule as the status line says it ("far=0.2" → "at most 20 % of strangers
-    accepted (estimated)")."""
-    if rule == "eer":
-        return "equal error rate"
-    if rule.startswith("far="):
-        try:
-            rate = float(rule[4:])
-        except ValueError:
-            return rule
-        return f"at most {100 * rate:g} % of strangers accepted (estimated)"
-    return rule
