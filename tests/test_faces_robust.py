@@ -38,6 +38,7 @@ from workbench.faces.recognize import (
     calibrate,
     gallery_warning,
     pinned_face_threshold,
+    separation_warning,
 )
 from workbench.faces.stable import StableNames
 from workbench.faces.stress import relight
@@ -343,6 +344,27 @@ def test_gallery_warning_speaks_up_for_small_galleries_only():
     warning = gallery_warning(["a"] * 5 + ["b"] * 2 + ["c"] * 5)
     assert "as few as 2 shots" in warning and "3 people" in warning
     assert gallery_warning(["a", "b", "c"] * 5) == ""
+
+
+def test_a_gallery_whose_people_do_not_separate_gets_a_warning():
+    rng = np.random.default_rng(5)
+
+    def blob():
+        return cv2.GaussianBlur(rng.uniform(0, 255, (112, 92)), (0, 0), 4)
+
+    # five shots of one pattern per person: people separate, no warning
+    bases = [blob() for _ in range(4)]
+    faces = np.stack([np.clip(bases[k % 4] + rng.normal(0, 4, (112, 92)), 0, 255)
+                      for k in range(20)]).astype(np.uint8)
+    labels = ["a", "b", "c", "d"] * 5
+    good = train_recognizer(faces, labels).calibration
+    assert good.auc > 0.9 and good.warning == ""
+    # every shot a pattern of its own: the same number of people and shots, no identity at all
+    faces = np.stack([np.clip(blob(), 0, 255) for _ in range(20)]).astype(np.uint8)
+    bad = train_recognizer(faces, labels).calibration
+    assert bad.auc < 0.75
+    assert "hard to tell from strangers" in bad.warning and f"{bad.auc:.2f}" in bad.warning
+    assert separation_warning(float("nan")) == "" and separation_warning(0.9) == ""
 
 
 def test_pinned_face_threshold_keeps_real_faces_faces(detector, astronaut_face):
