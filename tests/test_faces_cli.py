@@ -103,6 +103,32 @@ def test_bad_input_is_a_workbench_error(tmp_path):
         run(["faces", "enroll", "--db", db])
 
 
+def test_unknown_model_settings_are_one_clear_error(tmp_path):
+    from workbench.faces.errors import ModelError
+    from workbench.faces.gallery import ModelSettings
+
+    with pytest.raises(ModelError, match="features='landmarks'.*pixels, orientations"):
+        ModelSettings(features="landmarks")
+    for rule in (1.5, 0, True, "strict"):
+        with pytest.raises(ModelError, match="rule must be"):
+            ModelSettings(rule=rule)
+    with pytest.raises(ModelError, match="face_quantile"):
+        ModelSettings(face_quantile=2)
+    # a gallery whose settings a newer version wrote: one line, and its faces stay enrolled
+    db = str(tmp_path / "people.faces")
+    assert run(["faces", "enroll", "--db", db, "--name", "Ada", "--aligned",
+                *_person(1, 3, tmp_path)]) == 0
+    import sqlite3
+
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE settings SET value = ? WHERE key = 'model'",
+                    (json.dumps({"features": "landmarks"}),))
+    with pytest.raises(WorkbenchError, match="unknown face model setting features='landmarks'"):
+        run(["faces", "recognize", "--db", db, "--aligned", _person(1, 1, tmp_path)[0]])
+    with Gallery(db) as gallery:
+        assert [(p.name, p.face_count) for p in gallery.people()] == [("Ada", 3)]
+
+
 def test_handlers_fit_the_main_command_line(tmp_path, capsys, monkeypatch):
     """Wired into workbench.cli as the lead will (COMMANDS["faces"]): exit statuses 0 and 2."""
     from workbench import cli

@@ -144,6 +144,28 @@ class ModelSettings:
     metric: Literal["auto", "euclidean", "angle"] = "auto"
     features: Literal["pixels", "orientations"] = "orientations"
 
+    def __post_init__(self) -> None:
+        # a gallery written by a newer Workbench may hold a value this one does not know:
+        # say so here, not as an unexpected error halfway through training
+        choices = {"method": ("eigenfaces", "fisherfaces"), "distance": ("nearest", "mean"),
+                   "metric": ("auto", "euclidean", "angle"),
+                   "features": ("pixels", "orientations")}
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ModelError(f"unknown face model setting {name}={value!r} (this version "
+                                 f"knows {', '.join(allowed)}; a newer Workbench may have "
+                                 "written it)")
+        rule = self.rule
+        if not (rule == "eer" or (isinstance(rule, (int, float)) and not isinstance(rule, bool)
+                                  and 0.0 < float(rule) < 1.0)):
+            raise ModelError(f"face model setting rule must be 'eer' or a share of strangers "
+                             f"between 0 and 1, got {rule!r}")
+        if not (isinstance(self.face_quantile, (int, float))
+                and 0.0 < float(self.face_quantile) <= 1.0):
+            raise ModelError("face model setting face_quantile must lie in (0, 1], got "
+                             f"{self.face_quantile!r}")
+
     def new_model(self) -> EigenfaceModel | FisherfaceModel:
         """An untrained model with these settings."""
         if self.method == "eigenfaces":
