@@ -34,6 +34,7 @@ from workbench.faces.eigenfaces import (
 from workbench.faces.evaluate import evaluate_crops
 from workbench.faces.gallery import ModelSettings, train_recognizer
 from workbench.faces.recognize import (
+    Calibration,
     Recognition,
     calibrate,
     gallery_warning,
@@ -365,6 +366,10 @@ def test_a_gallery_whose_people_do_not_separate_gets_a_warning():
     assert bad.auc < 0.75
     assert "hard to tell from strangers" in bad.warning and f"{bad.auc:.2f}" in bad.warning
     assert separation_warning(float("nan")) == "" and separation_warning(0.9) == ""
+    # a gallery's model cache written before the warning existed gets it when read back
+    cached = bad.to_dict() | {"warning": ""}
+    assert Calibration.from_dict(cached).warning == bad.warning
+    assert Calibration.from_dict(good.to_dict()).warning == ""
 
 
 def test_pinned_face_threshold_keeps_real_faces_faces(detector, astronaut_face):

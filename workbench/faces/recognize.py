@@ -270,7 +270,9 @@ class Calibration:
                    identity_threshold=float(data["identity_threshold"]),
                    face_threshold=float(data["face_threshold"]), rule=str(data["rule"]),
                    eer=_float_or_nan(data["eer"]), auc=_float_or_nan(data["auc"]),
-                   warning=str(data.get("warning", "")))
+                   # a cache from before the separation warning still gets it
+                   warning=str(data.get("warning", ""))
+                   or separation_warning(_float_or_nan(data["auc"])))
 
 
 def _json_float(value: float) -> float | None:
