@@ -845,14 +845,20 @@ class FaceTracker:
         return sorted(found, key=lambda b: b[2] * b[3], reverse=True)
 
 
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes."""
+def _intersection(a: Box, b: Box) -> int:
+    """Area shared by two boxes."""
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
     w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
     h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    union = aw * ah + bw * bh - w * h
-    return w * h / union if union else 0.0
+    return w * h
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    shared = _intersection(a, b)
+    union = a[2] * a[3] + b[2] * b[3] - shared
+    return shared / union if union else 0.0
 
 
 def _same_face(a: Box, b: Box) -> bool:
@@ -860,10 +866,8 @@ def _same_face(a: Box, b: Box) -> bool:
     (a tilted search's box around an upright box of the same face can overlap it less)."""
     if _overlap(a, b) >= 0.3:
         return True
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     smaller = min(a[2] * a[3], b[2] * b[3])
-    return smaller > 0 and ix * iy >= 0.6 * smaller
+    return smaller > 0 and _intersection(a, b) >= 0.6 * smaller
 
 
 def plausible_eyes(eyes: tuple[Point, Point], box: Box) -> bool:

@@ -70,7 +70,7 @@ from workbench.faces.errors import (
     PersonExistsError,
     UnknownPersonError,
 )
-from workbench.faces.recognize import Calibration, Recognizer, calibrate
+from workbench.faces.recognize import Calibration, Recognizer, calibrate, is_rule
 
 __all__ = [
     "APPLICATION_ID",
@@ -156,11 +156,9 @@ class ModelSettings:
                 raise ModelError(f"unknown face model setting {name}={value!r} (this version "
                                  f"knows {', '.join(allowed)}; a newer Workbench may have "
                                  "written it)")
-        rule = self.rule
-        if not (rule == "eer" or (isinstance(rule, (int, float)) and not isinstance(rule, bool)
-                                  and 0.0 < float(rule) < 1.0)):
+        if not is_rule(self.rule):
             raise ModelError(f"face model setting rule must be 'eer' or a share of strangers "
-                             f"between 0 and 1, got {rule!r}")
+                             f"between 0 and 1, got {self.rule!r}")
         if not (isinstance(self.face_quantile, (int, float))
                 and 0.0 < float(self.face_quantile) <= 1.0):
             raise ModelError("face model setting face_quantile must lie in (0, 1], got "
@@ -172,11 +170,9 @@ class ModelSettings:
             return EigenfaceModel(self.n_components, drop_first=self.drop_first,
                                   distance=self.distance, augment=self.augment,
                                   metric="euclidean" if self.metric == "auto" else self.metric)
-        if self.method == "fisherfaces":
-            return FisherfaceModel(distance=self.distance, augment=self.augment,
-                                   metric="angle" if self.metric == "auto" else self.metric,
-                                   features=self.features)
-        raise ModelError(f"unknown face model method {self.method!r}")
+        return FisherfaceModel(distance=self.distance, augment=self.augment,  # checked above
+                               metric="angle" if self.metric == "auto" else self.metric,
+                               features=self.features)
 
     @property
     def method_label(self) -> str:

@@ -65,6 +65,7 @@ __all__ = [
     "calibrate",
     "cross_validated_scores",
     "gallery_warning",
+    "is_rule",
     "separation_warning",
     "pinned_face_threshold",
 ]
@@ -283,6 +284,13 @@ def _float_or_nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
+def is_rule(rule: Any) -> bool:
+    """Whether ``rule`` is a threshold rule :func:`calibrate` takes: "eer", or a false-accept
+    rate strictly between 0 and 1."""
+    return rule == "eer" or (isinstance(rule, (int, float)) and not isinstance(rule, bool)
+                             and 0.0 < float(rule) < 1.0)
+
+
 def calibrate(
     model: FaceModel,
     faces: np.ndarray,
@@ -335,7 +343,7 @@ def calibrate(
         raise ValueError(f"face_quantile must lie in (0, 1], got {face_quantile}")
     if face_margin <= 0:
         raise ValueError(f"face_margin must be positive, got {face_margin}")
-    if rule != "eer" and not (isinstance(rule, (int, float)) and 0.0 < float(rule) < 1.0):
+    if not is_rule(rule):
         raise ValueError(f"rule must be 'eer' or a false-accept rate in (0, 1), got {rule!r}")
     if len(faces) >= 3:
         scores = cross_validated_scores(model, faces, folds=folds, max_faces=max_faces,
