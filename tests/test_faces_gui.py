@@ -260,6 +260,30 @@ def test_thresholds_tab_shows_rates_warning_and_the_method(qtbot, panel, tmp_pat
     assert "Eigenfaces ·" in panel.status.text()
 
 
+def test_thresholds_tab_warns_when_people_do_not_separate(qtbot, panel, tmp_path):
+    """4 people with 5 shots each (enough by count), but every shot a pattern of its own."""
+    from PySide6 import QtCore
+
+    rng = np.random.default_rng(5)
+    for name in ("Ann", "Ben", "Cal", "Dee"):
+        paths = []
+        for i in range(5):
+            path = tmp_path / f"{name}{i}.png"
+            write_image(path, np.clip(cv2_blur(rng.uniform(0, 255, (112, 92))), 0, 255
+                                      ).astype(np.uint8))
+            paths.append(path)
+        panel.name_edit.setText(name)
+        assert panel.add_photos(paths, aligned=True) is not None
+        wait_idle(qtbot, panel)
+    tabs = panel.side.tabBar()
+    index = next(k for k in range(tabs.count()) if tabs.tabText(k) == "Thresholds")
+    qtbot.mouseClick(tabs, QtCore.Qt.MouseButton.LeftButton, pos=tabs.tabRect(index).center())
+    assert panel.side.currentIndex() == index
+    assert panel.warning_label.isVisible()
+    assert "hard to tell from strangers (ROC AUC" in panel.warning_label.text()
+    assert "Too few faces" not in panel.warning_label.text()
+
+
 def _two_people(qtbot, panel, tmp_path, shots=4):
     rng = np.random.default_rng(11)
     for name in ("Ann", "Ben"):
