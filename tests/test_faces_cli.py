@@ -44,7 +44,8 @@ def test_enroll_list_recognize_remove(tmp_path, capsys):
     capsys.readouterr()
     assert run(["faces", "list", "--db", db]) == 0
     out = capsys.readouterr()
-    assert "method: Fisherfaces (eigenfaces until 3 people are enrolled)" in out.err
+    assert ("method: Fisherfaces on LBP histograms (eigenfaces until 3 people are enrolled)"
+            in out.err)
     listing = out.out.splitlines()
     assert [line.split()[0] for line in listing] == ["Ada", "Bob"]
     assert all("4 face(s)" in line for line in listing)

@@ -185,6 +185,7 @@ def test_fisherfaces_find_the_direction_eigenfaces_miss():
     lambda: FisherfaceModel(distance="nearest"),
     lambda: FisherfaceModel(metric="angle"),
     lambda: FisherfaceModel(metric="angle", features="orientations"),
+    lambda: FisherfaceModel(metric="angle", features="lbp"),
 ])
 def test_save_and_load_round_trip(make):
     faces, labels = _people()
@@ -273,7 +274,8 @@ def test_principal_components_signs_are_deterministic():
 @pytest.mark.parametrize("make", [lambda: EigenfaceModel(0.9, drop_first=1),
                                   lambda: FisherfaceModel(),
                                   lambda: FisherfaceModel(metric="angle"),
-                                  lambda: FisherfaceModel(features="orientations")])
+                                  lambda: FisherfaceModel(features="orientations"),
+                                  lambda: FisherfaceModel(features="lbp", metric="angle")])
 def test_assess_agrees_with_the_separate_calls(make):
     faces, labels = _people(spread=10.0)
     model = make().fit(faces[::2], labels[::2])
@@ -303,6 +305,11 @@ def test_orientation_models_say_they_are_newer_and_pixel_models_stay_readable():
         header = json.loads(str(archive["header"]))
         assert "feature_mean" in archive.files
     assert header["format"] == 2 and header["params"]["features"] == "orientations"
+    # LBP histograms are format 3: the version with orientations says "retrain it" too
+    textured = FisherfaceModel(features="lbp").fit(faces, labels)
+    with np.load(io.BytesIO(textured.to_bytes())) as archive:
+        header = json.loads(str(archive["header"]))
+    assert header["format"] == 3 and header["params"]["features"] == "lbp"
     # and a grey-level model saved that way loads as grey levels, distances unchanged
     loaded = load_model(pixels.to_bytes())
     assert loaded.features == "pixels"
@@ -318,3 +325,15 @@ def test_orientation_features_need_images_and_a_known_kind():
     with pytest.raises(ModelError, match="images"):
         model.fit(faces.reshape(len(faces), -1), labels)
     np.testing.assert_array_equal(model.components_, before)  # a refused refit changes nothing
+
+
+def test_the_version_before_lbp_refuses_an_lbp_model_in_plain_words(monkeypatch):
+    from workbench.faces import eigenfaces as module
+
+    faces, labels = _people()
+    saved = FisherfaceModel(features="lbp").fit(faces, labels).to_bytes()
+    oriented = FisherfaceModel(features="orientations").fit(faces, labels).to_bytes()
+    monkeypatch.setattr(module, "_FORMAT_VERSION", 2)  # what the version before reads
+    with pytest.raises(ModelError, match="newer Workbench; retrain it"):
+        load_model(saved)
+    assert load_model(oriented).features == "orientations"

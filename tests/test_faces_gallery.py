@@ -20,6 +20,7 @@ from workbench.faces.errors import (
     GalleryError,
     GalleryLockedError,
     GalleryVersionError,
+    ModelError,
     PersonExistsError,
     UnknownPersonError,
 )
@@ -353,5 +354,33 @@ def test_a_gallery_cached_before_orientations_is_retrained_in_them(tmp_path, mon
         assert g.recognizer().model.features == "pixels"
     monkeypatch.undo()
     with Gallery(path) as g:
-        assert g.settings.features == "orientations"  # the old settings read with the default
-        assert g.recognizer().model.features == "orientations"  # retrained, not the cache
+        assert g.settings.features == "lbp"  # the old settings read with today's default
+        assert g.recognizer().model.features == "lbp"  # retrained, not the cache
+
+
+def test_a_gallery_in_orientations_by_default_retrains_in_lbp_but_a_choice_stays(tmp_path):
+    import json
+    from dataclasses import asdict, replace
+
+    path = tmp_path / "oriented.faces"
+    with Gallery(path) as g:
+        for seed, name in enumerate(("Ada", "Bob", "Carol"), start=1):
+            g.enroll(name, crops(seed))
+    # what the version before wrote: its default, orientations, and no revision
+    before = {k: v for k, v in asdict(ModelSettings(features="orientations")).items()
+              if k != "revision"}
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE settings SET value = ? WHERE key = 'model'",
+                   (json.dumps(before, sort_keys=True),))
+    db.close()
+    with Gallery(path) as g:
+        assert g.settings.features == "lbp" and g.settings.revision == 2
+        assert g.recognizer().model.features == "lbp"
+        # orientations chosen now are kept: written with this revision
+        g.set_settings(replace(g.settings, features="orientations"))
+    with Gallery(path) as g:
+        assert g.settings.features == "orientations"
+        assert g.recognizer().model.features == "orientations"
+    for revision in (0, "2", True):
+        with pytest.raises(ModelError, match="revision"):
+            ModelSettings(revision=revision)

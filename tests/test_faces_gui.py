@@ -282,6 +282,8 @@ def test_thresholds_tab_warns_when_people_do_not_separate(qtbot, panel, tmp_path
     assert panel.warning_label.isVisible()
     assert "hard to tell from strangers (ROC AUC" in panel.warning_label.text()
     assert "Too few faces" not in panel.warning_label.text()
+    # four people: the gallery's Fisherfaces, and what they compare, are named in the status
+    assert "Fisherfaces on LBP histograms ·" in panel.status.text()
 
 
 def _two_people(qtbot, panel, tmp_path, shots=4):

@@ -52,7 +52,7 @@ from conftest import shared_data
 
 from workbench.faces.detect import FaceDetector, _overlap, prepare_aligned, to_gray
 from workbench.faces.evaluate import evaluate_crops
-from workbench.faces.gallery import ModelSettings
+from workbench.faces.gallery import ModelSettings, train_recognizer
 from workbench.faces.stress import relight
 from workbench.imaging.io import read_image
 
@@ -145,6 +145,12 @@ def _run_opencv(folder, sets) -> dict:
     return json.loads(done.stdout)
 
 
+def _orientations(crops, names):
+    """A gallery's recogniser with Fisherfaces in gradient orientations (the default before
+    LBP histograms)."""
+    return train_recognizer(crops, names, ModelSettings(features="orientations"))
+
+
 def test_real_photos_against_opencv(tmp_path):
     orl_root = shared_data("faces", "orl")
     detector = FaceDetector()
@@ -180,9 +186,12 @@ def test_real_photos_against_opencv(tmp_path):
     for name, (train, train_labels, test, test_labels, missed) in sets.items():
         if not name.endswith("ours"):
             continue
-        for method in ("eigenfaces", "fisherfaces"):  # closed set: no thresholds to tune
+        # closed set: no thresholds to tune; Fisherfaces in each kind of features
+        for method in ("eigenfaces", "fisherfaces", "fisherfaces-orientations"):
+            settings = (ModelSettings(features="orientations")
+                        if method == "fisherfaces-orientations" else ModelSettings(method=method))
             start = time.perf_counter()
-            model = ModelSettings(method=method).new_model().fit(train, train_labels)
+            model = settings.new_model().fit(train, train_labels)
             train_seconds[f"{name}/{method}"] = time.perf_counter() - start
             for metric in ("euclidean", "angle"):  # the same model, distances as angles
                 model.metric = metric
@@ -201,6 +210,9 @@ def test_real_photos_against_opencv(tmp_path):
                                        method=method, missed_tests=missed,
                                        missed_strangers=missed_out)
                 for method in ("eigenfaces", "fisherfaces")}
+    open_set["fisherfaces in orientations"] = evaluate_crops(
+        train, train_labels, test, test_labels, outsiders, train=_orientations,
+        missed_tests=missed, missed_strangers=missed_out)
     # the same on each half: its first 20 people enrolled, its last 5 strangers
     for part, people in (("dev", DEV_PEOPLE), ("held-out", HELD_OUT_PEOPLE)):
         train, train_labels, _ = _split(records, "plain", "ours", people[:20], enrol_numbers)
@@ -210,6 +222,9 @@ def test_real_photos_against_opencv(tmp_path):
             open_set[f"{method}, {part}"] = evaluate_crops(
                 train, train_labels, test, test_labels, outsiders, method=method,
                 missed_tests=missed, missed_strangers=missed_out)
+        open_set[f"fisherfaces in orientations, {part}"] = evaluate_crops(
+            train, train_labels, test, test_labels, outsiders, train=_orientations,
+            missed_tests=missed, missed_strangers=missed_out)
 
     def pct(value):
         return f"{100 * value:5.1f}" if isinstance(value, float) else "  n/a"
@@ -218,15 +233,16 @@ def test_real_photos_against_opencv(tmp_path):
              f"OpenCV: {opencv.get('opencv', opencv.get('skipped'))}",
              "rank-1 %                     WB eigen  WB fisher  CV eigen  CV fisher  "
              "(CV on Haar crop + equalizeHist / on WB crops)  WB eigen/fisher by angle "
-             "(the WB columns before: Euclidean)"]
+             "(the WB columns before: Euclidean)  WB fisher in orientations by angle"]
     for data_set in ("gtdb-plain", "gtdb-lit", "orl", "gtdb-dev-plain", "gtdb-dev-lit",
                      "orl-dev", "gtdb-held-plain", "gtdb-held-lit", "orl-held"):
         wb = [ours[f"{data_set}-ours/{m}"] for m in ("eigenfaces", "fisherfaces")]
         cv = [f"{pct(opencv.get(f'{data_set}-haar/{m}'))}/{pct(opencv.get(f'{data_set}-ours/{m}'))}"
               for m in ("eigen", "fisher")]
         angle = [pct(ours[f"{data_set}-ours/{m}/angle"]) for m in ("eigenfaces", "fisherfaces")]
+        oriented = pct(ours[f"{data_set}-ours/fisherfaces-orientations/angle"])
         lines.append(f"{data_set:28s} {pct(wb[0])}     {pct(wb[1])}      {cv[0]}  {cv[1]}"
-                     f"      {angle[0]}/{angle[1]}")
+                     f"      {angle[0]}/{angle[1]}  {oriented}")
     for method, report in open_set.items():
         lines.append(f"open set, {method}: rank-1 {pct(report.rank1)}, named correctly "
                      f"{pct(report.named_correctly)}, strangers rejected "

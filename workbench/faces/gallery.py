@@ -55,6 +55,8 @@ import numpy as np
 
 from workbench.faces.detect import DEFAULT_ILLUMINATION, FACE_SIZE
 from workbench.faces.eigenfaces import (
+    FEATURE_WORDS,
+    FEATURES,
     EigenfaceModel,
     FisherfaceModel,
     Progress,
@@ -94,6 +96,10 @@ _MAX_NAME = 100
 _MODEL_FORMAT = 4
 
 
+#: Revision of :class:`ModelSettings`' defaults (2: Fisherfaces in LBP histograms).
+SETTINGS_REVISION = 2
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """How the gallery trains its model and tunes its thresholds.
@@ -127,11 +133,18 @@ class ModelSettings:
         strangers: on the development people (gtdb p01-p25, 20 enrolled and 5 strangers, 5
         rotations) the Thresholds tab promised 72 % of strangers rejected and 52 % were; with
         angles it promised 80 % and 86 % were (figures in the README, Faces: figures).
-    features : {"orientations", "pixels"}
+    features : {"lbp", "orientations", "pixels"}
         What Fisherfaces separate people by (:class:`~workbench.faces.eigenfaces.FisherfaceModel`):
-        gradient orientations beside the grey levels (the default; measured better on every
-        set, above all under one-sided light: README, Faces: figures) or the grey levels alone.
-        Eigenfaces are always in grey levels.
+        local binary pattern histograms (the default, :mod:`workbench.faces.texture`),
+        gradient orientations beside the grey levels (the default before), or the grey levels
+        alone. Measured in the README (Faces: figures): LBP histograms name more faces than
+        orientations on the development people, above all under one-sided light. Eigenfaces
+        are always in grey levels.
+    revision : int
+        Which version of these defaults wrote the settings. Settings of revision 1 (before
+        LBP histograms) that hold ``features="orientations"`` hold it because it was the
+        default then (no panel or command chooses it): :meth:`from_json` reads them with
+        today's default, so an existing gallery retrains once with it.
     """
 
     method: Literal["eigenfaces", "fisherfaces"] = "fisherfaces"
@@ -142,14 +155,15 @@ class ModelSettings:
     face_quantile: float = 0.99
     augment: bool = True
     metric: Literal["auto", "euclidean", "angle"] = "auto"
-    features: Literal["pixels", "orientations"] = "orientations"
+    features: Literal["pixels", "orientations", "lbp"] = "lbp"
+    revision: int = SETTINGS_REVISION
 
     def __post_init__(self) -> None:
         # a gallery written by a newer Workbench may hold a value this one does not know:
         # say so here, not as an unexpected error halfway through training
         choices = {"method": ("eigenfaces", "fisherfaces"), "distance": ("nearest", "mean"),
                    "metric": ("auto", "euclidean", "angle"),
-                   "features": ("pixels", "orientations")}
+                   "features": FEATURES}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -159,6 +173,10 @@ class ModelSettings:
         if not is_rule(self.rule):
             raise ModelError(f"face model setting rule must be 'eer' or a share of strangers "
                              f"between 0 and 1, got {self.rule!r}")
+        if not isinstance(self.revision, int) or isinstance(self.revision, bool) \
+                or self.revision < 1:
+            raise ModelError(f"face model setting revision must be a positive whole number, "
+                             f"got {self.revision!r}")
         if not (isinstance(self.face_quantile, (int, float))
                 and 0.0 < float(self.face_quantile) <= 1.0):
             raise ModelError("face model setting face_quantile must lie in (0, 1], got "
@@ -177,7 +195,9 @@ class ModelSettings:
     @property
     def method_label(self) -> str:
         """The method as the panel and ``faces list`` show it."""
-        return "Fisherfaces" if self.method == "fisherfaces" else "Eigenfaces"
+        if self.method == "fisherfaces":
+            return f"Fisherfaces on {FEATURE_WORDS[self.features]}"
+        return "Eigenfaces"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -186,6 +206,11 @@ class ModelSettings:
     def from_json(cls, text: str) -> ModelSettings:
         values = json.loads(text)
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        if known.get("revision", 1) == 1:
+            # written before LBP histograms: "orientations" was the default, not a choice
+            if known.get("features") == "orientations":
+                del known["features"]
+            known["revision"] = SETTINGS_REVISION
         return cls(**known)
 
 

@@ -25,6 +25,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.errors import WorkbenchError
+from workbench.faces.eigenfaces import FEATURE_WORDS
 from workbench.faces.session import FacesSession, analyse_frame, people_count
 from workbench.ui.image_view import ImageView
 from workbench.ui.live import LiveResult, LiveRunner, start_live
@@ -136,8 +137,9 @@ class FacesPanel(Panel):
         self.method_combo.addItem("Eigenfaces", "eigenfaces")
         self.method_combo.setToolTip(
             "How faces are told apart. Fisherfaces name people better (they learn what differs "
-            "between people, not what differs between photos) and compare the directions of "
-            "light-to-dark edges, which a lamp to one side hardly changes; they need 3 people, "
+            "between people, not what differs between photos) and compare histograms of local "
+            "patterns (which neighbours of each pixel are brighter), which a lamp to one side "
+            "hardly changes; they need 3 people, "
             "and the gallery uses eigenfaces until then. Eigenfaces always decide whether it "
             "is a face and fill the Insight tab.")
         enrol = QtWidgets.QWidget()
@@ -564,7 +566,8 @@ class FacesPanel(Panel):
             self.roc_point.setData([], [])
             self.roc.setTitle("An ROC needs two or more people, one of them with two or more "
                               "pictures: enrol someone else to tune the thresholds.", size="9pt")
-        method = "Fisherfaces" if model.kind == "fisherfaces" else "Eigenfaces"
+        method = (f"Fisherfaces on {FEATURE_WORDS[model.features]}"
+                  if model.kind == "fisherfaces" else "Eigenfaces")
         wanted = self.gallery.settings.method if self.gallery is not None else model.kind
         if wanted != model.kind:
             method += " (Fisherfaces from 3 people on)"
