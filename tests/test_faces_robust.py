@@ -24,6 +24,7 @@ from workbench.faces.detect import (
     plausible_eyes,
     prepare_aligned,
     self_quotient,
+    vertical_quotient,
 )
 from workbench.faces.eigenfaces import (
     EigenfaceModel,
@@ -249,6 +250,61 @@ def test_gradient_orientations_hold_still_under_a_lamp_where_grey_levels_do_not(
         directions = np.corrcoef(plain[:2 * n], moved[:2 * n])[0, 1]
         grey = np.corrcoef(face.ravel(), lit.ravel())[0, 1]
         assert directions > 0.9 and directions > grey + 0.05
+
+
+def test_vertical_quotient_evens_out_a_lamp_to_one_side_and_its_shadow_edge(detector):
+    # the stress test's lamp: a ramp across the face and a hard shadow edge down it; on the
+    # face the quotient of the relit photo is nearly the plain photo's (measured 0.995), where
+    # the self-quotient image leaves the edge as a band (0.69) and equalisation the ramp (0.48)
+    photo = data.astronaut()
+    x, y, w, h = detector.boxes(photo)[0]
+    plain = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    lit = cv2.cvtColor(relight(photo, (x, y, w, h), 1), cv2.COLOR_RGB2GRAY)
+    face = (slice(y, y + h), slice(x, x + w))
+
+    def alike(even_out):
+        return np.corrcoef(even_out(plain)[face].ravel().astype(float),
+                           even_out(lit)[face].ravel().astype(float))[0, 1]
+
+    assert alike(vertical_quotient) > 0.95
+    assert alike(vertical_quotient) > alike(self_quotient) + 0.2
+    assert vertical_quotient(plain).shape == plain.shape
+    assert vertical_quotient(plain).dtype == np.uint8
+
+
+def test_a_face_found_on_the_vertical_quotient_needs_an_eye_pair_or_one_eye_and_a_strong_hit(
+        detector, monkeypatch):
+    """The copy is searched only where no face with an eye pair was found; a hit there counts
+    with an eye pair, or with one eye where it belongs at confidence >= ONE_EYE_CONFIDENCE in a
+    box lit unevenly (the other eye may be in shadow)."""
+    hit = (20, 20, 60, 60)
+    state = {"confidence": 3.0, "eyes": [(20 + 0.31 * 60, 20 + 0.39 * 60)], "pair": None}
+
+    def cascade(small, min_side, max_side):
+        if int(small.flat[0]) == 7:  # the vertical quotient (marked below)
+            return np.array([hit]), np.array([state["confidence"]])
+        return np.zeros((0, 4), int), np.zeros(0)
+
+    monkeypatch.setattr(detect_module, "RETRY_NORMALISATIONS", ())
+    monkeypatch.setattr(detect_module, "vertical_quotient", lambda gray: np.full_like(gray, 7))
+    monkeypatch.setattr(detector, "_cascade", cascade)
+    monkeypatch.setattr(detector, "_other_cascades", lambda *args: [])
+    monkeypatch.setattr(detector, "_eye_centres", lambda gray, box: state["eyes"])
+    monkeypatch.setattr(detector, "_find_eyes", lambda gray, box: state["pair"])
+    photo = np.full((120, 120), 200, np.uint8)
+    photo[:, :50] = 40  # a lamp on the right: the box's left half in shadow
+    assert detector._boxes(photo) == [hit]  # one eye, strong hit, lit unevenly
+    assert detector._boxes(np.full((120, 120), 128, np.uint8)) == []  # lit evenly: both eyes
+    state["confidence"] = detect_module.ONE_EYE_CONFIDENCE - 0.1
+    assert detector._boxes(photo) == []  # one eye, weak hit
+    state["pair"] = ((38.0, 43.0), (60.0, 43.0))
+    assert detector._boxes(photo) == [hit]  # a plausible pair, weak hit
+    state["pair"], state["confidence"] = None, 9.0
+    state["eyes"] = [(20 + 0.5 * 60, 20 + 0.9 * 60)]  # an "eye" at the chin
+    assert detector._boxes(photo) == []
+    # the live tracker never searches the copy (its frame budget)
+    state["eyes"] = [(20 + 0.31 * 60, 20 + 0.39 * 60)]
+    assert detector._boxes(photo, retries=()) == []
 
 
 def test_self_quotient_divides_out_a_smooth_lamp():
