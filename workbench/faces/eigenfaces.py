@@ -900,8 +900,7 @@ class FisherfaceModel(_FaceSpaceModel):
         face_space = _count_for_variance(variances, self.face_space_variance)
         self.components_ = axes[:face_space]  # "is it a face" stays in pixels either way
         if self.features != "pixels":
-            report_progress(progress, 0.6, "gradient orientations" if self.features ==
-                            "orientations" else "local binary patterns")
+            report_progress(progress, 0.6, FEATURE_WORDS[self.features])
             described = self._describe(matrix, shape)  # type: ignore[arg-type]
             feature_mean = described.mean(axis=0)
             described -= feature_mean
