@@ -313,6 +313,41 @@ def test_add_photos_asks_for_the_name_before_the_file_dialog(qtbot, panel, monke
     assert "name first" in panel.window().message_label.text()
 
 
+def test_add_photos_button_enrols_the_faces_of_chosen_photos_and_skips_a_photo_without_one(
+        qtbot, panel, tmp_path, monkeypatch):
+    """Typed name, a click on Add photos…, photos chosen in the file dialog: full photos go
+    through the face search as the camera's frames do; a photo with no face is named."""
+    from PySide6 import QtWidgets
+
+    photo = data.astronaut()
+    chosen = []
+    for k, (gain, shift) in enumerate(((1.0, 0), (0.8, 12), (1.15, -10))):
+        moved = np.roll(np.clip(photo * gain, 0, 255).astype(np.uint8), shift, axis=1)
+        chosen.append(tmp_path / f"eileen{k}.png")
+        write_image(chosen[-1], moved)
+    chosen.append(tmp_path / "coffee.png")
+    write_image(chosen[-1], data.coffee())
+    asked = []
+
+    def dialog(parent, title, folder, filters):
+        asked.append((title, filters))
+        return [str(p) for p in chosen], filters
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileNames", dialog)
+    panel.name_edit.setFocus()
+    qtbot.keyClicks(panel.name_edit, "Eileen")
+    _click(qtbot, panel.add_photos_button)
+    wait_idle(qtbot, panel)
+    assert asked and asked[0][0] == "Photos of the person"
+    assert "png" in asked[0][1].lower()
+    assert panel.gallery.faces_of("Eileen") and len(panel.gallery.faces_of("Eileen")) == 3
+    assert "(3 faces)" in panel.people.currentItem().text()
+    # what was enrolled and what was skipped (and why) stay side by side in the message
+    message = panel.window().message_label.text()
+    assert "Enrolled 3 face(s) of Eileen" in message
+    assert "Skipped coffee.png" in message and "face" in message, message
+
+
 def test_after_enrolling_and_renaming_the_name_field_is_empty_and_the_person_selected(
         qtbot, panel, tmp_path):
 

@@ -833,23 +833,31 @@ class FacesPanel(Panel):
             return None
         crops, sources, rejected, notes = self.session.photos_for_enrolment(paths,
                                                                             aligned=aligned)
+        skipped = ""
         if rejected:
-            self.warn("Skipped " + " · ".join(rejected[:3]) +
-                      (f" (and {len(rejected) - 3} more)" if len(rejected) > 3 else ""))
+            skipped = ("Skipped " + " · ".join(rejected[:3]) +
+                       (f" (and {len(rejected) - 3} more)" if len(rejected) > 3 else ""))
+            self.warn(skipped)
         elif notes:
             self.warn(" · ".join(notes[:2]))
         if not crops:
             return None
-        return self._enrol(name, crops, sources)
+        return self._enrol(name, crops, sources, skipped=skipped)
 
-    def _enrol(self, name: str, crops: list[np.ndarray], sources) -> Job:
+    def _enrol(self, name: str, crops: list[np.ndarray], sources, *, skipped: str = "") -> Job:
+        """Enrol in the background; ``skipped`` (photos left out, with why) stays in the
+        message that says what was enrolled, not replaced by it."""
         session = self.session
 
         def work(job: Job):
             return session.enrol(name, crops, sources, progress=job.report)
 
         def done(ids) -> None:
-            self.info(f"Enrolled {len(ids)} face(s) of {name}.")
+            enrolled = f"Enrolled {len(ids)} face(s) of {name}."
+            if skipped:
+                self.warn(f"{enrolled} {skipped}")
+            else:
+                self.info(enrolled)
             if self.name_edit.text().strip() == name:
                 self.name_edit.clear()  # the next photos are not added to this person by mistake
             self.refresh_people()
