@@ -35,7 +35,9 @@ def enrol_demo_people(panel, app) -> None:
     settle(app, panel)
     astronaut = data.astronaut()
     shots = []
-    for i, (dx, dy) in enumerate([(0, 0), (4, 2), (-3, 3), (2, -4)]):
+    # (shifts by (-3, 3) or (-3, -2) make the cascade find a second, eyeless "face" on the
+    # rocket, and the shot is skipped for showing two faces)
+    for i, (dx, dy) in enumerate([(0, 0), (4, 2), (3, 3), (2, -4)]):
         moved = cv2.warpAffine(astronaut, np.float32([[1, 0, dx], [0, 1, dy]]), (512, 512),
                                borderMode=cv2.BORDER_REFLECT)
         write_image(folder / f"a{i}.png", moved)
