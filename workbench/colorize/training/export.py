@@ -166,13 +166,16 @@ def export_onnx(checkpoint: Path | str, out: Path | str, *, temperature: float =
     extra = {"input_size": size, "checkpoint_step": state["step"],
              "images_seen": state["seen"], "loss": cfg["loss"],
              "bin_distribution": [round(float(v), 8) for v in state["prior"]]}
+    model.producer_name = "workbench.colorize.training"
+    encoder = net.encoder.capitalize()
+    extra["encoder"] = f"EfficientNet-{encoder}"
     meta = contract_metadata(state["centres"], temperature, extra, output)
     del model.metadata_props[:]
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
-    model.producer_name = "workbench.colorize.training"
-    model.doc_string = ("Workbench colorizer (Zhang, Isola & Efros 2016 bins) on an "
-                        "EfficientNet-Lite0 encoder; input L 0..100, output bin probabilities.")
+    model.doc_string = (f"Workbench colorizer (Zhang, Isola & Efros 2016 bins) on an "
+                        f"EfficientNet-{encoder} encoder; input L 0..100, output bin "
+                        f"{'probabilities' if output == 'bins' else 'logits'}.")
     onnx.checker.check_model(model)
     onnx.save(model, str(out))
     return {"path": str(out), "bytes": out.stat().st_size, "parameters": parameter_count(net),

