@@ -225,3 +225,23 @@ def test_make_out_dir_creates_parents_and_names_a_folder_it_cannot_make(tmp_path
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="Cannot create output folder .*file"):
         make_out_dir(tmp_path / "file" / "out")
+
+
+def test_outputs_of_inputs_that_share_a_stem_or_a_made_up_name_never_collide(tmp_path):
+    # a/x and b/x share a stem; the second becomes x_2 — and an input really named x_2 must
+    # then not write over it (it did: both went to x_2.png)
+    inputs = [Path("a/x.jpg"), Path("b/x.png"), Path("c/x_2.png"), Path("d/X.png")]
+    outputs = [Path(t.output).name for t in tasks_for(inputs, tmp_path)]
+    assert outputs == ["x.png", "x_2.png", "x_2_2.png", "X_3.png"]
+    assert len({o.casefold() for o in outputs}) == len(inputs)
+
+
+def test_compare_variants_of_one_input_never_take_another_inputs_name(tmp_path):
+    from workbench.colorize.compare import COMPARE_VARIANTS, compare_outputs
+
+    # x's side-by-side is x_A_vs_B.png, which is also what B of an input named x_A_vs writes
+    inputs = [Path("x.png"), Path("x_A_vs.png"), Path("x_A.png")]
+    tasks = tasks_for(inputs, tmp_path, variants=COMPARE_VARIANTS)
+    written = [p.name for t in tasks for p in compare_outputs(Path(t.output))]
+    assert len(set(written)) == 3 * len(inputs)
+    assert written[:3] == ["x_A.png", "x_B.png", "x_A_vs_B.png"]  # the first keeps its names

@@ -95,21 +95,31 @@ def make_out_dir(out_dir: str | Path) -> Path:
     return out_dir
 
 
-def tasks_for(inputs: Sequence[Path], out_dir: str | Path, suffix: str = ".png") -> list[Task]:
-    """``<stem><suffix>`` per input in ``out_dir``; inputs that share a stem get ``<stem>_2``, …
-    (one result never overwrites another).
+def tasks_for(inputs: Sequence[Path], out_dir: str | Path, suffix: str = ".png",
+              variants: Sequence[str] = ("",)) -> list[Task]:
+    """``<stem><suffix>`` per input in ``out_dir``; an input whose name is taken gets
+    ``<stem>_2``, ``<stem>_3``, … (one result never overwrites another).
 
-    >>> [t.output for t in tasks_for([Path("a/x.jpg"), Path("b/x.png")], "out")]
-    ['out/x.png', 'out/x_2.png']
+    ``variants`` are the endings a caller adds to each output's stem (``colorize --compare``
+    writes ``<stem>_A``, ``<stem>_B`` and ``<stem>_A_vs_B``): a stem is taken when any of its
+    variants is another input's. Names compare without case, as on macOS and Windows.
+
+    >>> [t.output for t in tasks_for([Path("a/x.jpg"), Path("b/x.png"), Path("x_2.png")], "out")]
+    ['out/x.png', 'out/x_2.png', 'out/x_2_2.png']
     """
     out_dir = Path(out_dir)
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     tasks = []
     for p in inputs:
-        n = seen.get(p.stem, 0) + 1
-        seen[p.stem] = n
-        name = f"{p.stem}{suffix}" if n == 1 else f"{p.stem}_{n}{suffix}"
-        tasks.append(Task(str(p), str(out_dir / name)))
+        n = 1
+        while True:
+            stem = p.stem if n == 1 else f"{p.stem}_{n}"
+            names = {f"{stem}{v}{suffix}".casefold() for v in variants}
+            if not names & used:
+                break
+            n += 1
+        used |= names
+        tasks.append(Task(str(p), str(out_dir / f"{stem}{suffix}")))
     return tasks
 
 

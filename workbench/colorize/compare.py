@@ -65,6 +65,10 @@ class CompareReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: The endings :func:`compare_outputs` adds to an input's stem.
+COMPARE_VARIANTS = ("_A", "_B", "_A_vs_B")
+
+
 def compare_outputs(stem_png: Path) -> tuple[Path, Path, Path]:
     """Where A's, B's and the side-by-side result of one input go: ``<stem>_A.png``,
     ``<stem>_B.png`` and ``<stem>_A_vs_B.png`` beside ``<stem>.png``.
@@ -73,8 +77,8 @@ def compare_outputs(stem_png: Path) -> tuple[Path, Path, Path]:
     ['cat_A.png', 'cat_B.png', 'cat_A_vs_B.png']
     """
     stem = stem_png.with_suffix("")
-    return (stem.with_name(stem.name + "_A.png"), stem.with_name(stem.name + "_B.png"),
-            stem.with_name(stem.name + "_A_vs_B.png"))
+    a, b, ab = (stem.with_name(stem.name + v + ".png") for v in COMPARE_VARIANTS)
+    return a, b, ab
 
 
 def compare_files(
@@ -97,7 +101,7 @@ def compare_files(
     label_a = "A: " + model_label(colorizer_a, " | ")
     label_b = "B: " + model_label(colorizer_b, " | ")
     report = CompareReport()
-    tasks = tasks_for(files, out_dir)
+    tasks = tasks_for(files, out_dir, variants=COMPARE_VARIANTS)
     for i, task in enumerate(tasks):
         try:
             image = read_image(task.source)
