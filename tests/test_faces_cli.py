@@ -90,8 +90,10 @@ def test_bad_input_is_a_workbench_error(tmp_path):
     coffee = tmp_path / "coffee.png"
     write_image(coffee, data.coffee())
     good = _person(1, 2, tmp_path)
-    with pytest.raises(WorkbenchError, match="coffee.png.*no face found.*nothing was enrolled"):
+    with pytest.raises(WorkbenchError, match="coffee.png.*no face found.*nothing was enrolled") \
+            as caught:
         run(["faces", "enroll", "--db", db, "--name", "Ada", str(coffee), *good])
+    assert "choose a photo" in str(caught.value) and "camera" not in str(caught.value)
     assert run(["faces", "enroll", "--db", db, "--name", "Ada", "--skip-bad", "--aligned",
                 *good]) == 0
     with pytest.raises(WorkbenchError, match="no face gallery"):

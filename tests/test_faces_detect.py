@@ -212,6 +212,10 @@ def test_no_face_image(detector):
     shot = check_shot(data.coffee(), detector)
     assert not shot.ok and shot.face is None
     assert any("no face" in reason for reason in shot.reasons)
+    assert "camera" in shot.reasons[0]  # a camera frame: advice for the person in front of it
+    photo = check_shot(data.coffee(), detector, photo=True)
+    assert photo.reasons[0].startswith("no face found: choose a photo")
+    assert not any("camera" in reason for reason in photo.reasons)  # a file: choose another
     with pytest.raises(FaceNotFoundError, match="no face"):
         detector.detect_one(data.coffee(), source="coffee.png")
 
@@ -299,6 +303,8 @@ def test_enrolment_shot_checks(detector, astronaut):
 
     two = check_shot(np.hstack([astronaut, astronaut]), detector)
     assert two.reasons == ("2 faces found: only the person being enrolled should be in view",)
+    two_photo = check_shot(np.hstack([astronaut, astronaut]), detector, photo=True)
+    assert two_photo.reasons == ("2 faces found: crop the photo to the person being enrolled",)
     with pytest.raises(FaceQualityError) as caught:
         two.raise_if_rejected("group.jpg")
     assert "group.jpg" in str(caught.value) and caught.value.reasons == two.reasons

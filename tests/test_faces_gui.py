@@ -346,6 +346,7 @@ def test_add_photos_button_enrols_the_faces_of_chosen_photos_and_skips_a_photo_w
     message = panel.window().message_label.text()
     assert "Enrolled 3 face(s) of Eileen" in message
     assert "Skipped coffee.png" in message and "face" in message, message
+    assert "choose a photo" in message and "camera" not in message  # advice for a file
 
 
 def test_after_enrolling_and_renaming_the_name_field_is_empty_and_the_person_selected(

@@ -159,7 +159,7 @@ def cmd_faces_enroll(args: argparse.Namespace) -> int:
     detector = _gallery_detector(args.db)
     crops, sources = [], []
     for path in args.images:
-        shot = check_shot(read_image(path), detector, aligned=args.aligned)
+        shot = check_shot(read_image(path), detector, aligned=args.aligned, photo=True)
         if not shot.ok:
             message = f"'{path}': {'; '.join(shot.reasons)}"
             if not args.skip_bad:

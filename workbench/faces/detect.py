@@ -1020,12 +1020,34 @@ class ShotCheck:
         return self.face
 
 
+#: What :func:`check_shot` advises, in front of a camera and for a photo file.
+_CAMERA_ADVICE = {
+    "none": "look straight at the camera, closer and in good light",
+    "dark picture": "add light in front of the face",
+    "several": "only the person being enrolled should be in view",
+    "dark": "add light in front of it",
+    "bright": "reduce the light or move back from the lamp",
+    "blurred": "hold still and check the focus",
+    "one-sided": "face a window or lamp, or add light on the dark side, to enrol well",
+}
+_PHOTO_ADVICE = {
+    "none": "choose a photo where the face looks straight ahead, large and well lit",
+    "dark picture": "choose a brighter photo",
+    "several": "crop the photo to the person being enrolled",
+    "dark": "choose a photo where the face is brighter",
+    "bright": "choose a photo where the face is not washed out",
+    "blurred": "choose a sharper photo",
+    "one-sided": "a photo with light on both sides of the face enrols better",
+}
+
+
 def check_shot(
     image: np.ndarray,
     detector: FaceDetector | None = None,
     *,
     aligned: bool = False,
     faces: list[Face] | None = None,
+    photo: bool = False,
     blur_limit: float = BLUR_LIMIT,
     dark_limit: float = DARK_LIMIT,
     bright_limit: float = BRIGHT_LIMIT,
@@ -1048,43 +1070,45 @@ def check_shot(
     faces : list of Face, optional
         ``detector.detect(image)`` when the caller has it already (a live view that also
         recognises the frame): the search (~0.1 s on a 640 x 480 frame) is not repeated.
+    photo : bool
+        The shot is a photo file, not a camera frame: the reasons advise on choosing another
+        photo instead of on what to do in front of the camera.
 
     Returns
     -------
     ShotCheck
     """
+    advice = _PHOTO_ADVICE if photo else _CAMERA_ADVICE
     if faces is None:
         faces = (detector or FaceDetector()).detect(image, aligned=aligned)
     if not faces:
         brightness = float(to_gray(image).mean())
-        reasons = ["no face found: look straight at the camera, closer and in good light"]
+        reasons = [f"no face found: {advice['none']}"]
         if brightness < dark_limit:
-            reasons.append("the picture is too dark: add light in front of the face")
+            reasons.append(f"the picture is too dark: {advice['dark picture']}")
         return ShotCheck(None, tuple(reasons), (), float("nan"), brightness)
     # Faces much smaller than the largest are people far behind (or cascade false alarms):
     # they do not make the shot ambiguous.
     rivals = [f for f in faces if f.box[2] >= 0.5 * faces[0].box[2]]
     if len(rivals) > 1:
-        return ShotCheck(None, (f"{len(rivals)} faces found: only the person being enrolled "
-                                "should be in view",), (), float("nan"),
+        return ShotCheck(None, (f"{len(rivals)} faces found: {advice['several']}",), (),
+                         float("nan"),
                          float(faces[0].raw.mean()))
     face = faces[0]
     reasons: list[str] = []
     notes: list[str] = []
     brightness = float(face.raw.mean())
     if brightness < dark_limit:
-        reasons.append("the face is too dark: add light in front of it")
+        reasons.append(f"the face is too dark: {advice['dark']}")
     elif brightness > bright_limit:
-        reasons.append("the face is too bright (overexposed): reduce the light or move back "
-                       "from the lamp")
+        reasons.append(f"the face is too bright (overexposed): {advice['bright']}")
     focus = sharpness(_clahe(face.raw))  # the limits were measured on CLAHE crops
     if focus < blur_limit:
-        reasons.append("the picture is blurred: hold still and check the focus")
+        reasons.append(f"the picture is blurred: {advice['blurred']}")
     if not aligned and not face.eyes_found:
         notes.append("eyes not found: the face was aligned from its outline only")
     balance = light_balance(face.raw)
     if balance < ONE_SIDED_LIMIT:
         notes.append("the light comes from one side (one half of the face is "
-                     f"{100 * (1 - balance):.0f} % darker): face a window or lamp, or add "
-                     "light on the dark side, to enrol well")
+                     f"{100 * (1 - balance):.0f} % darker): {advice['one-sided']}")
     return ShotCheck(face, tuple(reasons), tuple(notes), focus, brightness)

@@ -274,7 +274,8 @@ class FacesSession:
         for p in paths:
             try:
                 with self._detector_lock:
-                    check = check_shot(read_image(p), self.detector(), aligned=aligned)
+                    check = check_shot(read_image(p), self.detector(), aligned=aligned,
+                                       photo=True)
             except WorkbenchError as exc:
                 rejected.append(f"{Path(p).name}: {exc}")
                 continue
