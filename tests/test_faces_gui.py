@@ -248,6 +248,11 @@ def test_thresholds_tab_shows_rates_warning_and_the_method(qtbot, panel, tmp_pat
     assert "Eigenfaces (Fisherfaces from 3 people on)" in panel.status.text()
     # and the threshold rule in words, not "far=0.2"
     assert "thresholds: at most 20 % of strangers accepted" in panel.status.text()
+    # the histogram's key sits above it, not inside the plot on the bars
+    assert panel.hist.getPlotItem().legend is None
+    key = panel.hist.getPlotItem().titleLabel.text
+    assert "same person" in key and "different people" in key
+    assert panel.hist.getPlotItem().titleLabel.isVisible()
     before = panel.rates_label.text()
     panel.identity_slider.setValue(1)  # the strictest threshold names nobody
     assert panel.rates_label.text() != before and "0% of enrolled" in panel.rates_label.text()

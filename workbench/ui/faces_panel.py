@@ -34,6 +34,10 @@ from workbench.ui.rectify_panel import image_filter
 from workbench.ui.worker import Job, LatestRequest, run_in_background
 
 COLOURS = {"known": "#30d050", "unknown": "#ff9a20", "not a face": "#909090", None: "#30e0ff"}
+#: The histogram's key, above it: a solid green line for the same person, a dashed purple one
+#: for different people (the curves' pens).
+HIST_KEY = ('<span style="color:#2e8b3e">━━ same person</span>&nbsp;&nbsp;&nbsp;'
+            '<span style="color:#6a3dc8">╍╍ different people</span>')
 HINT = ("Enrol: type a name, start the camera (or a video) and Capture, or Add photos · "
         "recognition runs live on the stream · Insight shows the eigenfaces · Thresholds tunes "
         "when a face is called unknown.")
@@ -195,15 +199,17 @@ class FacesPanel(Panel):
         self.roc.addItem(self.roc_point)
         self.hist = pg.PlotWidget(background="w")
         self.hist.setLabel("bottom", "distance in face space")
-        self.hist.addLegend()
+        # the key above the plot (a legend inside it sat on the bars, its step-shaped samples
+        # drawn over the genuine histogram): the line styles in the curves' colours
+        self.hist.setTitle(HIST_KEY, size="9pt")
         # outlines in two distinct colours over light fills: where they overlap both stay legible
         self.hist_genuine = self.hist.plot(
             stepMode="center", fillLevel=0, pen=pg.mkPen("#2e8b3e", width=2),
-            brush=(46, 139, 62, 45), name="same person")
+            brush=(46, 139, 62, 45))
         self.hist_impostor = self.hist.plot(
             stepMode="center", fillLevel=0,
             pen=pg.mkPen("#6a3dc8", width=2, style=QtCore.Qt.PenStyle.DashLine),
-            brush=(106, 61, 200, 45), name="different people")
+            brush=(106, 61, 200, 45))
         self.hist_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d04020", width=2))
         self.hist.addItem(self.hist_line)
         self.identity_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal,
