@@ -172,3 +172,29 @@ def test_b_failing_on_a_stream_is_dropped_and_a_goes_on(qtbot, panel, models, tm
     qtbot.waitUntil(lambda: runner.channel_stats[0].processed > done + 2, timeout=20000)
     assert panel.runner is runner and runner.running
     panel.stop_stream()
+
+
+def test_hints_for_b_alone_are_placed_and_drawn_on_bs_pane(qtbot, panel, tmp_path):
+    from gui_util import click
+    from onnx_models import hint_model
+
+    # A takes no hints, B does: side by side, B's pane takes the clicks and shows the markers
+    _load_b(qtbot, panel, hint_model(tmp_path / "hints.onnx", height=None, width=None,
+                                     a=(0.0, 2.0), b=(0.0, 2.0)))
+    qtbot.waitUntil(lambda: panel.compare_view.image is not None, timeout=5000)
+    assert panel._compare_box.isVisible()
+    settle_layout()
+    panel.compare_view.fit()
+    h, w = panel.compare_view.image.shape[:2]
+    click(panel.compare_view, w / 3, h / 2)
+    assert len(panel.session.hints) == 1
+    x, y = panel.session.hints[0].x, panel.session.hints[0].y
+    assert abs(x - w / 3) < 3 and abs(y - h / 2) < 3
+    assert len(panel.hint_overlay_b.points()) == 1 and panel.hint_overlay.points() == []
+    qtbot.waitUntil(lambda: panel.session.result_b is not None and
+                    panel.session.result_b.hints == panel.session.hints, timeout=20000)
+    # in the wipe B's half is in the result pane: the marker goes there
+    choose(qtbot, panel.view_combo, text="Split (wipe)")
+    assert panel.hint_overlay_b.points() == [] and len(panel.hint_overlay.points()) == 1
+    choose(qtbot, panel.view_combo, text="Side by side")
+    assert len(panel.hint_overlay_b.points()) == 1 and panel.hint_overlay.points() == []

@@ -380,10 +380,15 @@ class ColorizePanel(Panel):
         self.save_button.clicked.connect(self.save_dialog)
         self.record_button.toggled.connect(self._on_record)
         self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
+        # the markers sit on the pane of the model that takes the hints: A's, or B's own pane
+        # when only B takes them and is shown beside A (see hints_on_b)
         self.hint_overlay = HintsOverlay(self.output_view.view_box)
-        self.hint_overlay.pointDragged.connect(self._on_hint_dragged)
-        self.hint_overlay.pointDragFinished.connect(self._on_hint_drag_finished)
+        self.hint_overlay_b = HintsOverlay(self.compare_view.view_box)
+        for overlay in (self.hint_overlay, self.hint_overlay_b):
+            overlay.pointDragged.connect(self._on_hint_dragged)
+            overlay.pointDragFinished.connect(self._on_hint_drag_finished)
         self.output_view.clicked.connect(self.click_result)
+        self.compare_view.clicked.connect(self._click_b)
         self.add_shortcut("Delete", self.delete_hint, "Remove the selected colour hint")
         self.add_shortcut(QtGui.QKeySequence.StandardKey.Undo, self.undo_hint,
                           "Undo the last change to the colour hints")
@@ -715,8 +720,23 @@ class ColorizePanel(Panel):
         self.load_hints_button.setEnabled(takes and s.gray is not None)
         self.pin_hints.setEnabled(takes)
         self._fill_suggestions()
-        self.hint_overlay.set_hints([(h.x, h.y) for h in s.hints] if takes else [],
-                                    [h.rgb for h in s.hints], self.selected_hint)
+        points, colours = [(h.x, h.y) for h in s.hints], [h.rgb for h in s.hints]
+        on_b = self.hints_on_b()
+        self.hint_overlay.set_hints(points if takes and not on_b else [], colours,
+                                    self.selected_hint)
+        self.hint_overlay_b.set_hints(points if takes and on_b else [], colours,
+                                      self.selected_hint)
+
+    def hints_on_b(self) -> bool:
+        """Whether the hints belong on B's pane: only B takes them and B has a pane of its own
+        (side by side). In the wipe, B's half is in the result pane, where they stay."""
+        s = self.session
+        return s.shows_b and takes_hints(s.compare) and not takes_hints(self.colorizer)
+
+    def _click_b(self, x: float, y: float) -> None:
+        """A click on B's pane places or selects a hint when the hints are B's."""
+        if self.hints_on_b():
+            self.click_result(x, y)
 
     def suggestions(self) -> list[tuple[int, int, int]]:
         """The model's own likely colours at the selected hint (strongest first)."""
@@ -1063,7 +1083,9 @@ class ColorizePanel(Panel):
         self.colour_bar.setVisible(uncertain)
         self._input_box.setVisible(s.shows_inputs)
         self._truth_box.setVisible(s.shows_truth)
-        self._compare_box.setVisible(s.shows_b)
+        if self._compare_box.isHidden() == s.shows_b:  # B's pane comes or goes: so may the hints
+            self._compare_box.setVisible(s.shows_b)
+            self._sync_hints()
         if s.comparing:
             self.compare_view.set_placeholder("Colorizing with B…" if self.gray is not None
                                               else "Model B's result appears here.")
