@@ -410,6 +410,12 @@ def test_encoder_names_and_splits_are_checked(torch_mod):
         cached_feature_names(22, lite2)
     with pytest.raises(ValueError, match="unknown encoder 'lite9'"):
         Colorizer(7, 8, pretrained=False, encoder="lite9")
+    # a configuration that names no split freezes the whole of its encoder
+    from workbench.colorize.training.train import TrainConfig
+
+    assert TrainConfig("d", "v", "m.onnx").tune_from == 16
+    assert TrainConfig("d", "v", "m.onnx", encoder="lite2").tune_from == 21
+    assert TrainConfig("d", "v", "m.onnx", encoder="lite2", tune_from=15).tune_from == 15
 
 
 def test_cli_refuses_a_split_outside_the_encoder_and_names_a_missing_wheel(

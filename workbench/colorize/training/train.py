@@ -40,6 +40,7 @@ from workbench.colorize.training.model import (
     ColorizerTrunk,
     FrozenTrunk,
     cached_feature_names,
+    encoder_layout,
     parameter_count,
     run_upper_blocks,
 )
@@ -87,9 +88,9 @@ class TrainConfig:
     onnx_encoder: bool = True  # run the frozen encoder in ONNX Runtime to build the cache
     # Encoder blocks tune_from..15 are trained (16: the whole encoder frozen); the frozen part's
     # outputs are cached, so only the upper blocks and the decoder run in a training step.
-    tune_from: int = LAST_BLOCK + 1
-    # The ImageNet encoder: EfficientNet-Lite0 (as shipped until v6), Lite1 or Lite2. Set
-    # tune_from to the encoder's block count (16 for Lite0, 21 for Lite1 and Lite2) to freeze it.
+    # None: the encoder's block count (16 for Lite0, 21 for Lite1 and Lite2), nothing tuned.
+    tune_from: int | None = None
+    # The ImageNet encoder: EfficientNet-Lite0 (every shipped model), Lite1 or Lite2.
     encoder: str = "lite0"
     encoder_lr: float = 1e-4  # learning rate of the tuned encoder blocks
     bf16: bool = False  # bfloat16 autocast for the forward pass (AMX / AVX-512 BF16 CPUs)
@@ -97,6 +98,10 @@ class TrainConfig:
     # Start from another run's weights (its final.pt/last.pt; same size, width and tune_from)
     # with a fresh optimiser and schedule; ignored when this run resumes its own checkpoint.
     init_from: str = ""
+
+    def __post_init__(self) -> None:
+        if self.tune_from is None:
+            self.tune_from = encoder_layout(self.encoder).frozen
 
     @classmethod
     def from_json(cls, path: Path) -> TrainConfig:
