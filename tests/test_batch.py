@@ -245,3 +245,24 @@ def test_compare_variants_of_one_input_never_take_another_inputs_name(tmp_path):
     written = [p.name for t in tasks for p in compare_outputs(Path(t.output))]
     assert len(set(written)) == 3 * len(inputs)
     assert written[:3] == ["x_A.png", "x_B.png", "x_A_vs_B.png"]  # the first keeps its names
+
+
+def test_pyramids_of_photos_that_share_a_name_each_keep_their_levels(tmp_path, capsys):
+    from workbench.cli import main
+
+    # two "x.png" from different folders and an "x_1.png": before, the second x wrote over the
+    # first's levels; now it gets the stem x_2 (x_1 is an input's own name)
+    rng = np.random.default_rng(5)
+    sources = {}
+    for folder, name in (("a", "x"), ("b", "x"), ("c", "x_1")):
+        path = tmp_path / folder / f"{name}.png"
+        path.parent.mkdir()
+        sources[path] = rng.integers(0, 255, (40, 48), dtype=np.uint8)
+        write_image(path, sources[path])
+    out = tmp_path / "out"
+    assert main(["pyramid", *map(str, sources), "--levels", "2", "--out-dir", str(out)]) == 0
+    names = {p.name for p in out.glob("*.png")}
+    assert names == {"x_0.png", "x_1.png", "x_2_0.png", "x_2_1.png", "x_1_0.png", "x_1_1.png"}
+    level0 = {name: read_image(out / name) for name in ("x_0.png", "x_2_0.png", "x_1_0.png")}
+    for (path, pixels), name in zip(sources.items(), level0, strict=True):
+        assert np.array_equal(level0[name], pixels), (path, name)  # level 0 is the photo

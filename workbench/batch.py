@@ -109,15 +109,18 @@ def tasks_for(inputs: Sequence[Path], out_dir: str | Path, suffix: str = ".png",
     """
     out_dir = Path(out_dir)
     used: set[str] = set()
-    tasks = []
+    next_n: dict[str, int] = {}  # where to look next for a stem (linear, not quadratic, in
+    tasks = []                   # the number of inputs that share it)
     for p in inputs:
-        n = 1
+        key = p.stem.casefold()
+        n = next_n.get(key, 1)
         while True:
             stem = p.stem if n == 1 else f"{p.stem}_{n}"
             names = {f"{stem}{v}{suffix}".casefold() for v in variants}
             if not names & used:
                 break
             n += 1
+        next_n[key] = n + 1
         used |= names
         tasks.append(Task(str(p), str(out_dir / f"{stem}{suffix}")))
     return tasks

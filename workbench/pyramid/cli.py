@@ -58,12 +58,15 @@ class PyramidJob:
     def run(self, _state, task: Task) -> None:
         from workbench.pyramid.explorer import export_levels
 
-        export_levels(self.compute(task.source), Path(task.output).parent,
-                      stem=Path(task.source).stem, fmt=self.fmt)
+        # the output names level 0, <stem>_0.<ext>; the stem may differ from the source's when
+        # another input has that name (tasks_for)
+        output = Path(task.output)
+        export_levels(self.compute(task.source), output.parent,
+                      stem=output.stem.removesuffix("_0"), fmt=self.fmt)
 
 
 def cmd_pyramid(args) -> int:
-    from workbench.batch import ProgressBar, expand_inputs, run_batch
+    from workbench.batch import ProgressBar, expand_inputs, run_batch, tasks_for
     from workbench.imaging.io import SUPPORTED_READ_EXTENSIONS
     from workbench.pyramid import levels as pyr
     from workbench.pyramid.explorer import export_levels
@@ -91,7 +94,10 @@ def cmd_pyramid(args) -> int:
                 print(path)
         return 0
     level0 = "tif" if args.kind != "gaussian" or args.format == "tif" else "png"
-    tasks = [Task(str(p), str(out_dir / f"{p.stem}_0.{level0}")) for p in inputs]
+    # <stem>_<level> for each input; inputs whose levels would take another's names get the
+    # next free stem (the extension differs between levels, so names are compared without it)
+    stems = tasks_for(inputs, out_dir, suffix="", variants=[f"_{k}" for k in range(args.levels)])
+    tasks = [Task(t.source, f"{t.output}_0.{level0}") for t in stems]
     bar = ProgressBar(len(tasks))
     report = run_batch(job, tasks, workers=args.workers, scheduler=args.scheduler,
                        resume=args.resume,
