@@ -124,6 +124,33 @@ def test_tiny_hint_run_resumes_exports_and_runs_in_the_engine(torch_mod, tmp_pat
     assert (tmp_path / "curve.png").stat().st_size > 1000
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_a_hint_run_on_a_lite2_run_loads_and_exports_with_its_encoder(torch_mod, tmp_path):
+    from workbench.colorize.training.export import export_hint_onnx, ort_session
+    from workbench.colorize.training.hint_train import (
+        HintTrainConfig,
+        load_hint_checkpoint,
+        train_hints,
+    )
+    from workbench.colorize.training.train import train
+
+    init = train(tiny_config(tmp_path, train_photos=4, work="plain", width=8, max_steps=1,
+                             minutes=60.0, encoder="lite2"))
+    caches = sorted(c for c in glob.glob(str(tmp_path / "cache" / "*_64px_*"))
+                    if not c.endswith(".npz"))
+    cfg = HintTrainConfig(init=str(init), train_cache=next(c for c in caches if "train_" in c),
+                          val_cache=next(c for c in caches if "val_" in c),
+                          prior=glob.glob(str(tmp_path / "cache" / "prior_*.npz"))[0],
+                          work_dir=str(tmp_path / "hints"), batch=4, max_steps=1,
+                          warmup_steps=1, val_every_min=100, bf16=False)
+    final = train_hints(cfg)
+    net, _ = load_hint_checkpoint(final)  # was built as Lite0 and refused the Lite2 split
+    assert net.encoder == "lite2" and net.tune_from == 21
+    export_hint_onnx(final, tmp_path / "h.onnx")
+    meta = ort_session(tmp_path / "h.onnx").get_modelmeta().custom_metadata_map
+    assert meta["workbench.training.encoder"] == "EfficientNet-Lite2"
+
+
 def test_hint_points_are_distinct_pixels_and_repeatable():
     from workbench.colorize.training.hint_eval import hint_points, psnr
 

@@ -411,11 +411,18 @@ def test_encoder_names_and_splits_are_checked(torch_mod):
     with pytest.raises(ValueError, match="unknown encoder 'lite9'"):
         Colorizer(7, 8, pretrained=False, encoder="lite9")
     # a configuration that names no split freezes the whole of its encoder
-    from workbench.colorize.training.train import TrainConfig
+    import dataclasses
 
-    assert TrainConfig("d", "v", "m.onnx").tune_from == 16
-    assert TrainConfig("d", "v", "m.onnx", encoder="lite2").tune_from == 21
-    assert TrainConfig("d", "v", "m.onnx", encoder="lite2", tune_from=15).tune_from == 15
+    from workbench.colorize.training.train import TrainConfig, split_of
+
+    lite0 = TrainConfig("d", "v", "m.onnx")
+    assert split_of(dataclasses.asdict(lite0)) == 16
+    lite2 = dataclasses.replace(lite0, encoder="lite2")  # still no split named: still frozen
+    assert split_of(dataclasses.asdict(lite2)) == 21
+    assert Colorizer(7, 8, pretrained=False, tune_from=lite2.tune_from,
+                     encoder="lite2").tuned_parameters() == []
+    assert split_of(dataclasses.asdict(dataclasses.replace(lite2, tune_from=15))) == 15
+    assert split_of({"size": 160, "width": 32}) == 16  # a checkpoint from before the choice
 
 
 def test_cli_refuses_a_split_outside_the_encoder_and_names_a_missing_wheel(
@@ -524,8 +531,9 @@ def test_a_run_can_start_from_another_runs_weights(torch_mod, tmp_path):
         init_weights(Colorizer(first["num_bins"], 8, pretrained=False),
                      dataclasses.replace(second, width=8))
     with pytest.raises(WorkbenchError, match="size/width/tune-from/encoder"):
-        init_weights(Colorizer(first["num_bins"], 16, pretrained=False, encoder="lite2"),
-                     dataclasses.replace(second, encoder="lite2", tune_from=21))
+        init_weights(Colorizer(first["num_bins"], 16, pretrained=False, encoder="lite2",
+                               tune_from=16),
+                     dataclasses.replace(second, encoder="lite2", tune_from=16))
     with pytest.raises(WorkbenchError, match="checkpoint not found"):
         init_weights(net, dataclasses.replace(second, init_from=str(tmp_path / "nope.pt")))
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")

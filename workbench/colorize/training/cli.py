@@ -105,7 +105,7 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                    help="start over even if a checkpoint exists")
     p.add_argument("--init-from", metavar="CHECKPOINT", default="",
                    help="start from another run's weights (final.pt or last.pt of the same "
-                   "size, width and --tune-from) with a fresh optimiser and schedule")
+                   "size, width, --tune-from and --encoder) with a fresh optimiser and schedule")
     p.add_argument("--output", choices=("bins", "logits"), default="bins",
                    help="exported graph ends in a softmax (bins) or stops before it (logits; "
                    "faster, the engine normalises)")

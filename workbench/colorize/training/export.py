@@ -261,6 +261,7 @@ def export_hint_onnx(checkpoint: Path | str, out: Path | str, *, temperature: fl
                   "hint_sampling": {k: state["config"][k] for k in
                                     ("p_none", "geometric_p", "max_patch")},
                   "bin_distribution": [round(float(v), 8) for v in state["prior"]],
+                  "encoder": f"EfficientNet-{net.encoder.capitalize()}",
                   **(extra or {})}
     for key, value in provenance.items():
         meta[f"workbench.training.{key}"] = value if isinstance(value, str) else json.dumps(value)
@@ -269,8 +270,8 @@ def export_hint_onnx(checkpoint: Path | str, out: Path | str, *, temperature: fl
         model.metadata_props.add(key=key, value=value)
     model.producer_name = "workbench.colorize.training"
     model.doc_string = ("Workbench hint colorizer (Zhang et al. 2017 user hints on Zhang et al. "
-                        "2016 bins), EfficientNet-Lite0 encoder; inputs L 0..100, hint_ab (Lab "
-                        "units), hint_mask; output bin probabilities.")
+                        f"2016 bins), EfficientNet-{net.encoder.capitalize()} encoder; inputs L "
+                        "0..100, hint_ab (Lab units), hint_mask; output bin probabilities.")
     onnx.checker.check_model(model)
     onnx.save(model, str(out))
     return {"path": str(out), "bytes": out.stat().st_size, "parameters": parameter_count(net),

@@ -237,7 +237,7 @@ def train_hints(cfg: HintTrainConfig, resume: bool = True) -> Path:
         state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step,
                  "seen": seen, "elapsed": elapsed, "config": dataclasses.asdict(cfg),
                  "plain_config": init_state["config"], "num_bins": int(net.num_bins),
-                 "width": int(net.width), "tune_from": int(tune_from),
+                 "width": int(net.width), "tune_from": int(tune_from), "encoder": net.encoder,
                  "rng_seed": int(rng.integers(2**31)), "centres": centres_np, "prior": prior}
         tmp = ckpt.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -300,8 +300,10 @@ def train_hints(cfg: HintTrainConfig, resume: bool = True) -> Path:
 def load_hint_checkpoint(path: Path | str) -> tuple[HintColorizer, dict]:
     """A trained :class:`HintColorizer` (eval mode) and its checkpoint dict."""
     state = torch.load(path, map_location="cpu", weights_only=False)
+    # checkpoints from before the encoder choice are Lite0 (as their plain run's config says)
+    encoder = state.get("encoder", state.get("plain_config", {}).get("encoder", "lite0"))
     net = HintColorizer(state["num_bins"], state["width"], pretrained=False,
-                        tune_from=state["tune_from"])
+                        tune_from=state["tune_from"], encoder=encoder)
     net.load_state_dict(state["model"])
     net.eval()
     return net, state

@@ -35,7 +35,6 @@ from workbench.colorize.training.data import FEATURES
 from workbench.colorize.training.losses import annealed_mean_torch, binned_loss, soft_encode_torch
 from workbench.colorize.training.metrics import AucAccumulator, evaluation_prior
 from workbench.colorize.training.model import (
-    LAST_BLOCK,
     Colorizer,
     ColorizerTrunk,
     FrozenTrunk,
@@ -86,22 +85,19 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many steps (0: only the time budget); for tests
     pretrained: bool = True  # False: random encoder weights (tests only)
     onnx_encoder: bool = True  # run the frozen encoder in ONNX Runtime to build the cache
-    # Encoder blocks tune_from..15 are trained (16: the whole encoder frozen); the frozen part's
-    # outputs are cached, so only the upper blocks and the decoder run in a training step.
-    # None: the encoder's block count (16 for Lite0, 21 for Lite1 and Lite2), nothing tuned.
+    # Encoder blocks tune_from.. are trained; None: none (the same as the encoder's block count,
+    # 16 for Lite0 and 21 for Lite1 and Lite2; see :func:`split_of`). The frozen part's outputs
+    # are cached, so only the upper blocks and the decoder run in a training step.
     tune_from: int | None = None
     # The ImageNet encoder: EfficientNet-Lite0 (every shipped model), Lite1 or Lite2.
     encoder: str = "lite0"
     encoder_lr: float = 1e-4  # learning rate of the tuned encoder blocks
     bf16: bool = False  # bfloat16 autocast for the forward pass (AMX / AVX-512 BF16 CPUs)
     min_crop_area: float = 0.45  # smallest training crop, as a share of the photo's area
-    # Start from another run's weights (its final.pt/last.pt; same size, width and tune_from)
+    # Start from another run's weights (its final.pt/last.pt; same size, width, tune_from and
+    # encoder)
     # with a fresh optimiser and schedule; ignored when this run resumes its own checkpoint.
     init_from: str = ""
-
-    def __post_init__(self) -> None:
-        if self.tune_from is None:
-            self.tune_from = encoder_layout(self.encoder).frozen
 
     @classmethod
     def from_json(cls, path: Path) -> TrainConfig:
@@ -185,11 +181,11 @@ def prepare_caches(cfg: TrainConfig, net: Colorizer):
     """Build (once) and open the training and validation caches."""
     work = Path(cfg.cache_dir)
     work.mkdir(parents=True, exist_ok=True)
-    names = cached_feature_names(cfg.tune_from, net.trunk.layout)
+    names = cached_feature_names(net.tune_from, net.trunk.layout)
     if cfg.onnx_encoder:
-        run = trunk_runner(net.trunk, work, cfg.size, cfg.tune_from)
+        run = trunk_runner(net.trunk, work, cfg.size, net.tune_from)
     else:
-        frozen = FrozenTrunk(net.trunk, cfg.tune_from).eval()
+        frozen = FrozenTrunk(net.trunk, net.tune_from).eval()
 
         def run(light: np.ndarray) -> tuple[np.ndarray, ...]:
             with torch.no_grad():
@@ -250,8 +246,15 @@ def init_weights(net: Colorizer, cfg: TrainConfig) -> None:
 def _architecture(config: dict) -> tuple:
     """What two runs must share for one's weights to load into the other (checkpoints from
     before the encoder choice are Lite0)."""
-    return (config["size"], config["width"], config.get("tune_from", LAST_BLOCK + 1),
-            config.get("encoder", "lite0"))
+    return (config["size"], config["width"], split_of(config), config.get("encoder", "lite0"))
+
+
+def split_of(config: dict) -> int:
+    """The first trained encoder block of a run's configuration (its encoder's block count when
+    none is: configurations from before the encoder choice say 16, Lite0's, or nothing)."""
+    encoder = config.get("encoder", "lite0")
+    tune_from = config.get("tune_from")
+    return encoder_layout(encoder).frozen if tune_from is None else int(tune_from)
 
 
 def _lr_factor(step: int, elapsed: float, budget: float, warmup: int,
@@ -277,7 +280,7 @@ def head_logits(net: Colorizer, feats: dict, cfg: TrainConfig) -> torch.Tensor:
     """Bin logits from cached features: the tuned encoder blocks, then the decoder (float32
     out; bfloat16 autocast inside when ``cfg.bf16``)."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-        logits = net.head(*run_upper_blocks(net.trunk, feats, cfg.tune_from))
+        logits = net.head(*run_upper_blocks(net.trunk, feats, net.tune_from))
     return logits.float()
 
 
@@ -390,7 +393,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     progress = _Progress()
     log.info("training %d-bin colorizer: %d parameters (%d trainable, encoder from block %d), "
              "%d views, loss %s, bf16 %s", q, parameter_count(net),
-             sum(p.numel() for p in net.parameters() if p.requires_grad), cfg.tune_from,
+             sum(p.numel() for p in net.parameters() if p.requires_grad), net.tune_from,
              len(train_cache), cfg.loss, cfg.bf16)
     net.train()
     ema = None
@@ -462,7 +465,7 @@ def load_checkpoint(path: Path | str) -> tuple[Colorizer, dict]:
     state = torch.load(path, map_location="cpu", weights_only=False)
     config = state["config"]
     net = Colorizer(state["num_bins"], config["width"], pretrained=False,
-                    tune_from=config.get("tune_from", LAST_BLOCK + 1),
+                    tune_from=split_of(config),
                     encoder=config.get("encoder", "lite0"))
     net.load_state_dict(state["model"])
     net.eval()
