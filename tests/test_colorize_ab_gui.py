@@ -174,7 +174,7 @@ def test_b_failing_on_a_stream_is_dropped_and_a_goes_on(qtbot, panel, models, tm
     panel.stop_stream()
 
 
-def test_hints_for_b_alone_are_placed_and_drawn_on_bs_pane(qtbot, panel, tmp_path):
+def test_hints_for_b_alone_are_placed_and_drawn_on_bs_pane(qtbot, panel, models, tmp_path):
     from gui_util import click
     from onnx_models import hint_model
 
@@ -193,8 +193,16 @@ def test_hints_for_b_alone_are_placed_and_drawn_on_bs_pane(qtbot, panel, tmp_pat
     assert len(panel.hint_overlay_b.points()) == 1 and panel.hint_overlay.points() == []
     qtbot.waitUntil(lambda: panel.session.result_b is not None and
                     panel.session.result_b.hints == panel.session.hints, timeout=20000)
+    # a click on A's pane places nothing there (A ignores hints) and says where they go
+    click(panel.output_view, 2 * w / 3, h / 2)
+    assert len(panel.session.hints) == 1
+    assert "click B's pane" in panel.window().message_label.text()
     # in the wipe B's half is in the result pane: the marker goes there
     choose(qtbot, panel.view_combo, text="Split (wipe)")
     assert panel.hint_overlay_b.points() == [] and len(panel.hint_overlay.points()) == 1
     choose(qtbot, panel.view_combo, text="Side by side")
     assert len(panel.hint_overlay_b.points()) == 1 and panel.hint_overlay.points() == []
+    # B swapped for a model without hint inputs: no marker is left on its pane
+    _load_b(qtbot, panel, models[1])
+    assert panel.hint_overlay_b.points() == [] and panel.hint_overlay.points() == []
+    assert "takes no colour hints" in panel.hints_label.text()

@@ -387,7 +387,7 @@ class ColorizePanel(Panel):
         for overlay in (self.hint_overlay, self.hint_overlay_b):
             overlay.pointDragged.connect(self._on_hint_dragged)
             overlay.pointDragFinished.connect(self._on_hint_drag_finished)
-        self.output_view.clicked.connect(self.click_result)
+        self.output_view.clicked.connect(self._click_a)
         self.compare_view.clicked.connect(self._click_b)
         self.add_shortcut("Delete", self.delete_hint, "Remove the selected colour hint")
         self.add_shortcut(QtGui.QKeySequence.StandardKey.Undo, self.undo_hint,
@@ -572,6 +572,7 @@ class ColorizePanel(Panel):
             self._select_compare()
             self.info("Comparing no more: model A only.")
             self._show()
+            self._sync_hints()  # B may have been the model that took them
             return None
         provider = self.provider_combo.currentData() or "auto"
 
@@ -591,6 +592,7 @@ class ColorizePanel(Panel):
                       f"{colorizer.provider.upper()} (B).")
             self._predict_compare()
             self._show(fit=self.compare_view.image is None)
+            self._sync_hints()  # the new B may take hints where the old one did not, or not
 
         def failed(exc) -> None:
             self.report_error(exc)
@@ -737,6 +739,14 @@ class ColorizePanel(Panel):
         """A click on B's pane places or selects a hint when the hints are B's."""
         if self.hints_on_b():
             self.click_result(x, y)
+
+    def _click_a(self, x: float, y: float) -> None:
+        """A click on the result pane: a hint, unless the hints are B's, on B's own pane."""
+        if self.hints_on_b():
+            if self.session.gray is not None:
+                self.info("Only B takes colour hints: click B's pane to place one.")
+            return
+        self.click_result(x, y)
 
     def suggestions(self) -> list[tuple[int, int, int]]:
         """The model's own likely colours at the selected hint (strongest first)."""
