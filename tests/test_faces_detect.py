@@ -151,6 +151,10 @@ class _ScriptedDetector:
         self.windows += 1
         return list(self.window)
 
+    def _find_eyes(self, gray, box):  # every scripted face has its eyes: no turned search
+        x, y, w, h = box
+        return (x + 0.3 * w, y + 0.4 * h), (x + 0.7 * w, y + 0.4 * h)
+
 
 @pytest.mark.parametrize("window_finds", [
     [(300, 300, 80, 80)],  # only something elsewhere in the window: not the same face
@@ -173,6 +177,63 @@ def test_tracker_searches_everywhere_when_two_windows_hold_one_face():
     tracker.boxes(frame)
     tracker.boxes(frame)
     assert tracker.full_searches == 2
+
+
+def _leaning_astronaut(frames: int, angle: float, step=(2, 1)
+                       ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """640 x 480 frames of the astronaut turned by ``angle`` degrees, sliding by ``step``, and
+    for each the 2 x 3 map from the astronaut's pixels to the frame's."""
+    astronaut = data.astronaut()
+    out, maps = [], []
+    for i in range(frames):
+        turn = cv2.getRotationMatrix2D((256, 256), angle, 1.0)
+        turn[:, 2] += (step[0] * i - 20, step[1] * i - 10)
+        moved = cv2.warpAffine(astronaut, turn, (512, 512), borderMode=cv2.BORDER_REFLECT)
+        out.append(cv2.resize(moved, (640, 480), interpolation=cv2.INTER_AREA))
+        maps.append(np.diag([640 / 512, 480 / 512]) @ turn)
+    return out, maps
+
+
+@pytest.mark.parametrize("angle", [-28.0, 35.0])
+def test_tracker_finds_and_follows_a_leaning_head(detector, angle):
+    frames, maps = _leaning_astronaut(20, angle)
+    # where the eyes are: the upright astronaut's, carried along with each frame
+    upright = detector.detect(data.astronaut())[0]
+    true_eyes = upright.eyes
+    upright_only = FaceTracker(detector, tilts=())
+    # the upright cascade alone finds no face with its eyes (at most a badge or a patch)
+    assert not any(f.eyes_found for frame in frames[:8] for f in upright_only.detect(frame))
+    tracker = FaceTracker(detector, full_every=8)
+    seen = [tracker.detect(frame) for frame in frames]
+    # found by a turned search within one round of the tilts (two empty frames per angle)...
+    first = next(i for i, faces in enumerate(seen) if faces)
+    assert first < tracker.tilt_every * len(tracker.tilts)
+    # ...then in every frame, through the periodic whole-frame searches, as the one face
+    assert [len(faces) for faces in seen[first:]] == [1] * (len(frames) - first)
+    assert tracker.full_searches == first + 1 + (len(frames) - first - 1) // 8
+    with_eyes = 0
+    for turn, faces in zip(maps[first:], seen[first:], strict=True):
+        face = faces[0]
+        # the crop is the upright face's, turned back (the cameraman's crop scores 0.17)
+        similar = np.corrcoef(face.raw.astype(float).ravel(), upright.raw.astype(float).ravel())
+        assert similar[0, 1] > 0.45
+        if not face.eyes_found:  # aligned by the turned box where its eyes are not found
+            continue
+        with_eyes += 1
+        # each eye found within a fifth of the eyes' distance of where it is
+        expected = [turn @ (x, y, 1.0) for x, y in true_eyes]
+        spacing = np.hypot(*(expected[1] - expected[0]))
+        for found, truth in zip(face.eyes, expected, strict=True):
+            assert np.hypot(*(np.asarray(found) - truth)) < 0.2 * spacing
+    assert with_eyes >= 0.5 * (len(frames) - first)
+
+
+def test_tracker_turns_an_empty_view_one_angle_every_other_frame(detector):
+    tracker = FaceTracker(detector)
+    empty = cv2.resize(data.coffee(), (640, 480))
+    for _ in range(7):
+        assert tracker.boxes(empty) == []
+    assert tracker.full_searches == 7 and tracker.tilt_searches == 3  # frames 2, 4 and 6
 
 
 def test_tracker_survives_a_change_of_frame_size(detector):
@@ -201,7 +262,8 @@ def test_live_enrolment_shots_see_a_newcomer_at_once(detector):
     assert not shot.ok and any("2 faces" in reason for reason in shot.reasons)
 
 
-@pytest.mark.parametrize("options", [{"full_every": 0}, {"margin": -1}, {"size_range": (1.2, 2)}])
+@pytest.mark.parametrize("options", [{"full_every": 0}, {"margin": -1}, {"size_range": (1.2, 2)},
+                                     {"tilt_every": 0}])
 def test_tracker_rejects_bad_options(detector, options):
     with pytest.raises(ValueError):
         FaceTracker(detector, **options)

@@ -820,6 +820,20 @@ class FaceDetector:
         return faces[0]
 
 
+@dataclass(frozen=True)
+class _Tracked:
+    """A face the tracker follows: its box in the frame, the angle the frame was turned by to
+    find it (0: upright) and its box in that turned frame (the box itself when upright)."""
+
+    box: Box
+    angle: float = 0.0
+    turned_box: Box | None = None
+
+    @property
+    def search_box(self) -> Box:
+        return self.box if self.turned_box is None else self.turned_box
+
+
 class FaceTracker:
     """Face search for a video stream: the whole frame now and then, near known faces between.
 
@@ -834,6 +848,15 @@ class FaceTracker:
     eyes and alignment (the live view's work without recognition): 110 ms per frame with the
     detector, 40 ms mean (27 ms median) with the tracker; the eye search and alignment are now
     most of a tracked frame.
+
+    **Leaning heads.** The cascade finds faces turned up to about 20 degrees. While no face is
+    in view, every ``tilt_every``-th whole-frame search also searches the frame turned by the
+    next of ``tilts`` in turn (one cascade pass more; a hit counts only with an eye pair in the
+    turned frame, as the photo search's turned hits do), so a head leaning 20-40 degrees is
+    found within ``tilt_every × len(tilts)`` empty frames. A face found so is followed in its
+    window of the frame turned by the same angle, aligned by its eyes there, and looked for
+    upright again when it is lost. A whole-frame search while such a face is known searches its
+    turned window too, so the periodic search does not drop it.
 
     Between whole-frame searches the answer can differ from the detector's: a newcomer is seen
     at the next whole-frame search, and the cascade's confidence depends on where its scan grid
@@ -850,19 +873,26 @@ class FaceTracker:
         full_every: int = 8,
         margin: float = 0.5,
         size_range: tuple[float, float] = (0.7, 1.45),
+        tilts: Sequence[float] = (25.0, -25.0, 15.0, -15.0),
+        tilt_every: int = 2,
     ) -> None:
-        if full_every < 1:
-            raise ValueError(f"full_every must be at least 1, got {full_every}")
+        if full_every < 1 or tilt_every < 1:
+            raise ValueError(f"full_every and tilt_every must be at least 1, got {full_every} "
+                             f"and {tilt_every}")
         if margin < 0 or not 0 < size_range[0] <= 1 <= size_range[1]:
             raise ValueError("margin must be >= 0 and size_range must bracket 1")
         self.detector = detector
         self.full_every = int(full_every)
         self.margin = float(margin)
         self.size_range = (float(size_range[0]), float(size_range[1]))
+        self.tilts = tuple(float(a) for a in tilts if a)
+        self.tilt_every = int(tilt_every)
         self.full_searches = 0  # how many frames took the whole-frame search (for tests, stats)
-        self._known: list[Box] = []
+        self.tilt_searches = 0  # how many of them searched the frame turned too
+        self._known: list[_Tracked] = []
         self._shape: tuple[int, ...] = ()
         self._since_full = 0
+        self._empty = 0  # whole-frame searches in a row that found nothing
 
     def reset(self) -> None:
         """Forget the known faces (a new stream, a jump in a video): the next search is full."""
@@ -874,25 +904,39 @@ class FaceTracker:
         ``full``: search the whole frame now (e.g. an enrolment shot, which must see everybody
         in view); the faces found are tracked from there.
         """
-        return self._track(to_gray(image), full)
+        return [t.box for t in self._track(to_gray(image), full)]
 
     def detect(self, image: np.ndarray, *, full: bool = False) -> list[Face]:
         """Faces in this frame, aligned, largest first (as :meth:`FaceDetector.detect`)."""
         gray = to_gray(image)
-        return [self.detector._align(gray, box) for box in self._track(gray, full)]
+        turned = _TurnedFrames(gray)
+        return [self._align(gray, turned, t) for t in self._track(gray, full, turned)]
 
-    def _track(self, gray: np.ndarray, full: bool = False) -> list[Box]:
+    def _align(self, gray: np.ndarray, turned: _TurnedFrames, tracked: _Tracked) -> Face:
+        if not tracked.angle:
+            return self.detector._align(gray, tracked.box)
+        # by the eyes in the turned frame (or where the turned box puts them), mapped back
+        image, back = turned.get(tracked.angle)
+        x, y, w, h = tracked.search_box
+        eyes = self.detector._find_eyes(image, tracked.search_box)
+        anchor = eyes or tuple((x + fx * w, y + fy * h) for fx, fy in _EYES_IN_BOX)
+        left, right = (tuple(float(v) for v in back @ (ex, ey, 1.0)) for ex, ey in anchor)
+        d = self.detector
+        raw = align_to_eyes(gray, (left, right), size=d.size,  # type: ignore[arg-type]
+                            eye_positions=d.eye_positions)
+        return Face(box=tracked.box, eyes=(left, right) if eyes else None,  # type: ignore[arg-type]
+                    aligned=normalize_illumination(raw, d.illumination), raw=raw)
+
+    def _track(self, gray: np.ndarray, full: bool = False,
+               turned: _TurnedFrames | None = None) -> list[_Tracked]:
+        turned = turned or _TurnedFrames(gray)
         if gray.shape != self._shape:  # a camera that changed resolution: old boxes mean nothing
             self._known, self._shape = [], gray.shape
         found = None
         if not full and self._known and self._since_full + 1 < self.full_every:
-            found = self._near_known(gray)
+            found = self._near_known(gray, turned)
         if found is None:
-            # With no face in view every frame is a whole-frame search; it tries one of the
-            # retry copies per frame in turn (a side-lit face is found within two frames), so
-            # an empty view costs two cascade passes a frame, not three.
-            retry = RETRY_NORMALISATIONS[self.full_searches % len(RETRY_NORMALISATIONS)]
-            found = self.detector._boxes(gray, retries=(retry,))
+            found = self._whole_frame(gray, turned)
             self.full_searches += 1
             self._since_full = 0
         else:
@@ -900,26 +944,99 @@ class FaceTracker:
         self._known = found
         return found
 
-    def _near_known(self, gray: np.ndarray) -> list[Box] | None:
-        """Each known face searched for in its window; None when one is missing."""
-        height, width = gray.shape[:2]
+    def _whole_frame(self, gray: np.ndarray, turned: _TurnedFrames) -> list[_Tracked]:
+        # With no face in view every frame is a whole-frame search; it tries one of the
+        # retry copies per frame in turn (a side-lit face is found within two frames), so
+        # an empty view costs two cascade passes a frame, not three.
+        retry = RETRY_NORMALISATIONS[self.full_searches % len(RETRY_NORMALISATIONS)]
+        found = [_Tracked(b) for b in self.detector._boxes(gray, retries=(retry,))]
+        # leaning faces known from the frames before: their window of the turned frame, else
+        # the whole frame turned by their angle (one pass; a window can miss a face the scan
+        # grid of the whole turned frame finds)
+        for t in self._known:
+            if t.angle and not any(_same_face(t.box, f.box) for f in found):
+                again = self._in_window(gray, turned, t)
+                hits = [again] if again is not None else self._turned_search(turned, t.angle)
+                found += [h for h in hits if not any(_same_face(h.box, f.box) for f in found)]
+        # No face with its eyes (nothing, or only eyeless hits such as a badge or a shirt's
+        # pattern): as the photo search does, look for a leaning head too.
+        if any(t.angle or self.detector._find_eyes(gray, t.box) for t in found):
+            self._empty = 0
+        else:
+            self._empty += 1
+            if self.tilts and self._empty % self.tilt_every == 0:
+                # one angle per such frame, in turn: an empty view costs half a pass more
+                angle = self.tilts[self.tilt_searches % len(self.tilts)]
+                found += [h for h in self._turned_search(turned, angle)
+                          if not any(_same_face(h.box, f.box) for f in found)]
+                self.tilt_searches += 1
+        return sorted(found, key=lambda t: t.box[2] * t.box[3], reverse=True)
+
+    def _turned_search(self, turned: _TurnedFrames, angle: float) -> list[_Tracked]:
+        """The frame turned by ``angle``: faces with an eye pair there."""
+        height, width = turned.gray.shape[:2]
+        image, back = turned.get(angle)
+        return [_Tracked(_frame_box(box, back, width, height), angle, box)
+                for box in self.detector._boxes(image, retries=())
+                if self.detector._find_eyes(image, box) is not None]
+
+    def _in_window(self, gray: np.ndarray, turned: _TurnedFrames,
+                   tracked: _Tracked) -> _Tracked | None:
+        """The tracked face looked for in its window (of the frame turned by its angle)."""
+        image, back = turned.get(tracked.angle) if tracked.angle else (gray, None)
+        height, width = image.shape[:2]
         low, high = self.size_range
-        found: list[Box] = []
-        for x, y, w, h in self._known:
-            grow = int(round(self.margin * max(w, h)))
-            x0, y0 = max(0, x - grow), max(0, y - grow)
-            x1, y1 = min(width, x + w + grow), min(height, y + h + grow)
-            near = self.detector._boxes(gray, (x0, y0, x1 - x0, y1 - y0),
-                                        (max(self.detector.min_face, low * w), high * w))
-            best = max(near, key=lambda b: _overlap(b, (x, y, w, h)), default=None)
-            # Missing from its window (moved too far, turned away, left), only something else
-            # there, or the same face as another window's: look everywhere instead.
-            if best is None or _overlap(best, (x, y, w, h)) < 0.3:
+        x, y, w, h = tracked.search_box
+        grow = int(round(self.margin * max(w, h)))
+        x0, y0 = max(0, x - grow), max(0, y - grow)
+        x1, y1 = min(width, x + w + grow), min(height, y + h + grow)
+        near = self.detector._boxes(image, (x0, y0, x1 - x0, y1 - y0),
+                                    (max(self.detector.min_face, low * w), high * w))
+        best = max(near, key=lambda b: _overlap(b, (x, y, w, h)), default=None)
+        # Missing from its window (moved too far, turned away, left), or only something else
+        # there: not this face.
+        if best is None or _overlap(best, (x, y, w, h)) < 0.3:
+            return None
+        if not tracked.angle:
+            return _Tracked(best)
+        return _Tracked(_frame_box(best, back, width, height), tracked.angle, best)
+
+    def _near_known(self, gray: np.ndarray, turned: _TurnedFrames) -> list[_Tracked] | None:
+        """Each known face searched for in its window; None when one is missing."""
+        found: list[_Tracked] = []
+        for t in self._known:
+            again = self._in_window(gray, turned, t)
+            # Missing, or the same face as another window's: look everywhere instead.
+            if again is None or any(_overlap(again.box, other.box) >= 0.5 for other in found):
                 return None
-            if any(_overlap(best, other) >= 0.5 for other in found):
-                return None
-            found.append(best)
-        return sorted(found, key=lambda b: b[2] * b[3], reverse=True)
+            found.append(again)
+        return sorted(found, key=lambda t: t.box[2] * t.box[3], reverse=True)
+
+
+class _TurnedFrames:
+    """One frame turned by the angles asked for, each turned once (with its inverse map)."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        self.gray = gray
+        self._turned: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
+    def get(self, angle: float) -> tuple[np.ndarray, np.ndarray]:
+        if angle not in self._turned:
+            height, width = self.gray.shape[:2]
+            turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+            image = cv2.warpAffine(self.gray, turn, (width, height), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REPLICATE)
+            self._turned[angle] = (image, cv2.invertAffineTransform(turn))
+        return self._turned[angle]
+
+
+def _frame_box(box: Box, back: np.ndarray, width: int, height: int) -> Box:
+    """A box found in a turned frame, as a box of its size around its centre in the frame
+    (moved inside the frame where it would stick out)."""
+    x, y, w, h = box
+    cx, cy = back @ (x + w / 2, y + h / 2, 1.0)
+    return (min(max(0, int(round(cx - w / 2))), max(0, width - w)),
+            min(max(0, int(round(cy - h / 2))), max(0, height - h)), w, h)
 
 
 def _intersection(a: Box, b: Box) -> int:
