@@ -206,3 +206,19 @@ def test_hints_for_b_alone_are_placed_and_drawn_on_bs_pane(qtbot, panel, models,
     _load_b(qtbot, panel, models[1])
     assert panel.hint_overlay_b.points() == [] and panel.hint_overlay.points() == []
     assert "takes no colour hints" in panel.hints_label.text()
+
+
+def test_the_shipped_hint_model_can_be_b_and_the_list_says_so(qtbot, panel):
+    from workbench.colorize.engine import shipped_hint_model_path
+    from workbench.colorize.session import takes_hints
+
+    if not shipped_hint_model_path().is_file():
+        pytest.skip("the shipped hint model is not in this checkout")
+    # picked in the B list with the keyboard: it loads as B, and the list keeps showing it
+    # (it fell back to "Nothing (A only)": the hint model was in A's list only)
+    choose(qtbot, panel.compare_combo, "shipped-hints")
+    qtbot.waitUntil(lambda: panel.session.compare is not None, timeout=30000)
+    qtbot.waitUntil(lambda: panel.session.output_b is not None, timeout=30000)
+    assert takes_hints(panel.session.compare)
+    assert panel.compare_combo.currentData() == "shipped-hints"
+    assert panel.hints_on_b()  # A (warm.onnx) takes none: B's pane takes the hints

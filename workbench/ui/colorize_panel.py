@@ -432,6 +432,11 @@ class ColorizePanel(Panel):
         self.compare_combo.clear()
         self.compare_combo.addItem(NO_COMPARE, "off")
         self.compare_combo.addItem(SHIPPED, "shipped")
+        if shipped_hint_model_path().is_file():  # as B too: hints on B's pane beside A
+            self.compare_combo.addItem(SHIPPED_HINTS, "shipped-hints")
+            self.compare_combo.setItemData(self.compare_combo.count() - 1,
+                                           "Takes colour hints: click its result to place one",
+                                           QtCore.Qt.ItemDataRole.ToolTipRole)
         for path in self.recent_models():
             self.compare_combo.addItem(Path(path).name, path)
             self.compare_combo.setItemData(self.compare_combo.count() - 1, path,
@@ -552,13 +557,25 @@ class ColorizePanel(Panel):
                 return
             self.load_compare(path)
             return
-        self.load_compare(None if data == "off" else "shipped" if data == "shipped" else data)
+        if data == "shipped-hints":
+            from workbench.colorize.engine import shipped_hint_model_path
+
+            data = str(shipped_hint_model_path())
+        self.load_compare(None if data == "off" else data)
 
     def _select_compare(self) -> None:
         """The B list shows the model B really is (after a cancelled or failed choice)."""
+        from workbench.colorize.engine import shipped_hint_model_path
+
         b = self.session.compare
-        data = "off" if b is None else ("shipped" if b.model_path == _shipped() else
-                                        str(b.model_path))
+        if b is None:
+            data = "off"
+        elif b.model_path == _shipped():
+            data = "shipped"
+        elif Path(b.model_path) == shipped_hint_model_path():
+            data = "shipped-hints"
+        else:
+            data = str(b.model_path)
         self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(data)))
 
     def load_compare(self, path: str | None) -> Job | None:
