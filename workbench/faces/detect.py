@@ -774,33 +774,37 @@ class FaceDetector:
         as upright alone (up to eight more cascade passes).
         """
         height, width = gray.shape[:2]
+        frames = _TurnedFrames(gray)
         for pair in TILTS:
             faces: list[Face] = []
             for angle in pair:
-                turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
-                turned = cv2.warpAffine(gray, turn, (width, height), flags=cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_REPLICATE)
-                back = cv2.invertAffineTransform(turn)
+                turned, back = frames.get(angle)
                 # the turned photo where nothing is found: once more with its light evened
                 # out from left to right (a lamp to one side of a leaning head)
-                for x, y, w, h in self._boxes(turned, retries=(vertical_quotient,)):
-                    eyes = self._find_eyes(turned, (x, y, w, h))
+                for found in self._boxes(turned, retries=(vertical_quotient,)):
+                    eyes = self._find_eyes(turned, found)
                     if eyes is None:
                         continue
-                    cx, cy = back @ (x + w / 2, y + h / 2, 1.0)
-                    box = (min(max(0, int(round(cx - w / 2))), max(0, width - w)),
-                           min(max(0, int(round(cy - h / 2))), max(0, height - h)), w, h)
+                    box = _frame_box(found, back, width, height)
                     if any(_same_face(box, face.box) for face in faces):
                         continue
-                    left, right = (tuple(float(v) for v in back @ (ex, ey, 1.0)) for ex, ey in eyes)
-                    raw = align_to_eyes(gray, (left, right), size=self.size,  # type: ignore[arg-type]
-                                        eye_positions=self.eye_positions)
-                    faces.append(Face(box=box, eyes=(left, right),  # type: ignore[arg-type]
-                                      aligned=normalize_illumination(raw, self.illumination),
-                                      raw=raw))
+                    faces.append(self._align_turned(gray, box, found, back, eyes))
             if faces:
                 return faces
         return []
+
+    def _align_turned(self, gray: np.ndarray, box: Box, turned_box: Box, back: np.ndarray,
+                      eyes: tuple[Point, Point] | None) -> Face:
+        """A face found in a turned copy of ``gray`` (``back`` maps that copy's pixels to
+        ``gray``'s), aligned upright in ``gray`` by its ``eyes`` in the copy, or by where
+        ``turned_box`` puts them when they were not found; ``box`` is its box in ``gray``."""
+        x, y, w, h = turned_box
+        anchor = eyes or tuple((x + fx * w, y + fy * h) for fx, fy in _EYES_IN_BOX)
+        left, right = (tuple(float(v) for v in back @ (ex, ey, 1.0)) for ex, ey in anchor)
+        raw = align_to_eyes(gray, (left, right), size=self.size,  # type: ignore[arg-type]
+                            eye_positions=self.eye_positions)
+        return Face(box=box, eyes=(left, right) if eyes else None,  # type: ignore[arg-type]
+                    aligned=normalize_illumination(raw, self.illumination), raw=raw)
 
     def detect_one(self, image: np.ndarray, *, aligned: bool = False, source: str = "the image"
                    ) -> Face:
@@ -828,6 +832,7 @@ class _Tracked:
     box: Box
     angle: float = 0.0
     turned_box: Box | None = None
+    eyes: tuple[Point, Point] | None = None  # in the turned frame, where a search found them
 
     @property
     def search_box(self) -> Box:
@@ -915,17 +920,10 @@ class FaceTracker:
     def _align(self, gray: np.ndarray, turned: _TurnedFrames, tracked: _Tracked) -> Face:
         if not tracked.angle:
             return self.detector._align(gray, tracked.box)
-        # by the eyes in the turned frame (or where the turned box puts them), mapped back
         image, back = turned.get(tracked.angle)
-        x, y, w, h = tracked.search_box
-        eyes = self.detector._find_eyes(image, tracked.search_box)
-        anchor = eyes or tuple((x + fx * w, y + fy * h) for fx, fy in _EYES_IN_BOX)
-        left, right = (tuple(float(v) for v in back @ (ex, ey, 1.0)) for ex, ey in anchor)
-        d = self.detector
-        raw = align_to_eyes(gray, (left, right), size=d.size,  # type: ignore[arg-type]
-                            eye_positions=d.eye_positions)
-        return Face(box=tracked.box, eyes=(left, right) if eyes else None,  # type: ignore[arg-type]
-                    aligned=normalize_illumination(raw, d.illumination), raw=raw)
+        # the turned search found the eyes already; a window search did not look for them
+        eyes = tracked.eyes or self.detector._find_eyes(image, tracked.search_box)
+        return self.detector._align_turned(gray, tracked.box, tracked.search_box, back, eyes)
 
     def _track(self, gray: np.ndarray, full: bool = False,
                turned: _TurnedFrames | None = None) -> list[_Tracked]:
@@ -976,9 +974,12 @@ class FaceTracker:
         """The frame turned by ``angle``: faces with an eye pair there."""
         height, width = turned.gray.shape[:2]
         image, back = turned.get(angle)
-        return [_Tracked(_frame_box(box, back, width, height), angle, box)
-                for box in self.detector._boxes(image, retries=())
-                if self.detector._find_eyes(image, box) is not None]
+        found = []
+        for box in self.detector._boxes(image, retries=()):
+            eyes = self.detector._find_eyes(image, box)
+            if eyes is not None:
+                found.append(_Tracked(_frame_box(box, back, width, height), angle, box, eyes))
+        return found
 
     def _in_window(self, gray: np.ndarray, turned: _TurnedFrames,
                    tracked: _Tracked) -> _Tracked | None:
