@@ -136,8 +136,12 @@ def test_a_killed_colorize_job_resumes_and_loses_nothing_written(model, tmp_path
                "--out-dir", str(out), "--model", model, "--provider", "cpu", *where]
     job = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while len(list(out.glob("*.png"))) < 5 and time.monotonic() < deadline:
+    # killed once the driver has recorded a few finished tasks (files on disk are not enough:
+    # under load a Dask worker can write its file before the driver records it, and a job
+    # killed then has nothing to skip on --resume)
+    deadline = time.monotonic() + 120
+    while (len(finished_outputs(out / MANIFEST)) < 3 if (out / MANIFEST).exists() else True) \
+            and time.monotonic() < deadline and job.poll() is None:
         time.sleep(0.02)
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
@@ -145,6 +149,7 @@ def test_a_killed_colorize_job_resumes_and_loses_nothing_written(model, tmp_path
     if len(before) == len(photos):
         pytest.skip("the job finished before it could be killed")
     done = finished_outputs(out / MANIFEST)
+    assert done, "the driver recorded nothing within 120 s"
     resumed = subprocess.run(command + ["--resume", "--json"], cwd=REPO, capture_output=True,
                              text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
